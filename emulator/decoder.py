@@ -1,0 +1,78 @@
+"""Instruction decoding, derived from the ISA description for one XLEN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .isa import all_instructions
+from .isa.base import Instruction
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded instruction: what runs (`insn`, a full-size instruction) with which operands.
+
+    For a compressed instruction, `name` is its own mnemonic (c.addi) while `insn` is the
+    full-size twin whose semantics it runs.
+    """
+
+    name: str
+    insn: Instruction
+    ops: dict[str, int]
+    length: int
+    word: int
+
+
+def instruction_length(parcel: int) -> int:
+    """Length in bytes of the instruction whose first 16-bit parcel is given (0: unsupported)."""
+    if parcel & 3 != 3:
+        return 2
+    if parcel & 0x1C != 0x1C:
+        return 4
+    return 0  # 48-bit and longer encodings: none is defined for user mode
+
+
+class Decoder:
+    def __init__(self, xlen: int):
+        self.xlen = xlen
+        usable = [i for i in all_instructions() if xlen in i.xlens]
+        self.by_name = {i.name: i for i in usable if i.length == 4}
+        # Candidates grouped by the bits every pattern fixes: the major opcode for 32-bit
+        # instructions, quadrant and funct3 for compressed ones. Most specific patterns first.
+        self._full: dict[int, list[Instruction]] = {}
+        self._compressed: dict[int, list[Instruction]] = {}
+        for insn in sorted(usable, key=lambda i: -i.mask.bit_count()):
+            if insn.length == 4:
+                self._full.setdefault(insn.match & 0x7F, []).append(insn)
+            else:
+                self._compressed.setdefault(self._compressed_key(insn.match), []).append(insn)
+
+    @staticmethod
+    def _compressed_key(word: int) -> int:
+        return (word & 3) | ((word >> 11) & 0x1C)
+
+    def decode(self, word: int) -> Decoded | None:
+        """Decode an instruction word (its low 16 bits for compressed forms); None if illegal."""
+        length = instruction_length(word & 0xFFFF)
+        if length == 2:
+            word &= 0xFFFF
+            for insn in self._compressed.get(self._compressed_key(word), ()):
+                if insn.matches(word):
+                    return self._compressed_form(insn, word)
+            return None
+        if length == 4:
+            word &= 0xFFFF_FFFF
+            for insn in self._full.get(word & 0x7F, ()):
+                if insn.matches(word):
+                    ops = insn.format.extract(word)
+                    if insn.legal and not insn.legal(ops, self.xlen):
+                        return None
+                    return Decoded(insn.name, insn, ops, 4, word)
+        return None
+
+    def _compressed_form(self, insn: Instruction, word: int) -> Decoded | None:
+        ops = insn.format.extract(word)
+        if word == 0 or (insn.legal and not insn.legal(ops, self.xlen)):
+            return None
+        twin = self.by_name[insn.expands_to]
+        return Decoded(insn.name, twin, insn.expand(ops), 2, word)

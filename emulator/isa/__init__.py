@@ -1,0 +1,19 @@
+"""The ISA description: one module per extension, each declaring its instructions once."""
+
+from . import rv_a, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
+from .base import Instruction
+
+EXTENSIONS = (
+    rv_i.ext,
+    rv_m.ext,
+    rv_a.ext,
+    rv_fd.f_ext,
+    rv_fd.d_ext,
+    rv_c.ext,
+    rv_zicsr.ext,
+    rv_zicsr.zifencei,
+)
+
+
+def all_instructions() -> list[Instruction]:
+    return [insn for extension in EXTENSIONS for insn in extension.instructions]

@@ -1,0 +1,429 @@
+"""The guest's logical address space: numpy page frames behind a radix page table.
+
+Both engines share this state. The page table is three numpy levels (11 + 12 + 12 bits of
+virtual page number, so 47-bit guest addresses) that a compiled loop can walk as easily as
+Python; each leaf entry packs the frame number with the page's permission bits. Frames are
+4 KiB rows of one growing uint8 pool and are allocated on first touch, so large reservations
+cost nothing until used.
+
+The Python side keeps small dictionaries in front of the table (one per access kind, like a
+TLB): they are flushed whenever a mapping or permission changes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_OFFSET_MASK = PAGE_SIZE - 1
+
+PROT_NONE = 0
+PROT_READ = 1
+PROT_WRITE = 2
+PROT_EXEC = 4
+
+# Page-table entry bits below the frame number.
+PTE_READ = PROT_READ
+PTE_WRITE = PROT_WRITE
+PTE_EXEC = PROT_EXEC
+PTE_MAPPED = 8  # a mapping exists (also for PROT_NONE pages)
+PTE_CODE = 16  # decoded code is cached for this page: stores must take the slow path
+PTE_FRAME_SHIFT = 8
+
+VA_BITS = 47
+_L1_SHIFT = 24
+_LEVEL_BITS = 12
+_LEVEL_MASK = (1 << _LEVEL_BITS) - 1
+_L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - _L1_SHIFT)
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_S8 = struct.Struct("<b")
+_S16 = struct.Struct("<h")
+_S32 = struct.Struct("<i")
+_S64 = struct.Struct("<q")
+
+
+class GuestFault(Exception):
+    """A guest access to an unmapped page or against its permissions (SIGSEGV)."""
+
+    def __init__(self, addr: int, access: str, mapped: bool):
+        super().__init__(f"{access} fault at {addr:#x}")
+        self.addr = addr
+        self.access = access  # "r", "w" or "x"
+        self.mapped = mapped  # True: permission (SEGV_ACCERR); False: no mapping (SEGV_MAPERR)
+
+
+@dataclass
+class Region:
+    """A contiguous range of pages with the same protection and origin (one VMA)."""
+
+    start: int
+    end: int
+    prot: int
+    name: str = ""
+    offset: int = 0  # file offset of `start`, for file-backed regions
+
+    def __contains__(self, addr: int) -> bool:
+        return self.start <= addr < self.end
+
+
+def page_floor(addr: int) -> int:
+    return addr & ~PAGE_OFFSET_MASK
+
+
+def page_ceil(addr: int) -> int:
+    return (addr + PAGE_OFFSET_MASK) & ~PAGE_OFFSET_MASK
+
+
+class AddressSpace:
+    def __init__(self, address_bits: int = VA_BITS):
+        self.limit = 1 << min(address_bits, VA_BITS)
+        self.l1 = np.zeros(_L1_ENTRIES, dtype=np.int32)
+        self.l2 = np.zeros((4, 1 << _LEVEL_BITS), dtype=np.int32)  # row 0: "no table"
+        self.l3 = np.zeros((4, 1 << _LEVEL_BITS), dtype=np.int64)
+        self._rows_used = {"l2": 1, "l3": 1}
+        self.frames = np.zeros(64 * PAGE_SIZE, dtype=np.uint8)  # frame 0: never handed out
+        self._frames_used = 1
+        self._free_frames: list[int] = []
+        self._buf = memoryview(self.frames)
+        self.regions: list[Region] = []
+        self._read_tlb: dict[int, int] = {}
+        self._write_tlb: dict[int, int] = {}
+        self._exec_tlb: dict[int, int] = {}
+        # Called with a page number when a store hits a page whose code is cached.
+        self.code_write_listeners: list[Callable[[int], None]] = []
+
+    # ----------------------------------------------------------------- page table
+
+    def _leaf(self, vpn: int, create: bool) -> tuple[int, int]:
+        """(l3 row, column) holding the entry of `vpn`; row 0 when absent and not created."""
+        i1 = vpn >> _L1_SHIFT
+        t2 = int(self.l1[i1])
+        if not t2:
+            if not create:
+                return 0, 0
+            t2 = self._new_table_row("l2")
+            self.l1[i1] = t2
+        i2 = (vpn >> _LEVEL_BITS) & _LEVEL_MASK
+        t3 = int(self.l2[t2, i2])
+        if not t3:
+            if not create:
+                return 0, 0
+            t3 = self._new_table_row("l3")
+            self.l2[t2, i2] = t3
+        return t3, vpn & _LEVEL_MASK
+
+    def _new_table_row(self, name: str) -> int:
+        """Index of a fresh row of the level table `name` ("l2" or "l3"), growing it if full."""
+        table = getattr(self, name)
+        row = self._rows_used[name]
+        if row >= table.shape[0]:
+            bigger = np.zeros((table.shape[0] * 2, table.shape[1]), dtype=table.dtype)
+            bigger[: table.shape[0]] = table
+            setattr(self, name, bigger)
+        self._rows_used[name] = row + 1
+        return row
+
+    def pte(self, vpn: int) -> int:
+        row, col = self._leaf(vpn, create=False)
+        return int(self.l3[row, col]) if row else 0
+
+    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None]) -> None:
+        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time."""
+        vpn = start_vpn
+        end = start_vpn + count
+        while vpn < end:
+            row, col = self._leaf(vpn, create=True)
+            n = min(end - vpn, (1 << _LEVEL_BITS) - col)
+            update(self.l3[row, col : col + n])
+            vpn += n
+        self.flush_tlbs()
+
+    def flush_tlbs(self) -> None:
+        self._read_tlb.clear()
+        self._write_tlb.clear()
+        self._exec_tlb.clear()
+
+    # ----------------------------------------------------------------- frames
+
+    def _new_frame(self) -> int:
+        if self._free_frames:
+            frame = self._free_frames.pop()
+            start = frame << PAGE_SHIFT
+            self.frames[start : start + PAGE_SIZE] = 0
+            return frame
+        frame = self._frames_used
+        if (frame + 1) << PAGE_SHIFT > self.frames.size:
+            bigger = np.zeros(self.frames.size * 2, dtype=np.uint8)
+            bigger[: self.frames.size] = self.frames
+            self.frames = bigger
+            self._buf = memoryview(bigger)
+        self._frames_used += 1
+        return frame
+
+    def _backed_frame(self, vpn: int) -> int:
+        """The frame of a mapped page, allocating its zero frame on first touch."""
+        row, col = self._leaf(vpn, create=False)
+        entry = int(self.l3[row, col]) if row else 0
+        frame = entry >> PTE_FRAME_SHIFT
+        if not frame:
+            frame = self._new_frame()
+            self.l3[row, col] = entry | (frame << PTE_FRAME_SHIFT)
+        return frame
+
+    # ----------------------------------------------------------------- mappings
+
+    def check_range(self, addr: int, size: int) -> bool:
+        return 0 <= addr and size >= 0 and addr + size <= self.limit
+
+    def map(self, addr: int, size: int, prot: int, name: str = "", offset: int = 0) -> None:
+        """Map zero-filled pages over [addr, addr+size), replacing what was there."""
+        start, end = page_floor(addr), page_ceil(addr + size)
+        if not self.check_range(start, end - start):
+            raise ValueError(f"mapping {start:#x}-{end:#x} outside the address space")
+        self.unmap(start, end - start)
+        flags = PTE_MAPPED | (prot & 7)
+
+        def fill(entries: np.ndarray) -> None:
+            entries[:] = flags
+
+        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
+        self._add_region(Region(start, end, prot, name, offset))
+
+    def unmap(self, addr: int, size: int) -> None:
+        start, end = page_floor(addr), page_ceil(addr + size)
+        if not any(r.start < end and start < r.end for r in self.regions):
+            return
+        self._notify_code_pages(start, end)
+
+        def clear(entries: np.ndarray) -> None:
+            frames = entries[entries >= (1 << PTE_FRAME_SHIFT)] >> PTE_FRAME_SHIFT
+            self._free_frames.extend(int(f) for f in frames)
+            entries[:] = 0
+
+        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
+        self._cut_regions(start, end)
+
+    def protect(self, addr: int, size: int, prot: int) -> None:
+        """Change the protection of mapped pages in the range (mprotect)."""
+        start, end = page_floor(addr), page_ceil(addr + size)
+
+        def reprotect(entries: np.ndarray) -> None:
+            mapped = (entries & PTE_MAPPED) != 0
+            entries[mapped] = (entries[mapped] & ~np.int64(7)) | (prot & 7)
+
+        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect)
+        pieces = []
+        for region in self._cut_regions(start, end):
+            region.prot = prot
+            pieces.append(region)
+        for region in pieces:
+            self._add_region(region)
+
+    def is_mapped(self, addr: int, size: int = 1) -> bool:
+        """True when every page of the range has a mapping."""
+        if size <= 0:
+            return True
+        first, last = addr >> PAGE_SHIFT, (addr + size - 1) >> PAGE_SHIFT
+        if not self.check_range(addr, size):
+            return False
+        return all(self.pte(vpn) & PTE_MAPPED for vpn in range(first, last + 1))
+
+    def is_free(self, addr: int, size: int) -> bool:
+        end = addr + size
+        return self.check_range(addr, size) and not any(
+            r.start < end and addr < r.end for r in self.regions
+        )
+
+    def find_free(self, size: int, below: int, above: int = PAGE_SIZE * 16) -> int | None:
+        """The highest page-aligned gap of `size` bytes ending at or below `below`."""
+        size = page_ceil(size)
+        top = page_floor(below)
+        for region in sorted(self.regions, key=lambda r: r.start, reverse=True):
+            if region.end <= top - size:
+                break  # the gap between this region and `top` is big enough
+            top = min(top, region.start)
+        return top - size if top - size >= above else None
+
+    def region_at(self, addr: int) -> Region | None:
+        for region in self.regions:
+            if addr in region:
+                return region
+        return None
+
+    def maps(self) -> list[Region]:
+        return sorted(self.regions, key=lambda r: r.start)
+
+    def _add_region(self, region: Region) -> None:
+        self.regions.append(region)
+        self.regions.sort(key=lambda r: r.start)
+
+    def _cut_regions(self, start: int, end: int) -> list[Region]:
+        """Remove [start, end) from the region list; return the removed parts."""
+        kept: list[Region] = []
+        removed: list[Region] = []
+        for r in self.regions:
+            if r.end <= start or r.start >= end:
+                kept.append(r)
+                continue
+            if r.start < start:
+                kept.append(Region(r.start, start, r.prot, r.name, r.offset))
+            if r.end > end:
+                kept.append(Region(end, r.end, r.prot, r.name, r.offset + (end - r.start)))
+            lo, hi = max(r.start, start), min(r.end, end)
+            removed.append(Region(lo, hi, r.prot, r.name, r.offset + (lo - r.start)))
+        self.regions = sorted(kept, key=lambda r: r.start)
+        return removed
+
+    # ----------------------------------------------------------------- code cache support
+
+    def mark_code(self, vpn: int) -> None:
+        """Record that decoded code of this page is cached: stores to it must be reported."""
+        row, col = self._leaf(vpn, create=False)
+        if row:
+            self.l3[row, col] |= PTE_CODE
+            self._write_tlb.pop(vpn, None)
+
+    def _notify_code_pages(self, start: int, end: int) -> None:
+        for vpn in range(start >> PAGE_SHIFT, end >> PAGE_SHIFT):
+            if self.pte(vpn) & PTE_CODE:
+                self._code_written(vpn)
+
+    def _code_written(self, vpn: int) -> None:
+        row, col = self._leaf(vpn, create=False)
+        self.l3[row, col] &= ~np.int64(PTE_CODE)
+        for listener in self.code_write_listeners:
+            listener(vpn)
+
+    # ----------------------------------------------------------------- translation
+
+    def _translate(self, addr: int, access: str) -> int:
+        """Byte offset in `frames` of `addr`, checked for `access`; fills the matching TLB."""
+        vpn = addr >> PAGE_SHIFT
+        if not 0 <= addr < self.limit:
+            raise GuestFault(addr, access, False)
+        entry = self.pte(vpn)
+        if not entry & PTE_MAPPED:
+            raise GuestFault(addr, access, False)
+        need = {"r": PTE_READ, "w": PTE_WRITE, "x": PTE_EXEC}[access]
+        if not entry & need:
+            raise GuestFault(addr, access, True)
+        if access == "w" and entry & PTE_CODE:
+            self._code_written(vpn)
+        base = self._backed_frame(vpn) << PAGE_SHIFT
+        tlb = {"r": self._read_tlb, "w": self._write_tlb, "x": self._exec_tlb}[access]
+        tlb[vpn] = base
+        return base + (addr & PAGE_OFFSET_MASK)
+
+    def _offset(self, addr: int, size: int, tlb: dict[int, int], access: str) -> int:
+        """Offset of an access that stays inside one page, or -1 when it crosses pages."""
+        off = addr & PAGE_OFFSET_MASK
+        if off + size > PAGE_SIZE:
+            return -1
+        base = tlb.get(addr >> PAGE_SHIFT)
+        if base is None:
+            return self._translate(addr, access)
+        return base + off
+
+    # The engines' loads and stores. Values are returned zero- or sign-extended as Python ints.
+
+    def load(self, addr: int, size: int, signed: bool) -> int:
+        off = self._offset(addr, size, self._read_tlb, "r")
+        if off < 0:
+            return int.from_bytes(self.read(addr, size), "little", signed=signed)
+        return int.from_bytes(self._buf[off : off + size], "little", signed=signed)
+
+    def load_u16(self, addr: int) -> int:
+        off = self._offset(addr, 2, self._read_tlb, "r")
+        return _U16.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 2, False)
+
+    def load_u32(self, addr: int) -> int:
+        off = self._offset(addr, 4, self._read_tlb, "r")
+        return _U32.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 4, False)
+
+    def load_s32(self, addr: int) -> int:
+        off = self._offset(addr, 4, self._read_tlb, "r")
+        return _S32.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 4, True)
+
+    def load_u64(self, addr: int) -> int:
+        off = self._offset(addr, 8, self._read_tlb, "r")
+        return _U64.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 8, False)
+
+    def load_s64(self, addr: int) -> int:
+        off = self._offset(addr, 8, self._read_tlb, "r")
+        return _S64.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 8, True)
+
+    def store(self, addr: int, size: int, value: int) -> None:
+        off = self._offset(addr, size, self._write_tlb, "w")
+        data = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        if off < 0:
+            self.write(addr, data)
+        else:
+            self._buf[off : off + size] = data
+
+    def fetch16(self, addr: int) -> int:
+        """A 16-bit instruction parcel (instruction fetch permission)."""
+        off = self._offset(addr, 2, self._exec_tlb, "x")
+        if off < 0:  # only an odd address can cross; the engine never asks for one
+            raise GuestFault(addr, "x", True)
+        return _U16.unpack_from(self._buf, off)[0]
+
+    # ----------------------------------------------------------------- bulk access
+
+    def _chunks(self, addr: int, size: int, access: str):
+        """(frame offset, buffer offset, length) pieces of a range, each within one page."""
+        if size < 0 or not self.check_range(addr, size):
+            raise GuestFault(addr, access, False)
+        done = 0
+        while done < size:
+            a = addr + done
+            n = min(size - done, PAGE_SIZE - (a & PAGE_OFFSET_MASK))
+            yield self._translate(a, access), done, n
+            done += n
+
+    def read(self, addr: int, size: int) -> bytes:
+        """Read guest memory with the guest's read permission (GuestFault otherwise)."""
+        out = bytearray(size)
+        for off, done, n in self._chunks(addr, size, "r"):
+            out[done : done + n] = self._buf[off : off + n]
+        return bytes(out)
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write guest memory with the guest's write permission (GuestFault otherwise)."""
+        view = memoryview(data)
+        for off, done, n in self._chunks(addr, len(data), "w"):
+            self._buf[off : off + n] = view[done : done + n]
+
+    def poke(self, addr: int, data: bytes) -> None:
+        """Write mapped memory regardless of its protection (loading segments)."""
+        view = memoryview(data)
+        done = 0
+        while done < len(data):
+            a = addr + done
+            if not self.pte(a >> PAGE_SHIFT) & PTE_MAPPED:
+                raise GuestFault(a, "w", False)
+            n = min(len(data) - done, PAGE_SIZE - (a & PAGE_OFFSET_MASK))
+            off = (self._backed_frame(a >> PAGE_SHIFT) << PAGE_SHIFT) + (a & PAGE_OFFSET_MASK)
+            self._buf[off : off + n] = view[done : done + n]
+            done += n
+
+    def read_cstring(self, addr: int, limit: int = 1 << 16) -> bytes:
+        """A NUL-terminated string (without the NUL); GuestFault if unreadable or too long."""
+        out = bytearray()
+        while len(out) < limit:
+            n = PAGE_SIZE - (addr & PAGE_OFFSET_MASK)
+            chunk = self.read(addr, n)
+            nul = chunk.find(0)
+            if nul >= 0:
+                out += chunk[:nul]
+                return bytes(out)
+            out += chunk
+            addr += n
+        raise GuestFault(addr, "r", True)

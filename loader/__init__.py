@@ -1,0 +1,67 @@
+"""Loading a RISC-V Linux ELF program into a guest address space (Linux binfmt_elf's job).
+
+The loader knows nothing of the CPU: it fills an AddressSpace and describes the resulting
+process (entry point, stack pointer, program break, auxiliary vector) in a ProcessImage.
+"""
+
+from .elf import STATUS_CANNOT_EXECUTE, STATUS_NOT_FOUND, LoadError
+from .image import (
+    AT_BASE,
+    AT_CLKTCK,
+    AT_EGID,
+    AT_ENTRY,
+    AT_EUID,
+    AT_EXECFN,
+    AT_FLAGS,
+    AT_GID,
+    AT_HWCAP,
+    AT_MINSIGSTKSZ,
+    AT_NULL,
+    AT_PAGESZ,
+    AT_PHDR,
+    AT_PHENT,
+    AT_PHNUM,
+    AT_RANDOM,
+    AT_SECURE,
+    AT_UID,
+    DEFAULT_HWCAP,
+    LAYOUTS,
+    Layout,
+    ProcessImage,
+    Segment,
+    hwcap_bits,
+    load_program,
+    probe,
+)
+
+__all__ = [
+    "AT_BASE",
+    "AT_CLKTCK",
+    "AT_EGID",
+    "AT_ENTRY",
+    "AT_EUID",
+    "AT_EXECFN",
+    "AT_FLAGS",
+    "AT_GID",
+    "AT_HWCAP",
+    "AT_MINSIGSTKSZ",
+    "AT_NULL",
+    "AT_PAGESZ",
+    "AT_PHDR",
+    "AT_PHENT",
+    "AT_PHNUM",
+    "AT_RANDOM",
+    "AT_SECURE",
+    "AT_UID",
+    "DEFAULT_HWCAP",
+    "LAYOUTS",
+    "STATUS_CANNOT_EXECUTE",
+    "STATUS_NOT_FOUND",
+    "Layout",
+    "LoadError",
+    "ProcessImage",
+    "Segment",
+    "hwcap_bits",
+    "load_program",
+    "probe",
+]

@@ -1,0 +1,106 @@
+"""`pyemu [options] PROGRAM [ARGS...]`: run a RISC-V Linux program like qemu-riscv64 does."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+
+from . import __version__
+
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of pyemu's, never the guest's status
+DEFAULT_SYSROOT = "/usr/riscv64-linux-gnu"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pyemu",
+        description="Run a RISC-V Linux ELF program (RV64) in a Python process virtual machine.",
+        usage="pyemu [options] PROGRAM [ARGS...]",
+    )
+    p.add_argument("--version", action="version", version=f"pyemu {__version__}")
+    p.add_argument("-L", dest="sysroot", metavar="DIR",
+                   default=os.environ.get("QEMU_LD_PREFIX"),
+                   help="look for the ELF interpreter in DIR (env QEMU_LD_PREFIX; default: "
+                        f"{DEFAULT_SYSROOT} when present)")
+    p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append", default=[],
+                   help="set VAR in the guest's environment")
+    p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
+                   help="remove VAR from the guest's environment")
+    p.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
+    p.add_argument("--engine", choices=["python"], default="python",
+                   help="execution engine (the compiled fast engine is not built yet)")
+    p.add_argument("--max-insns", type=int, metavar="N",
+                   help="stop the guest after N instructions (exit status 124)")
+    p.add_argument("--stats", action="store_true",
+                   help="print instructions executed and time taken on stderr at exit")
+    p.add_argument("--strace", action="store_true", help="log each system call on stderr")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
+    p.add_argument("program", metavar="PROGRAM", help="the RISC-V ELF program")
+    p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
+    return p
+
+
+def guest_environment(options: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    for assignment in options.set_env:
+        name, _, value = assignment.partition("=")
+        env[name] = value
+    for name in options.unset_env:
+        env.pop(name, None)
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    from .loader import LoadError
+    from .machine import GuestSignal, Machine, print_error
+
+    sysroot = options.sysroot or (DEFAULT_SYSROOT if os.path.isdir(DEFAULT_SYSROOT) else None)
+    guest_argv = [options.argv0 or options.program, *options.args]
+    machine = None
+    started = time.perf_counter()
+    try:
+        machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot)
+        if options.strace:
+            machine.kernel.trace = strace_printer(machine)
+        outcome = machine.run(options.max_insns)
+        if machine.exit is None:
+            print_error(f"instruction limit reached ({options.max_insns}) at pc "
+                        f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")
+            status = 124
+        else:
+            if isinstance(outcome.fault, GuestSignal):
+                print_error(machine.describe_fault(outcome.fault))
+            status = outcome.status
+    except LoadError as error:
+        print_error(str(error))
+        return error.status
+    except KeyboardInterrupt:
+        status = 128 + 2
+    except Exception as error:  # noqa: BLE001 - a bug of ours: one line, traceback on request
+        pc = f"{machine.state.pc:#x}" if machine else "before start"
+        print_error(f"internal error at pc {pc}: {type(error).__name__}: {error} "
+                    "(run with --debug for the traceback; please report it)")
+        if options.debug:
+            traceback.print_exc()
+        return EXIT_INTERNAL_ERROR
+    if options.stats and machine is not None:
+        seconds = time.perf_counter() - started
+        print(f"pyemu: stats: instructions={machine.instructions} seconds={seconds:.6f}",
+              file=sys.stderr)
+    return status
+
+
+def strace_printer(machine):
+    table = machine.kernel.table
+
+    def show(number: int, args: tuple[int, ...], result: int) -> None:
+        entry = table.get(number)
+        name = entry.name if entry else f"syscall_{number}"
+        shown = ", ".join(f"{a:#x}" for a in args[:6])
+        print(f"{machine.kernel.process.pid} {name}({shown}) = {result}", file=sys.stderr)
+
+    return show

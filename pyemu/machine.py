@@ -1,0 +1,176 @@
+"""A guest process: loader, CPU, memory and kernel wired together."""
+
+from __future__ import annotations
+
+import bisect
+import os
+import sys
+from dataclasses import dataclass
+
+from .emulator.cpu import (
+    CAUSE_BREAKPOINT,
+    CAUSE_ECALL_U,
+    CAUSE_FETCH_PAGE_FAULT,
+    CAUSE_ILLEGAL_INSTRUCTION,
+    CAUSE_LOAD_PAGE_FAULT,
+    CAUSE_MISALIGNED_FETCH,
+    CAUSE_MISALIGNED_LOAD,
+    CAUSE_MISALIGNED_STORE,
+    CAUSE_STORE_PAGE_FAULT,
+    CpuState,
+)
+from .emulator.engine_python import PythonEngine
+from .emulator.memory import AddressSpace
+from .emulator.stops import Stop, StopReason
+from .loader import load_program, probe
+from .syscalls.kernel import Kernel, Process, ProcessExit
+
+SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
+                11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP",
+                3: "SIGQUIT", 14: "SIGALRM", 10: "SIGUSR1", 12: "SIGUSR2"}
+ACCESS_WORDS = {CAUSE_LOAD_PAGE_FAULT: "read", CAUSE_STORE_PAGE_FAULT: "write",
+                CAUSE_FETCH_PAGE_FAULT: "execute", CAUSE_MISALIGNED_LOAD: "misaligned read",
+                CAUSE_MISALIGNED_STORE: "misaligned write", CAUSE_MISALIGNED_FETCH: "misaligned jump"}
+# Signals Linux sends for each RISC-V exception a user program can raise (arch/riscv/kernel/traps.c).
+CAUSE_SIGNALS = {
+    CAUSE_ILLEGAL_INSTRUCTION: 4,
+    CAUSE_BREAKPOINT: 5,
+    CAUSE_MISALIGNED_FETCH: 7,
+    CAUSE_MISALIGNED_LOAD: 7,
+    CAUSE_MISALIGNED_STORE: 7,
+    CAUSE_FETCH_PAGE_FAULT: 11,
+    CAUSE_LOAD_PAGE_FAULT: 11,
+    CAUSE_STORE_PAGE_FAULT: 11,
+}
+CHUNK = 1 << 20  # instructions per engine call when no limit is set
+
+
+@dataclass(frozen=True)
+class GuestSignal:
+    """The guest died of a signal raised by its own instruction (a fault)."""
+
+    signal: int
+    pc: int
+    addr: int
+    cause: int
+
+    @property
+    def name(self) -> str:
+        return SIGNAL_NAMES.get(self.signal, f"signal {self.signal}")
+
+
+@dataclass(frozen=True)
+class Exited:
+    status: int = 0  # exit status, or 128 + signal
+    signal: int = 0
+    fault: GuestSignal | None = None
+
+
+class Machine:
+    """One guest process, ready to run or to inspect."""
+
+    def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
+                 sysroot: str | None = None):
+        xlen = probe(path)
+        self.mem = AddressSpace()
+        argv = [path] if argv is None else list(argv)
+        environ = dict(os.environ) if env is None else env
+        envp = [f"{k}={v}" for k, v in environ.items()]
+        self.image = load_program(path, argv, envp, self.mem, sysroot=sysroot, execfn=path)
+        self.state = CpuState(xlen)
+        self.state.pc = self.image.entry
+        self.state.set(2, self.image.stack_pointer)
+        process = Process(
+            executable=self.image.executable,
+            argv=self.image.argv,
+            envp=self.image.envp,
+            brk_start=self.image.brk,
+            brk=self.image.brk,
+            mmap_base=self.image.mmap_base,
+            auxv=self.image.auxv,
+        )
+        self.kernel = Kernel(self.state, self.mem, process)
+        self.engine = PythonEngine(self.state, self.mem)
+        self.exit: Exited | None = None
+        self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
+
+    @classmethod
+    def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
+             sysroot: str | None = None) -> Machine:
+        return cls(path, argv, env, sysroot)
+
+    @property
+    def instructions(self) -> int:
+        return self.state.instret
+
+    def run(self, max_insns: int | None = None) -> Exited | Stop:
+        """Run until the process ends (Exited) or `max_insns` more instructions retire (Stop)."""
+        budget_end = None if max_insns is None else self.state.instret + max_insns
+        while self.exit is None:
+            chunk = CHUNK if budget_end is None else budget_end - self.state.instret
+            if chunk <= 0:
+                return Stop(StopReason.LIMIT)
+            stop = self.engine.run(chunk)
+            if stop.reason is StopReason.TRAP:
+                self._trap(stop)
+        return self.exit
+
+    def _trap(self, stop: Stop) -> None:
+        if stop.cause == CAUSE_ECALL_U:
+            try:
+                self.kernel.handle_ecall()
+            except ProcessExit as end:
+                status = 128 + end.signal if end.signal else end.status
+                self.exit = Exited(status, end.signal)
+                return
+            self.state.pc = self.state.pc + 4
+            return
+        signal = CAUSE_SIGNALS.get(stop.cause, 11)
+        fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
+        self.exit = Exited(128 + signal, signal, fault)
+
+    # ----------------------------------------------------------------- symbols
+
+    def _symbol_table(self) -> tuple[list[int], list[tuple[int, str]]]:
+        if self._symbols is None:
+            from elftools.common.exceptions import ELFError
+            from elftools.elf.elffile import ELFFile
+            from elftools.elf.sections import SymbolTableSection
+
+            entries: list[tuple[int, str]] = []
+            try:
+                with open(self.image.executable, "rb") as f:
+                    for section in ELFFile(f).iter_sections():
+                        if isinstance(section, SymbolTableSection):
+                            for sym in section.iter_symbols():
+                                if sym["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and \
+                                        sym.name and sym["st_value"]:
+                                    entries.append((sym["st_value"] + self.image.load_bias,
+                                                    sym.name))
+            except (OSError, ELFError, ValueError):
+                pass
+            entries.sort()
+            self._symbols = ([a for a, _ in entries], entries)
+        return self._symbols
+
+    def symbolize(self, addr: int) -> str:
+        """`name+0xoff` for an address in the program's code, or its hex value."""
+        addresses, entries = self._symbol_table()
+        i = bisect.bisect_right(addresses, addr) - 1
+        if i < 0:
+            return f"{addr:#x}"
+        base, name = entries[i]
+        return name if addr == base else f"{name}+{addr - base:#x}"
+
+    def describe_fault(self, fault: GuestSignal) -> str:
+        where = f"pc {fault.pc:#x} ({self.symbolize(fault.pc)})"
+        if fault.cause in ACCESS_WORDS:
+            return (f"guest killed by {fault.name} at {where}: "
+                    f"{ACCESS_WORDS[fault.cause]} of address {fault.addr:#x}")
+        if fault.cause == CAUSE_ILLEGAL_INSTRUCTION:
+            return f"guest killed by {fault.name} at {where}: illegal instruction {fault.addr:#x}"
+        return f"guest killed by {fault.name} at {where}"
+
+
+def print_error(message: str) -> None:
+    print(f"pyemu: {message}", file=sys.stderr, flush=True)

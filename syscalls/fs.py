@@ -1,0 +1,346 @@
+"""File-system and file-descriptor system calls."""
+
+from __future__ import annotations
+
+import fcntl as host_fcntl
+import os
+import struct
+import termios
+
+from .errors import EACCES, EBADF, EFAULT, EINVAL, EMFILE, ENOENT, ENOTTY, ERANGE, SyscallError
+from .kernel import FileDescription, Kernel, signed
+
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200
+AT_EMPTY_PATH = 0x1000
+MAX_FDS = 1024
+MAX_IO = 1 << 24  # longest single host transfer; guests see a short count beyond it
+
+# Linux (asm-generic) open flags and their host equivalents, bit by bit.
+O_ACCMODE = 3
+OPEN_FLAGS = [
+    (0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"), (0o10000, "O_DSYNC"), (0o40000, "O_DIRECT"),
+    (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"), (0o4010000, "O_SYNC"), (0o10000000, "O_PATH"),
+]
+O_CLOEXEC = 0o2000000
+
+# asm-generic struct stat (riscv64 newfstatat/fstat): 128 bytes.
+STAT = struct.Struct("<QQIIIIQQqiiqqQqQqQII")
+TERMIOS = struct.Struct("<IIIIB19s")
+WINSIZE = struct.Struct("<HHHH")
+TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
+TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO = 0x5413, 0x5414, 0x541B, 0x5421
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
+FD_CLOEXEC = 1
+
+
+def host_open_flags(flags: int) -> int:
+    result = flags & O_ACCMODE
+    for linux_bit, name in OPEN_FLAGS:
+        if flags & linux_bit == linux_bit and hasattr(os, name):
+            result |= getattr(os, name)
+    return result & ~getattr(os, "O_CLOEXEC", 0)
+
+
+def linux_open_flags(host_flags: int) -> int:
+    result = host_flags & O_ACCMODE
+    for linux_bit, name in OPEN_FLAGS:
+        host_bit = getattr(os, name, 0)
+        if host_bit and host_flags & host_bit == host_bit:
+            result |= linux_bit
+    return result
+
+
+# ---------------------------------------------------------------- descriptor table
+
+
+def host_fd(k: Kernel, fd: int) -> int:
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)
+    return description.host_fd
+
+
+def install_fd(k: Kernel, host: int, path: str = "", cloexec: bool = False, lowest: int = 0) -> int:
+    files = k.process.files
+    fd = lowest
+    while fd in files:
+        fd += 1
+    if fd >= MAX_FDS:
+        os.close(host)
+        raise SyscallError(EMFILE)
+    files[fd] = FileDescription(host, path, cloexec)
+    return fd
+
+
+def release_fd(k: Kernel, fd: int) -> None:
+    description = k.process.files.pop(fd, None)
+    if description is None:
+        raise SyscallError(EBADF)
+    if not any(d.host_fd == description.host_fd for d in k.process.files.values()):
+        os.close(description.host_fd)
+
+
+def guest_path(k: Kernel, addr: int) -> str:
+    return os.fsdecode(k.mem.read_cstring(addr, 4096))
+
+
+def host_path(k: Kernel, dirfd: int, path: str) -> str:
+    """Where the host finds `path`, resolved against `dirfd` like the *at() calls."""
+    if path == "/proc/self/exe":
+        return k.process.executable
+    dirfd = signed(dirfd)
+    if os.path.isabs(path) or dirfd == AT_FDCWD:
+        return path
+    base = os.readlink(f"/proc/self/fd/{host_fd(k, dirfd)}")
+    return os.path.join(base, path)
+
+
+# ---------------------------------------------------------------- open, close, dup
+
+
+def openat(k: Kernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
+    path = host_path(k, dirfd, guest_path(k, path_addr))
+    host = os.open(path, host_open_flags(flags), mode & 0o7777)
+    return install_fd(k, host, path, bool(flags & O_CLOEXEC))
+
+
+def close(k: Kernel, fd: int) -> int:
+    release_fd(k, signed(fd))
+    return 0
+
+
+def dup(k: Kernel, fd: int) -> int:
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)
+    return install_fd(k, os.dup(description.host_fd), description.path)
+
+
+def dup3(k: Kernel, oldfd: int, newfd: int, flags: int) -> int:
+    oldfd, newfd = signed(oldfd), signed(newfd)
+    description = k.process.files.get(oldfd)
+    if description is None or not 0 <= newfd < MAX_FDS:
+        raise SyscallError(EBADF)
+    if oldfd == newfd or flags & ~O_CLOEXEC:
+        raise SyscallError(EINVAL)
+    if newfd in k.process.files:
+        release_fd(k, newfd)
+    k.process.files[newfd] = FileDescription(
+        os.dup(description.host_fd), description.path, bool(flags & O_CLOEXEC)
+    )
+    return newfd
+
+
+def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
+    fd = signed(fd)
+    description = k.process.files.get(fd)
+    if description is None:
+        raise SyscallError(EBADF)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        return install_fd(k, os.dup(description.host_fd), description.path,
+                          cmd == F_DUPFD_CLOEXEC, lowest=signed(arg))
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if description.cloexec else 0
+    if cmd == F_SETFD:
+        description.cloexec = bool(arg & FD_CLOEXEC)
+        return 0
+    if cmd == F_GETFL:
+        return linux_open_flags(host_fcntl.fcntl(description.host_fd, host_fcntl.F_GETFL))
+    if cmd == F_SETFL:
+        host_fcntl.fcntl(description.host_fd, host_fcntl.F_SETFL, host_open_flags(arg))
+        return 0
+    raise SyscallError(EINVAL)
+
+
+def pipe2(k: Kernel, fds_addr: int, flags: int) -> int:
+    read_end, write_end = os.pipe()
+    if flags & 0o4000:
+        os.set_blocking(read_end, False)
+        os.set_blocking(write_end, False)
+    cloexec = bool(flags & O_CLOEXEC)
+    fds = (install_fd(k, read_end, "pipe:", cloexec), install_fd(k, write_end, "pipe:", cloexec))
+    k.mem.write(fds_addr, struct.pack("<ii", *fds))
+    return 0
+
+
+# ---------------------------------------------------------------- reading and writing
+
+
+def read(k: Kernel, fd: int, buf: int, count: int) -> int:
+    host = host_fd(k, fd)
+    if not k.mem.is_mapped(buf, min(count, MAX_IO)):
+        raise SyscallError(EFAULT)
+    data = os.read(host, min(count, MAX_IO))
+    k.mem.write(buf, data)
+    return len(data)
+
+
+def write(k: Kernel, fd: int, buf: int, count: int) -> int:
+    host = host_fd(k, fd)
+    return os.write(host, k.mem.read(buf, min(count, MAX_IO)))
+
+
+def pread64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
+    data = os.pread(host_fd(k, fd), min(count, MAX_IO), signed(offset, 64))
+    k.mem.write(buf, data)
+    return len(data)
+
+
+def pwrite64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
+    data = k.mem.read(buf, min(count, MAX_IO))
+    return os.pwrite(host_fd(k, fd), data, signed(offset, 64))
+
+
+def iovecs(k: Kernel, addr: int, count: int) -> list[tuple[int, int]]:
+    if signed(count) < 0 or count > 1024:
+        raise SyscallError(EINVAL)
+    word = k.xlen // 8
+    raw = k.mem.read(addr, 2 * word * count)
+    fmt = f"<{2 * count}{'Q' if word == 8 else 'I'}"
+    values = struct.unpack(fmt, raw)
+    return list(zip(values[0::2], values[1::2]))
+
+
+def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
+    host = host_fd(k, fd)
+    total = 0
+    for base, length in iovecs(k, iov, count):
+        if not length:
+            continue
+        data = os.read(host, min(length, MAX_IO))
+        k.mem.write(base, data)
+        total += len(data)
+        if len(data) < length:
+            break
+    return total
+
+
+def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
+    host = host_fd(k, fd)
+    data = b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in iovecs(k, iov, count))
+    return os.write(host, data) if data else 0
+
+
+def lseek(k: Kernel, fd: int, offset: int, whence: int) -> int:
+    if whence > 4:
+        raise SyscallError(EINVAL)
+    return os.lseek(host_fd(k, fd), signed(offset, 64), whence)
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def pack_stat(st: os.stat_result) -> bytes:
+    def split(ns: int) -> tuple[int, int]:
+        return ns // 1_000_000_000, ns % 1_000_000_000
+
+    return STAT.pack(
+        st.st_dev, st.st_ino, st.st_mode, st.st_nlink, st.st_uid, st.st_gid,
+        getattr(st, "st_rdev", 0), 0, st.st_size, getattr(st, "st_blksize", 4096), 0,
+        getattr(st, "st_blocks", 0), *split(st.st_atime_ns), *split(st.st_mtime_ns),
+        *split(st.st_ctime_ns), 0, 0,
+    )
+
+
+def newfstatat(k: Kernel, dirfd: int, path_addr: int, statbuf: int, flags: int) -> int:
+    path = guest_path(k, path_addr)
+    if not path and flags & AT_EMPTY_PATH:
+        st = os.fstat(host_fd(k, dirfd))
+    else:
+        follow = not flags & AT_SYMLINK_NOFOLLOW
+        st = os.stat(host_path(k, dirfd, path), follow_symlinks=follow)
+    k.mem.write(statbuf, pack_stat(st))
+    return 0
+
+
+def fstat(k: Kernel, fd: int, statbuf: int) -> int:
+    k.mem.write(statbuf, pack_stat(os.fstat(host_fd(k, fd))))
+    return 0
+
+
+def readlinkat(k: Kernel, dirfd: int, path_addr: int, buf: int, size: int) -> int:
+    path = guest_path(k, path_addr)
+    if signed(size) <= 0:
+        raise SyscallError(EINVAL)
+    target = k.process.executable if path == "/proc/self/exe" else os.readlink(
+        host_path(k, dirfd, path))
+    data = os.fsencode(target)[:size]
+    k.mem.write(buf, data)
+    return len(data)
+
+
+def faccessat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
+    path = host_path(k, dirfd, guest_path(k, path_addr))
+    if not os.path.lexists(path):
+        raise SyscallError(ENOENT)
+    if not os.access(path, mode):
+        raise SyscallError(EACCES)
+    return 0
+
+
+def getcwd(k: Kernel, buf: int, size: int) -> int:
+    cwd = os.fsencode(os.getcwd()) + b"\0"
+    if len(cwd) > size:
+        raise SyscallError(ERANGE)
+    k.mem.write(buf, cwd)
+    return len(cwd)
+
+
+def chdir(k: Kernel, path_addr: int) -> int:
+    os.chdir(guest_path(k, path_addr))
+    return 0
+
+
+def mkdirat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
+    os.mkdir(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o7777)
+    return 0
+
+
+def unlinkat(k: Kernel, dirfd: int, path_addr: int, flags: int) -> int:
+    path = host_path(k, dirfd, guest_path(k, path_addr))
+    if flags & AT_REMOVEDIR:
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+    return 0
+
+
+# ---------------------------------------------------------------- terminals
+
+
+def ioctl(k: Kernel, fd: int, request: int, arg: int) -> int:
+    host = host_fd(k, fd)
+    request &= 0xFFFF_FFFF
+    if request == TCGETS:
+        if not os.isatty(host):
+            raise SyscallError(ENOTTY)
+        iflag, oflag, cflag, lflag, _, _, cc = termios.tcgetattr(host)
+        chars = bytes(c if isinstance(c, int) else ord(c) for c in cc[:19]).ljust(19, b"\0")
+        k.mem.write(arg, TERMIOS.pack(iflag, oflag, cflag, lflag, 0, chars))
+        return 0
+    if request in (TCSETS, TCSETSW, TCSETSF):
+        if not os.isatty(host):
+            raise SyscallError(ENOTTY)
+        iflag, oflag, cflag, lflag, _, chars = TERMIOS.unpack(k.mem.read(arg, TERMIOS.size))
+        attrs = termios.tcgetattr(host)
+        attrs[:4] = [iflag, oflag, cflag, lflag]
+        attrs[6] = [chars[i] for i in range(len(attrs[6]))] if len(attrs[6]) <= 19 else attrs[6]
+        when = {TCSETS: termios.TCSANOW, TCSETSW: termios.TCSADRAIN, TCSETSF: termios.TCSAFLUSH}
+        termios.tcsetattr(host, when[request], attrs)
+        return 0
+    if request == TIOCGWINSZ:
+        raw = host_fcntl.ioctl(host, termios.TIOCGWINSZ, bytes(WINSIZE.size))
+        k.mem.write(arg, raw)
+        return 0
+    if request == FIONREAD:
+        raw = host_fcntl.ioctl(host, termios.FIONREAD, bytes(4))
+        k.mem.write(arg, raw)
+        return 0
+    if request == FIONBIO:
+        os.set_blocking(host, not struct.unpack("<i", k.mem.read(arg, 4))[0])
+        return 0
+    raise SyscallError(ENOTTY)

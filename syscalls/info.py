@@ -1,0 +1,108 @@
+"""System information, time and randomness."""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+
+from .errors import EINVAL, SyscallError
+from .kernel import Kernel
+
+CLOCKS = {
+    0: time.CLOCK_REALTIME,
+    1: time.CLOCK_MONOTONIC,
+    2: getattr(time, "CLOCK_PROCESS_CPUTIME_ID", time.CLOCK_MONOTONIC),
+    3: getattr(time, "CLOCK_THREAD_CPUTIME_ID", time.CLOCK_MONOTONIC),
+    4: getattr(time, "CLOCK_MONOTONIC_RAW", time.CLOCK_MONOTONIC),
+    5: time.CLOCK_REALTIME,  # CLOCK_REALTIME_COARSE
+    6: time.CLOCK_MONOTONIC,  # CLOCK_MONOTONIC_COARSE
+    7: getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC),
+}
+GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
+UTSNAME_FIELD = 65
+
+
+def timespec(ns: int) -> bytes:
+    """struct timespec with 64-bit fields (riscv32 has only the time64 calls, so both XLENs)."""
+    return struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000)
+
+
+def read_timespec(k: Kernel, addr: int) -> int:
+    seconds, nanoseconds = struct.unpack("<qq", k.mem.read(addr, 16))
+    if seconds < 0 or not 0 <= nanoseconds < 1_000_000_000:
+        raise SyscallError(EINVAL)
+    return seconds * 1_000_000_000 + nanoseconds
+
+
+def clock_gettime(k: Kernel, clock: int, tp: int) -> int:
+    host_clock = CLOCKS.get(clock)
+    if host_clock is None:
+        raise SyscallError(EINVAL)
+    k.mem.write(tp, timespec(time.clock_gettime_ns(host_clock)))
+    return 0
+
+
+def clock_getres(k: Kernel, clock: int, res: int) -> int:
+    if clock not in CLOCKS:
+        raise SyscallError(EINVAL)
+    if res:
+        k.mem.write(res, timespec(1))
+    return 0
+
+
+def gettimeofday(k: Kernel, tv: int, tz: int) -> int:
+    if tv:
+        now = time.time_ns()
+        k.mem.write(tv, struct.pack("<qq", now // 1_000_000_000, now % 1_000_000_000 // 1000))
+    if tz:
+        k.mem.write(tz, bytes(8))
+    return 0
+
+
+def nanosleep(k: Kernel, req: int, rem: int) -> int:
+    time.sleep(read_timespec(k, req) / 1e9)
+    return 0
+
+
+def clock_nanosleep(k: Kernel, clock: int, flags: int, req: int, rem: int) -> int:
+    duration = read_timespec(k, req)
+    if flags & 1:  # TIMER_ABSTIME
+        duration -= time.clock_gettime_ns(CLOCKS.get(clock, time.CLOCK_MONOTONIC))
+    time.sleep(max(duration, 0) / 1e9)
+    return 0
+
+
+def uname(k: Kernel, buf: int) -> int:
+    host = os.uname()
+    machine = "riscv64" if k.xlen == 64 else "riscv32"
+    fields = ("Linux", host.nodename, host.release, host.version, machine, "(none)")
+    k.mem.write(buf, b"".join(os.fsencode(f)[: UTSNAME_FIELD - 1].ljust(UTSNAME_FIELD, b"\0")
+                              for f in fields))
+    return 0
+
+
+def getrandom(k: Kernel, buf: int, count: int, flags: int) -> int:
+    if flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE):
+        raise SyscallError(EINVAL)
+    data = os.urandom(min(count, 1 << 25))
+    k.mem.write(buf, data)
+    return len(data)
+
+
+def sched_yield(k: Kernel) -> int:
+    return 0
+
+
+def sched_getaffinity(k: Kernel, pid: int, size: int, mask: int) -> int:
+    if size < 8 or size & 7:
+        raise SyscallError(EINVAL)
+    k.mem.write(mask, struct.pack("<Q", 1))
+    return 8
+
+
+def riscv_flush_icache(k: Kernel, start: int, end: int, flags: int) -> int:
+    """Stores into cached code already dropped its decoded form; nothing is stale."""
+    if flags & ~1:
+        raise SyscallError(EINVAL)
+    return 0

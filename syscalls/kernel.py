@@ -1,0 +1,120 @@
+"""The guest's view of Linux: process state and system-call dispatch.
+
+The kernel talks to the CPU only through the register state it is given (a7 = number,
+a0..a5 = arguments, a0 = result) and to memory through the AddressSpace.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from ..emulator.cpu import CpuState
+from ..emulator.memory import AddressSpace, GuestFault
+from .errors import EFAULT, ENOSYS, SyscallError, linux_errno
+
+A0, A7 = 10, 17
+
+
+class ProcessExit(Exception):
+    """The guest process ended: by exit (status) or by a signal (signal number)."""
+
+    def __init__(self, status: int = 0, signal: int = 0):
+        super().__init__(f"signal {signal}" if signal else f"exit {status}")
+        self.status = status
+        self.signal = signal
+
+
+@dataclass
+class FileDescription:
+    host_fd: int
+    path: str = ""
+    cloexec: bool = False
+
+
+@dataclass
+class Process:
+    """What Linux keeps per process that the syscall families share."""
+
+    executable: str
+    argv: list[bytes]
+    envp: list[bytes]
+    brk_start: int
+    brk: int
+    mmap_base: int
+    auxv: list[tuple[int, int]] = field(default_factory=list)
+    pid: int = field(default_factory=os.getpid)
+    files: dict[int, FileDescription] = field(default_factory=dict)
+    signal_actions: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    signal_mask: int = 0
+    clear_child_tid: int = 0
+    robust_list: int = 0
+    rseq_area: int = 0
+    umask: int = 0o022
+
+    def __post_init__(self) -> None:
+        for fd in (0, 1, 2):
+            self.files.setdefault(fd, FileDescription(fd, f"/dev/fd/{fd}"))
+
+
+class Kernel:
+    def __init__(self, state: CpuState, mem: AddressSpace, process: Process,
+                 warn: TextIO = sys.stderr):
+        from .table import SYSCALLS  # the table imports the families, which import this module
+
+        self.state = state
+        self.mem = mem
+        self.process = process
+        self.xlen = state.xlen
+        self.table = SYSCALLS
+        self._warn = warn
+        self._warned: set[int] = set()
+        self._arity: dict[Callable, int] = {}
+        self.trace: Callable[[int, tuple[int, ...], int], None] | None = None
+
+    def warn_once(self, key: int, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            print(f"pyemu: {message}", file=self._warn, flush=True)
+
+    def arg(self, value: int) -> int:
+        """A register argument as the unsigned XLEN-bit number the kernel sees."""
+        return value & ((1 << self.xlen) - 1)
+
+    def handle_ecall(self) -> None:
+        """Run the system call the guest asked for and put its result in a0."""
+        number = self.state.get(A7)
+        args = tuple(self.state.get(A0 + i) for i in range(6))
+        entry = self.table.get(number)
+        if entry is None or entry.handler is None:
+            name = entry.name if entry else f"#{number}"
+            self.warn_once(number, f"unsupported syscall {name} ({number}): returning -ENOSYS")
+            result = -ENOSYS
+        else:
+            result = self.call(entry.handler, args)
+        if self.trace:
+            self.trace(number, args, result)
+        self.state.set(A0, result)
+
+    def call(self, handler: Callable, args: tuple[int, ...]) -> int:
+        arity = self._arity.get(handler)
+        if arity is None:
+            arity = self._arity[handler] = len(inspect.signature(handler).parameters) - 1
+        try:
+            return handler(self, *args[:arity])
+        except SyscallError as error:
+            return -error.errno
+        except GuestFault:
+            return -EFAULT
+        except OSError as error:
+            return -linux_errno(error)
+
+
+def signed(value: int, bits: int = 32) -> int:
+    """An argument the kernel declares as a signed int (fds, flags with the sign bit, offsets)."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
