@@ -116,14 +116,6 @@ def time_command(
     return best
 
 
-def pyemu_environment() -> dict[str, str]:
-    # pyemu runs from a temporary directory (so it cannot lean on files in the
-    # repository root), which takes the repository off sys.path: put it back.
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
 def format_count(value: float) -> str:
     for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
         if value >= threshold:
@@ -154,7 +146,7 @@ def benchmark_guest(
     outcomes = {"qemu": qemu}
     for engine in engines:
         command = [sys.executable, "-m", "pyemu", "--engine", engine, "--stats", str(binary), *args]
-        outcome = time_command(command, runs, run_dir, pyemu_environment(), timeout)
+        outcome = time_command(command, runs, run_dir, dict(os.environ), timeout)
         if outcome.error is None and qemu.error is None and outcome.stdout != qemu.stdout:
             outcome = Outcome(error="output differs from qemu's")
         outcomes[f"pyemu {engine}"] = outcome
@@ -185,7 +177,7 @@ def main() -> int:
         "--quick", action="store_true", help="smaller inputs and a single run of each"
     )
     parser.add_argument(
-        "--engine", default="fast", help="comma-separated pyemu engines (default: fast)"
+        "--engine", default="python", help="comma-separated pyemu engines (default: python)"
     )
     parser.add_argument(
         "--timeout", type=float, default=900, help="seconds before one run is abandoned"

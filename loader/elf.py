@@ -8,6 +8,7 @@ leaves to a later crash (segment data past the end of the file, overlapping segm
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import struct
@@ -62,8 +63,9 @@ class _ElfClass:
 
 _CLASSES = {
     1: _ElfClass(32, struct.Struct("<HHIIIIIHHHHHH"), struct.Struct("<8I"), (0, 6, 1, 2, 4, 5, 7)),
-    2: _ElfClass(64, struct.Struct("<HHIQQQIHHHHHH"), struct.Struct("<IIQQQQQQ"),
-                 (0, 1, 2, 3, 5, 6, 7)),
+    2: _ElfClass(
+        64, struct.Struct("<HHIQQQIHHHHHH"), struct.Struct("<IIQQQQQQ"), (0, 1, 2, 3, 5, 6, 7)
+    ),
 }
 _IDENT_SIZE = 16
 
@@ -117,16 +119,18 @@ def read_file(path: str, limit: int = -1) -> bytes:
         raise LoadError(f"{path}: No such file or directory", STATUS_NOT_FOUND) from None
     except OSError as e:
         raise LoadError(f"{path}: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
             raise LoadError(f"{path}: Is a directory")
         if not stat.S_ISREG(mode):
             raise LoadError(f"{path}: Permission denied")  # execve's EACCES for special files
-        try:
+        with open(fd, "rb", closefd=False) as f:
             return f.read(limit)
-        except OSError as e:
-            raise LoadError(f"{path}: {e.strerror}") from None
+    except OSError as e:
+        raise LoadError(f"{path}: {e.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def parse_header(path: str, data: bytes) -> ElfHeader:
@@ -142,8 +146,19 @@ def parse_header(path: str, data: bytes) -> ElfHeader:
         raise format_error(path, "not a little-endian ELF file")
     if len(data) < _IDENT_SIZE + elf_class.header.size:
         raise format_error(path, "truncated ELF header")
-    (e_type, machine, _version, entry, phoff, _shoff, _flags, _ehsize, phentsize, phnum,
-     *_sections) = elf_class.header.unpack_from(data, _IDENT_SIZE)
+    (
+        e_type,
+        machine,
+        _version,
+        entry,
+        phoff,
+        _shoff,
+        _flags,
+        _ehsize,
+        phentsize,
+        phnum,
+        *_sections,
+    ) = elf_class.header.unpack_from(data, _IDENT_SIZE)
     if machine != EM_RISCV:
         raise format_error(path, f"not a RISC-V program (e_machine {machine})")
     if e_type not in (ET_EXEC, ET_DYN):
@@ -202,7 +217,7 @@ def _check_no_overlap(path: str, phdrs: tuple[ProgramHeader, ...]) -> None:
     )
     if not ranges:
         raise format_error(path, "no loadable segments")
-    for (_, end, first), (start, _, second) in zip(ranges, ranges[1:]):
+    for (_, end, first), (start, _, second) in itertools.pairwise(ranges):
         if start < end:
             raise format_error(path, f"segments {first} and {second} overlap")
 

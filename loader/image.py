@@ -118,16 +118,18 @@ class Segment:
     start: int
     end: int
     prot: int
-    path: str  # absolute host path of the file it came from
+    path: str  # resolved host path of the file it came from, as /proc/self/maps names it
 
 
 @dataclass
 class ProcessImage:
+    """The loaded process: where it starts and what the kernel would remember about it."""
+
     entry: int  # where execution starts: the interpreter's entry if there is one
     stack_pointer: int  # points at argc
     brk: int  # initial program break: the page-aligned end of the program's segments
     xlen: int
-    executable: str  # absolute host path of the program (/proc/self/exe)
+    executable: str  # resolved host path of the program (/proc/self/exe)
     interpreter: str | None  # host path of the interpreter actually loaded
     load_bias: int  # added to the program's addresses (0 for ET_EXEC)
     interp_bias: int  # AT_BASE
@@ -182,8 +184,13 @@ def load_program(
         raise ValueError(f"address space too small for a {program.xlen}-bit process")
     args = [_c_string(a) for a in argv] or [b""]  # like Linux, never start with argc == 0
     env = [_c_string(e) for e in envp]
-    strings = _StackStrings(layout.stack_top, program.xlen // 8, args, env,
-                            _c_string(path if execfn is None else execfn))
+    strings = _StackStrings(
+        layout.stack_top,
+        program.xlen // 8,
+        args,
+        env,
+        _c_string(path if execfn is None else execfn),
+    )
     strings.check_size(path)
     interp = _read_interpreter(path, program.interp, sysroot, program.xlen)
 
@@ -235,7 +242,7 @@ def load_program(
         stack_pointer=sp,
         brk=brk,
         xlen=program.xlen,
-        executable=os.path.abspath(path),
+        executable=os.path.realpath(path),
         interpreter=None if interp is None else interp.path,
         load_bias=load_bias,
         interp_bias=interp_bias,
@@ -293,7 +300,9 @@ class _StackStrings:
             raise LoadError(f"{path}: Argument list too long")
 
 
-def _read_interpreter(path: str, name: str | None, sysroot: str | None, xlen: int) -> ElfFile | None:
+def _read_interpreter(
+    path: str, name: str | None, sysroot: str | None, xlen: int
+) -> ElfFile | None:
     """The checked interpreter file: `sysroot` + name when that exists, else name on the host."""
     if name is None:
         return None
@@ -307,8 +316,10 @@ def _read_interpreter(path: str, name: str | None, sysroot: str | None, xlen: in
     except LoadError as e:  # a missing interpreter is "cannot execute", not "not found"
         raise LoadError(f"{path}: bad ELF interpreter: {e}") from None
     if interp.xlen != xlen:
-        raise LoadError(f"{path}: bad ELF interpreter: {host_path}: {interp.xlen}-bit, "
-                        f"but the program is {xlen}-bit")
+        raise LoadError(
+            f"{path}: bad ELF interpreter: {host_path}: {interp.xlen}-bit, "
+            f"but the program is {xlen}-bit"
+        )
     return interp
 
 
@@ -337,15 +348,16 @@ def _interpreter_bias(mem: AddressSpace, interp: ElfFile, mmap_base: int) -> int
 def _map_segments(mem: AddressSpace, elf: ElfFile, bias: int, layout: Layout) -> list[Segment]:
     """Check where the PT_LOADs of `elf` land, then map them; the Segments in file order."""
     for index, ph in enumerate(elf.phdrs):
-        start = bias + ph.vaddr
         if ph.type != PT_LOAD or not ph.memsz:
             continue
+        start = bias + ph.vaddr
         if page_floor(start) < MIN_MMAP_ADDR:
             raise format_error(elf.path, f"segment {index} at {start:#x}: below {MIN_MMAP_ADDR:#x}")
         if start + ph.memsz > layout.stack_bottom:
-            raise format_error(elf.path, f"segment {index} at {start:#x}: "
-                               "beyond the user address space")
-    name = os.path.abspath(elf.path)
+            raise format_error(
+                elf.path, f"segment {index} at {start:#x}: beyond the user address space"
+            )
+    name = os.path.realpath(elf.path)
     segments = []
     for ph in elf.loads:
         if ph.memsz:
@@ -407,7 +419,11 @@ def _write_tables(
     The table starts 16-byte aligned, which may leave a gap between its end and `below`.
     """
     words = [
-        len(strings.argv), *strings.argv, 0, *strings.envp, 0,
+        len(strings.argv),
+        *strings.argv,
+        0,
+        *strings.envp,
+        0,
         *(value for pair in auxv for value in pair),
     ]
     sp = (below - len(words) * (xlen // 8)) & ~15
