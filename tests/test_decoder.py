@@ -6,7 +6,6 @@ import subprocess
 import capstone
 import pytest
 from elftools.elf.elffile import ELFFile
-
 from pyemu.emulator.decoder import Decoder
 from pyemu.emulator.isa import all_instructions
 

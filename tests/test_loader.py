@@ -426,7 +426,7 @@ STATIC_CASES = {
     "phentsize": (set_header(E_PHENTSIZE, "<H", 55), "bad program header size"),
     "no phdrs": (set_header(E_PHNUM, "<H", 0), "bad number of program headers"),
     "absurd phnum": (set_header(E_PHNUM, "<H", 0xFFFF), "bad number of program headers"),
-    "phdrs past end": (lambda d: put(d, E_PHOFF, "<Q", len(d) - PHENT), "beyond the end"),
+    "phdrs past end": (lambda d: put(d, E_PHOFF, "<Q", len(d) - PHENT), "program headers beyond"),
     "truncated file": (truncate_in_data_segment, "contents beyond the end of the file"),
     "filesz > memsz": (set_load(P_FILESZ, lambda h: h.p_memsz + 1), "> memory size"),
     "misaligned vaddr": (set_load(P_VADDR, lambda h: h.p_vaddr + 8), "differ within the page"),

@@ -1,7 +1,6 @@
 """The address space: mappings, permissions, faults, lazy frames, code-write notices."""
 
 import pytest
-
 from pyemu.emulator.memory import (
     PAGE_SIZE,
     PROT_EXEC,
