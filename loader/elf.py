@@ -146,23 +146,14 @@ def parse_header(path: str, data: bytes) -> ElfHeader:
         raise format_error(path, "not a little-endian ELF file")
     if len(data) < _IDENT_SIZE + elf_class.header.size:
         raise format_error(path, "truncated ELF header")
-    (
-        e_type,
-        machine,
-        _version,
-        entry,
-        phoff,
-        _shoff,
-        _flags,
-        _ehsize,
-        phentsize,
-        phnum,
-        *_sections,
-    ) = elf_class.header.unpack_from(data, _IDENT_SIZE)
+    fields = elf_class.header.unpack_from(data, _IDENT_SIZE)  # same order in both classes
+    e_type, machine, entry, phoff, phentsize, phnum = (fields[i] for i in (0, 1, 3, 4, 8, 9))
     if machine != EM_RISCV:
         raise format_error(path, f"not a RISC-V program (e_machine {machine})")
     if e_type not in (ET_EXEC, ET_DYN):
-        raise format_error(path, f"not an executable ({_TYPE_NAMES.get(e_type, e_type)})")
+        raise format_error(
+            path, f"not an executable ({_TYPE_NAMES.get(e_type, f'e_type {e_type}')})"
+        )
     if phentsize != elf_class.phdr.size:
         raise format_error(path, f"bad program header size {phentsize}")
     if not 0 < phnum * phentsize <= _MAX_PHDR_BYTES:

@@ -88,6 +88,7 @@ class Machine:
             brk=self.image.brk,
             mmap_base=self.image.mmap_base,
             auxv=self.image.auxv,
+            sysroot=sysroot,
         )
         self.kernel = Kernel(self.state, self.mem, process)
         self.engine = PythonEngine(self.state, self.mem)

@@ -93,7 +93,13 @@ def host_path(k: Kernel, dirfd: int, path: str) -> str:
     if path == "/proc/self/exe":
         return k.process.executable
     dirfd = signed(dirfd)
-    if os.path.isabs(path) or dirfd == AT_FDCWD:
+    if os.path.isabs(path):
+        # Like qemu's -L: the interpreter prefix is tried first, then the host path.
+        sysroot = k.process.sysroot
+        if sysroot and os.path.lexists(sysroot + path):
+            return sysroot + path
+        return path
+    if dirfd == AT_FDCWD:
         return path
     base = os.readlink(f"/proc/self/fd/{host_fd(k, dirfd)}")
     return os.path.join(base, path)

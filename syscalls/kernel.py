@@ -55,6 +55,7 @@ class Process:
     robust_list: int = 0
     rseq_area: int = 0
     umask: int = 0o022
+    sysroot: str | None = None  # -L: absolute guest paths are looked up here first
 
     def __post_init__(self) -> None:
         for fd in (0, 1, 2):
