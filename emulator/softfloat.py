@@ -16,7 +16,8 @@ RISC-V choices that IEEE 754 leaves open, or that differ from other ISAs:
 
 Preconditions the caller (the instruction decoder) guarantees: operands are bit patterns of
 the format's width (NaN-unboxing of narrow values is done before calling), and rm is one of
-the five rounding modes (DYN is resolved and reserved encodings are rejected first).
+the five rounding modes (DYN is resolved and reserved encodings are rejected first; a bad rm
+is only noticed, with ValueError, when a result actually needs rounding).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ NX, UF, OF, DZ, NV = 1, 2, 4, 8, 16
 
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: formats compare and hash by identity
 class FloatFormat:
+    """An IEEE 754 binary interchange format and the constants the operations derive from it."""
+
     name: str
     exp_bits: int
     frac_bits: int
@@ -135,7 +138,7 @@ def round_pack(
     if top >= emin:
         shift = n - prec  # normal: keep prec significant bits
     else:
-        shift = emin - fmt.frac_bits - exp  # subnormal: the last place is pinned at the minimum
+        shift = emin - fmt.frac_bits - exp  # subnormal: the last place is 2**(emin - frac_bits)
     mant, inexact = _round_int(sig, shift, sign, rm, sticky)
     last_place = exp + shift  # exponent of mant's last bit
     if mant >> prec:  # rounding carried into a new leading bit; the bit shifted out is zero
@@ -157,9 +160,9 @@ def round_pack(
         return bits, 0
     if top < emin and (
         mant < fmt.hidden_bit
-        # Rounded up to the smallest normal: tiny unless rounding to prec bits with an
-        # unbounded exponent range also reaches 2**emin (tininess after rounding). A value
-        # that gets there has top == emin - 1 and therefore n - prec >= 1 if sticky.
+        # Rounded up to 2**emin on the subnormal grid, which only happens from top == emin - 1:
+        # tininess is detected after rounding, so this is tiny unless rounding to prec bits
+        # with an unbounded exponent range also carries up to 2**emin.
         or not (_round_int(sig, n - prec, sign, rm, sticky)[0] >> prec)
     ):
         return bits, UF | NX
