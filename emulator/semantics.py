@@ -125,6 +125,16 @@ def namespace(xlen: int, clock=host_time) -> dict:
         """A register value as an unsigned XLEN-bit number (addresses, unsigned operands)."""
         return v & xmask
 
+    # Upper halves of the double-width products (signed x signed, signed x unsigned, unsigned).
+    def mulh(a: int, b: int) -> int:
+        return sx((a * b) >> xlen)
+
+    def mulhsu(a: int, b: int) -> int:
+        return sx((a * (b & xmask)) >> xlen)
+
+    def mulhu(a: int, b: int) -> int:
+        return sx(((a & xmask) * (b & xmask)) >> xlen)
+
     def csr_read(C, csr: int) -> int:
         if csr == CSR_FFLAGS:
             return C[FCSR] & 0x1F
@@ -153,13 +163,17 @@ def namespace(xlen: int, clock=host_time) -> dict:
             illegal()
 
     names = {k: v for k, v in globals().items() if not k.startswith("__")}
-    names.update(XLEN=xlen, sx=sx, ux=ux, csr_read=csr_read, csr_write=csr_write)
+    names.update(XLEN=xlen, sx=sx, ux=ux, mulh=mulh, mulhsu=mulhsu, mulhu=mulhu,
+                 csr_read=csr_read, csr_write=csr_write)
     return names
 
 
 _rv64 = namespace(64)
 sx = _rv64["sx"]
 ux = _rv64["ux"]
+mulh = _rv64["mulh"]
+mulhsu = _rv64["mulhsu"]
+mulhu = _rv64["mulhu"]
 csr_read = _rv64["csr_read"]
 csr_write = _rv64["csr_write"]
 XLEN = 64

@@ -1,6 +1,6 @@
 """M: integer multiplication and division (unprivileged spec, chapter 13)."""
 
-from ..semantics import XLEN, sx, sx32, ux
+from ..semantics import XLEN, mulh, mulhsu, mulhu, sx, sx32, ux
 from .base import Extension, R
 
 ext = Extension("M")
@@ -42,17 +42,17 @@ def mul(X, rd, rs1, rs2):
 
 @insn("0000001 rs2.. rs1.. 001 rd... 0110011", R)
 def mulh(X, rd, rs1, rs2):
-    X[rd] = sx((X[rs1] * X[rs2]) >> XLEN)
+    X[rd] = mulh(X[rs1], X[rs2])
 
 
 @insn("0000001 rs2.. rs1.. 010 rd... 0110011", R)
 def mulhsu(X, rd, rs1, rs2):
-    X[rd] = sx((X[rs1] * ux(X[rs2])) >> XLEN)
+    X[rd] = mulhsu(X[rs1], X[rs2])
 
 
 @insn("0000001 rs2.. rs1.. 011 rd... 0110011", R)
 def mulhu(X, rd, rs1, rs2):
-    X[rd] = sx((ux(X[rs1]) * ux(X[rs2])) >> XLEN)
+    X[rd] = mulhu(X[rs1], X[rs2])
 
 
 @insn("0000001 rs2.. rs1.. 100 rd... 0110011", R)
