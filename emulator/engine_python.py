@@ -48,9 +48,10 @@ def compile_semantics(insn: Instruction, helpers: dict) -> Callable:
             lines.pop(0)
     namespace = dict(sys.modules[insn.semantics.__module__].__dict__)
     namespace.update(helpers)
+    defined: dict[str, Callable] = {}  # kept apart, so the function cannot shadow a helper
     exec(compile(  # noqa: S102 - our own ISA source, compiled per XLEN
-        "\n".join(lines), inspect.getsourcefile(insn.semantics), "exec"), namespace)
-    return namespace[insn.semantics.__name__]
+        "\n".join(lines), inspect.getsourcefile(insn.semantics), "exec"), namespace, defined)
+    return defined[insn.semantics.__name__]
 
 
 def writes_integer_rd(insn: Instruction) -> bool:

@@ -36,10 +36,12 @@ PTE_CODE = 16  # decoded code is cached for this page: stores must take the slow
 PTE_FRAME_SHIFT = 8
 
 VA_BITS = 47
-_L1_SHIFT = 24
+L1_SHIFT = 24
 _LEVEL_BITS = 12
 _LEVEL_MASK = (1 << _LEVEL_BITS) - 1
-_L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - _L1_SHIFT)
+_L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - L1_SHIFT)
+
+FAST_TLB_SIZE = 1024  # entries of the compiled engine's direct-mapped TLBs
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -97,6 +99,12 @@ class AddressSpace:
         self._read_tlb: dict[int, int] = {}
         self._write_tlb: dict[int, int] = {}
         self._exec_tlb: dict[int, int] = {}
+        # The compiled engine's TLBs: rows 0 (reads) and 1 (writes) of page number tags, and the
+        # frame-pool offsets they map to. Flushed together with the dictionaries above.
+        self.fast_tlb_tag = np.full((2, FAST_TLB_SIZE), -1, dtype=np.int64)
+        self.fast_tlb_base = np.zeros((2, FAST_TLB_SIZE), dtype=np.int64)
+        self._fast_view: tuple | None = None
+        self._fast_status = np.zeros(1, dtype=np.int64)
         # Called with a page number when a store hits a page whose code is cached.
         self.code_write_listeners: list[Callable[[int], None]] = []
 
@@ -104,7 +112,7 @@ class AddressSpace:
 
     def _leaf(self, vpn: int, create: bool) -> tuple[int, int]:
         """(l3 row, column) holding the entry of `vpn`; row 0 when absent and not created."""
-        i1 = vpn >> _L1_SHIFT
+        i1 = vpn >> L1_SHIFT
         t2 = int(self.l1[i1])
         if not t2:
             if not create:
@@ -150,6 +158,20 @@ class AddressSpace:
         self._read_tlb.clear()
         self._write_tlb.clear()
         self._exec_tlb.clear()
+        self.fast_tlb_tag.fill(-1)
+
+    def fast_view(self) -> tuple:
+        """The arrays the compiled engine reads memory through (see fast_runtime)."""
+        view = self._fast_view
+        if view is None or view[0] is not self.frames or view[4] is not self.l1 \
+                or view[5] is not self.l2 or view[6] is not self.l3:
+            frames = self.frames
+            view = self._fast_view = (
+                frames, frames.view(np.uint16), frames.view(np.uint32), frames.view(np.uint64),
+                self.l1, self.l2, self.l3, self.fast_tlb_tag, self.fast_tlb_base,
+                self._fast_status,
+            )
+        return view
 
     # ----------------------------------------------------------------- frames
 
@@ -290,6 +312,9 @@ class AddressSpace:
         if row:
             self.l3[row, col] |= PTE_CODE
             self._write_tlb.pop(vpn, None)
+            slot = vpn % FAST_TLB_SIZE
+            if self.fast_tlb_tag[1, slot] == vpn:
+                self.fast_tlb_tag[1, slot] = -1
 
     def _notify_code_pages(self, start: int, end: int) -> None:
         for vpn in range(start >> PAGE_SHIFT, end >> PAGE_SHIFT):
@@ -413,6 +438,18 @@ class AddressSpace:
             off = (self._backed_frame(a >> PAGE_SHIFT) << PAGE_SHIFT) + (a & PAGE_OFFSET_MASK)
             self._buf[off : off + n] = view[done : done + n]
             done += n
+
+    def peek(self, addr: int, size: int) -> bytes:
+        """Read mapped memory regardless of its protection (moving mappings, inspection)."""
+        out = bytearray()
+        while len(out) < size:
+            a = addr + len(out)
+            if not self.pte(a >> PAGE_SHIFT) & PTE_MAPPED:
+                raise GuestFault(a, "r", False)
+            n = min(size - len(out), PAGE_SIZE - (a & PAGE_OFFSET_MASK))
+            off = (self._backed_frame(a >> PAGE_SHIFT) << PAGE_SHIFT) + (a & PAGE_OFFSET_MASK)
+            out += self._buf[off : off + n]
+        return bytes(out)
 
     def read_cstring(self, addr: int, limit: int = 1 << 16) -> bytes:
         """A NUL-terminated string (without the NUL); GuestFault if unreadable or too long."""

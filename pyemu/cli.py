@@ -30,21 +30,39 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
                    help="remove VAR from the guest's environment")
     p.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
-    p.add_argument("--engine", choices=["python"], default="python",
-                   help="execution engine (the compiled fast engine is not built yet)")
+    p.add_argument("--engine", choices=["fast", "python"], default="fast",
+                   help="fast: numba-compiled (default); python: the reference interpreter")
     p.add_argument("--max-insns", type=int, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
     p.add_argument("--stats", action="store_true",
                    help="print instructions executed and time taken on stderr at exit")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
-    p.add_argument("program", metavar="PROGRAM", help="the RISC-V ELF program")
+    p.add_argument("--warm-up", action="store_true",
+                   help="compile the fast engine into its on-disk cache, then exit")
+    p.add_argument("program", metavar="PROGRAM", nargs="?", help="the RISC-V ELF program")
     p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
     return p
 
 
+def initial_environment() -> dict[str, str]:
+    """The environment pyemu was started with. os.environ is not it: Python's locale coercion
+    (PEP 538) adds LC_CTYPE when LANG is C or unset, and the guest must not see that."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return dict(os.environ)
+    env = {}
+    for entry in entries:
+        name, sep, value = entry.partition(b"=")
+        if sep:
+            env[os.fsdecode(name)] = os.fsdecode(value)
+    return env
+
+
 def guest_environment(options: argparse.Namespace) -> dict[str, str]:
-    env = dict(os.environ)
+    env = initial_environment()
     for assignment in options.set_env:
         name, _, value = assignment.partition("=")
         env[name] = value
@@ -54,7 +72,15 @@ def guest_environment(options: argparse.Namespace) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parser().parse_args(argv)
+    arguments = parser()
+    options = arguments.parse_args(argv)
+    if options.warm_up:
+        from .emulator.engine_fast import warm_up
+
+        warm_up()
+        return 0
+    if options.program is None:
+        arguments.error("the following arguments are required: PROGRAM")
     from .loader import LoadError
     from .machine import GuestSignal, Machine, print_error
 
@@ -63,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = None
     started = time.perf_counter()
     try:
-        machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot)
+        machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
+                               options.engine)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
         outcome = machine.run(options.max_insns)

@@ -70,7 +70,7 @@ class Machine:
     """One guest process, ready to run or to inspect."""
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-                 sysroot: str | None = None):
+                 sysroot: str | None = None, engine: str = "fast"):
         xlen = probe(path)
         self.mem = AddressSpace()
         argv = [path] if argv is None else list(argv)
@@ -91,14 +91,14 @@ class Machine:
             sysroot=sysroot,
         )
         self.kernel = Kernel(self.state, self.mem, process)
-        self.engine = PythonEngine(self.state, self.mem)
+        self.engine = make_engine(engine, self.state, self.mem)
         self.exit: Exited | None = None
         self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
 
     @classmethod
     def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-             sysroot: str | None = None) -> Machine:
-        return cls(path, argv, env, sysroot)
+             sysroot: str | None = None, engine: str = "fast") -> Machine:
+        return cls(path, argv, env, sysroot, engine)
 
     @property
     def instructions(self) -> int:
@@ -171,6 +171,18 @@ class Machine:
         if fault.cause == CAUSE_ILLEGAL_INSTRUCTION:
             return f"guest killed by {fault.name} at {where}: illegal instruction {fault.addr:#x}"
         return f"guest killed by {fault.name} at {where}"
+
+
+def make_engine(name: str, state: CpuState, mem: AddressSpace):
+    """The fast engine when numba is importable (noticed once otherwise), or the reference."""
+    if name == "fast":
+        try:
+            from .emulator.engine_fast import FastEngine
+        except ImportError:
+            print_error("numba is not installed: using the python engine")
+        else:
+            return FastEngine(state, mem)
+    return PythonEngine(state, mem)
 
 
 def print_error(message: str) -> None:

@@ -16,9 +16,9 @@ def render() -> str:
         "",
         "Generated from `syscalls/table.py` by `python -m pyemu.syscalls.docs`; do not edit.",
         "",
-        f"{len(SYSCALLS)} numbers: {counts['implemented']} implemented, "
-        f"{counts['partial']} partial, {counts['enosys']} return ENOSYS "
-        "(pyemu warns once per number when a guest calls one).",
+        (f"{len(SYSCALLS)} numbers: {counts['implemented']} implemented, "
+         f"{counts['partial']} partial, {counts['enosys']} return ENOSYS "
+         "(pyemu warns once per number when a guest calls one)."),
         "",
         "| number | name | status | note |",
         "|---:|---|---|---|",

@@ -7,7 +7,18 @@ import os
 import struct
 import termios
 
-from .errors import EACCES, EBADF, EFAULT, EINVAL, EMFILE, ENOENT, ENOTTY, ERANGE, SyscallError
+from .errors import (
+    EACCES,
+    EBADF,
+    EEXIST,
+    EFAULT,
+    EINVAL,
+    EMFILE,
+    ENOENT,
+    ENOTTY,
+    ERANGE,
+    SyscallError,
+)
 from .kernel import FileDescription, Kernel, signed
 
 AT_FDCWD = -100
@@ -350,3 +361,18 @@ def ioctl(k: Kernel, fd: int, request: int, arg: int) -> int:
         os.set_blocking(host, not struct.unpack("<i", k.mem.read(arg, 4))[0])
         return 0
     raise SyscallError(ENOTTY)
+
+
+RENAME_NOREPLACE = 1
+
+
+def renameat2(k: Kernel, olddirfd: int, oldpath: int, newdirfd: int, newpath: int,
+              flags: int) -> int:
+    if flags & ~RENAME_NOREPLACE:
+        raise SyscallError(EINVAL)  # RENAME_EXCHANGE and RENAME_WHITEOUT: not supported yet
+    source = host_path(k, olddirfd, guest_path(k, oldpath))
+    target = host_path(k, newdirfd, guest_path(k, newpath))
+    if flags & RENAME_NOREPLACE and os.path.lexists(target):
+        raise SyscallError(EEXIST)
+    os.rename(source, target)
+    return 0

@@ -106,3 +106,30 @@ def riscv_flush_icache(k: Kernel, start: int, end: int, flags: int) -> int:
     if flags & ~1:
         raise SyscallError(EINVAL)
     return 0
+
+
+SYSINFO = struct.Struct("<q3Q6QHH4xQQI4x")  # struct sysinfo, 64-bit layout
+
+
+def _meminfo() -> dict[str, int]:
+    values = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                name, _, rest = line.partition(":")
+                values[name] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return values
+
+
+def sysinfo(k: Kernel, info: int) -> int:
+    meminfo = _meminfo()
+    uptime = int(time.clock_gettime(getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)))
+    loads = [int(load * 65536) for load in os.getloadavg()]
+    k.mem.write(info, SYSINFO.pack(
+        uptime, *loads, meminfo.get("MemTotal", 0), meminfo.get("MemFree", 0),
+        meminfo.get("Shmem", 0), meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0),
+        meminfo.get("SwapFree", 0), 1, 0, 0, 0, 1,  # procs, pad, totalhigh, freehigh, mem_unit
+    ))
+    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..emulator.memory import PAGE_OFFSET_MASK, page_ceil, page_floor
-from .errors import EEXIST, EINVAL, ENOMEM, SyscallError
+from .errors import EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError
 from .fs import host_fd
 from .kernel import Kernel, signed
 
@@ -15,6 +15,8 @@ MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
 MAP_FIXED_NOREPLACE = 0x100000
 MADV_DONTNEED = 4
+MREMAP_MAYMOVE = 1
+MREMAP_FIXED = 2
 
 
 def brk(k: Kernel, addr: int) -> int:
@@ -97,3 +99,34 @@ def madvise(k: Kernel, addr: int, length: int, advice: int) -> int:
     return 0
 
 
+
+
+def mremap(k: Kernel, old_addr: int, old_size: int, new_size: int, flags: int,
+           new_addr: int) -> int:
+    """Resize a mapping in place when the pages after it are free, else move it (MAYMOVE)."""
+    if old_addr & PAGE_OFFSET_MASK or not new_size or flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED):
+        raise SyscallError(EINVAL)
+    if flags & MREMAP_FIXED:  # moving to a chosen address is not supported yet
+        raise SyscallError(EINVAL)
+    old_size, new_size = page_ceil(old_size), page_ceil(new_size)
+    region = k.mem.region_at(old_addr)
+    if region is None or not k.mem.is_mapped(old_addr, old_size):
+        raise SyscallError(EFAULT)
+    if new_size <= old_size:
+        if new_size < old_size:
+            k.mem.unmap(old_addr + new_size, old_size - new_size)
+        return old_addr
+    grow = new_size - old_size
+    if k.mem.is_free(old_addr + old_size, grow):
+        k.mem.map(old_addr + old_size, grow, region.prot, region.name)
+        return old_addr
+    if not flags & MREMAP_MAYMOVE:
+        raise SyscallError(ENOMEM)
+    target = k.mem.find_free(new_size, below=k.process.mmap_base)
+    if target is None:
+        raise SyscallError(ENOMEM)
+    data = k.mem.peek(old_addr, old_size)
+    k.mem.map(target, new_size, region.prot, region.name)
+    k.mem.poke(target, data)
+    k.mem.unmap(old_addr, old_size)
+    return target

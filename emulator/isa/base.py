@@ -196,8 +196,9 @@ class Extension:
         xlens: tuple[int, ...] = (32, 64),
         legal: Callable[[dict[str, int], int], bool] | None = None,
     ) -> Callable[[Callable], Callable]:
-        """Declare a full-size instruction; the function's name is the mnemonic
-        (underscores become dots: fadd_s is fadd.s)."""
+        """Declare a full-size instruction; the function's name is the mnemonic, with
+        underscores as dots (fence_i is fence.i) and a trailing underscore to keep it apart
+        from a Python keyword or a helper of the same name (or_, mulh_)."""
 
         def declare(fn: Callable) -> Callable:
             mask, match, nbits = parse_pattern(pattern)

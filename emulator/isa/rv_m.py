@@ -41,17 +41,17 @@ def mul(X, rd, rs1, rs2):
 
 
 @insn("0000001 rs2.. rs1.. 001 rd... 0110011", R)
-def mulh(X, rd, rs1, rs2):
+def mulh_(X, rd, rs1, rs2):
     X[rd] = mulh(X[rs1], X[rs2])
 
 
 @insn("0000001 rs2.. rs1.. 010 rd... 0110011", R)
-def mulhsu(X, rd, rs1, rs2):
+def mulhsu_(X, rd, rs1, rs2):
     X[rd] = mulhsu(X[rs1], X[rs2])
 
 
 @insn("0000001 rs2.. rs1.. 011 rd... 0110011", R)
-def mulhu(X, rd, rs1, rs2):
+def mulhu_(X, rd, rs1, rs2):
     X[rd] = mulhu(X[rs1], X[rs2])
 
 

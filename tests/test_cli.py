@@ -1,0 +1,222 @@
+"""The pyemu command line: bad programs, options, diagnostics and exit statuses.
+
+Load errors follow the shell's conventions (127: no such file, 126: cannot execute) with one
+"pyemu: ..." line on stderr and never a traceback. Guests here are the freestanding
+tests/guests/freestanding.c (no libc) and the committed samples/; only the sample comparison
+needs qemu.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import pyemu
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+EXIT_NOT_FOUND, EXIT_CANNOT_EXECUTE, EXIT_LIMIT = 127, 126, 124
+ENOSYS_NUMBER = "400"  # the unassigned system call freestanding.c makes
+
+# ELF64 header fields patched to make malformed programs.
+E_MACHINE, E_PHOFF, E_PHENTSIZE, E_PHNUM = 18, 32, 54, 56
+EM_X86_64, EM_RISCV = 62, 243
+
+@pytest.fixture(scope="session")
+def freestanding(build_guest) -> Path:
+    return build_guest("freestanding.c", freestanding=True)
+
+
+def assert_one_error_line(result, *words: str) -> str:
+    """stderr is exactly one "pyemu: ..." line (containing `words`); returns that line."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr_lines) == 1, result.stderr
+    line = result.stderr_lines[0]
+    assert line.startswith("pyemu:"), line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+# --------------------------------------------------------------------- programs that cannot run
+
+
+def patched(offset: int, fmt: str, value: int) -> Callable[[bytes], bytes]:
+    def patch(elf: bytes) -> bytes:
+        data = bytearray(elf)
+        struct.pack_into(fmt, data, offset, value)
+        return bytes(data)
+
+    return patch
+
+
+# name -> (what to write, from the bytes of a good RISC-V ELF; expected words of the message)
+BAD_PROGRAMS: dict[str, tuple[Callable[[bytes], bytes], tuple[str, ...]]] = {
+    "text-file": (lambda elf: b"plain text, not a program\n" * 4, ()),
+    "empty-file": (lambda elf: b"", ()),
+    "truncated-elf": (lambda elf: elf[:40], ()),
+    "x86-64-machine": (patched(E_MACHINE, "<H", EM_X86_64), ("machine", str(EM_X86_64))),
+    "phoff-beyond-file": (patched(E_PHOFF, "<Q", 1 << 40), ()),
+    "phoff-at-end": (lambda elf: patched(E_PHOFF, "<Q", len(elf) - 8)(elf), ()),
+    "phnum-zero": (patched(E_PHNUM, "<H", 0), ()),
+    "phnum-huge": (patched(E_PHNUM, "<H", 0xFFFF), ()),
+    "phentsize-small": (patched(E_PHENTSIZE, "<H", 12), ()),
+}
+
+
+@pytest.mark.parametrize("name", BAD_PROGRAMS)
+def test_bad_program_cannot_execute(name, freestanding, tmp_path, run_pyemu):
+    make, words = BAD_PROGRAMS[name]
+    program = tmp_path / name
+    program.write_bytes(make(freestanding.read_bytes()))
+    program.chmod(0o755)
+    result = run_pyemu(program)
+    assert result.returncode == EXIT_CANNOT_EXECUTE, result.stderr
+    assert result.stdout == b""
+    assert_one_error_line(result, *words)
+
+
+def test_missing_file_is_not_found(tmp_path, run_pyemu):
+    result = run_pyemu(tmp_path / "no-such-program")
+    assert result.returncode == EXIT_NOT_FOUND, result.stderr
+    assert result.stdout == b""
+    assert_one_error_line(result, "no-such-program")
+
+
+def test_directory_cannot_execute(tmp_path, run_pyemu):
+    result = run_pyemu(tmp_path)
+    assert result.returncode == EXIT_CANNOT_EXECUTE, result.stderr
+    assert_one_error_line(result)
+
+
+def host_elf_machine(path: Path) -> int | None:
+    header = path.read_bytes()[:20] if path.is_file() else b""
+    if len(header) < 20 or header[:4] != b"\x7fELF" or header[5] != 1:  # little-endian only
+        return None
+    return struct.unpack_from("<H", header, E_MACHINE)[0]
+
+
+def test_host_binary_names_its_machine(run_pyemu):
+    host_true = Path("/bin/true").resolve()
+    machine = host_elf_machine(host_true)
+    if machine is None or machine == EM_RISCV:
+        pytest.skip(f"{host_true} is not a little-endian non-RISC-V ELF on this host")
+    result = run_pyemu(host_true)
+    assert result.returncode == EXIT_CANNOT_EXECUTE, result.stderr
+    assert_one_error_line(result, "machine", str(machine))
+
+
+# ------------------------------------------------------------------------------------ options
+
+
+def test_version(run_pyemu):
+    result = run_pyemu(None, options=["--version"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"pyemu {pyemu.__version__}\n".encode()
+
+
+def test_help(run_pyemu):
+    result = run_pyemu(None, options=["--help"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"usage: pyemu")
+    for option in (b"--max-insns", b"--stats", b"PROGRAM"):
+        assert option in result.stdout
+
+
+def test_python_m_pyemu_runs_a_guest(freestanding, run_pyemu):
+    result = run_pyemu(freestanding)  # run_pyemu runs `python -m pyemu`
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"freestanding\n", "")
+
+
+def test_console_script_runs_a_guest(freestanding, tmp_path):
+    script = Path(sys.executable).with_name("pyemu")
+    if not script.exists():
+        pytest.fail(f"the pyemu console script is not installed next to {sys.executable}; "
+                    "install the package (pip install -e .)", pytrace=False)
+    result = subprocess.run([str(script), str(freestanding)], check=False, capture_output=True,
+                            cwd=tmp_path, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"freestanding\n", b"")
+
+
+def test_unknown_syscall_warns_once_and_returns_enosys(freestanding, run_pyemu):
+    result = run_pyemu(freestanding, ["unknown"])
+    assert result.returncode == 0, "the guest did not see -ENOSYS twice: " + result.stderr
+    assert_one_error_line(result, ENOSYS_NUMBER)
+
+
+@pytest.mark.parametrize(("requested", "expected"), [(0, 0), (1, 1), (42, 42), (255, 255),
+                                                     (256, 0), (513, 1)])
+def test_guest_exit_status_propagates(requested, expected, freestanding, run_pyemu):
+    result = run_pyemu(freestanding, ["exit", str(requested)])
+    assert result.returncode == expected, result.stderr
+    assert result.stderr == ""
+
+
+def test_max_insns_stops_an_infinite_loop(freestanding, run_pyemu):
+    result = run_pyemu(freestanding, ["loop"], options=["--max-insns", "1000"])
+    assert result.returncode != 0
+    assert result.returncode == EXIT_LIMIT, result.stderr
+    assert_one_error_line(result, "1000")
+
+
+def test_max_insns_does_not_stop_a_short_guest(freestanding, run_pyemu):
+    result = run_pyemu(freestanding, options=["--max-insns", "100000"])
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"freestanding\n", "")
+
+
+def test_stats_line(freestanding, run_pyemu):
+    result = run_pyemu(freestanding, options=["--stats"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"freestanding\n"
+    line = assert_one_error_line(result)
+    match = re.match(r"pyemu: stats: instructions=(\d+) seconds=\d+(\.\d+)?$", line)
+    assert match, line
+    assert 0 < int(match.group(1)) < 10_000
+
+
+ENV_CASES = {
+    "lang-c-utf8": pytest.param({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "ZED": "z",
+                                 "ALPHA": "a"}, id="lang-c-utf8"),
+    "lang-c": pytest.param({"PATH": "/usr/bin:/bin", "LANG": "C", "ZED": "z", "ALPHA": "a"},
+                           id="lang-c"),
+    "no-lang": pytest.param({"PATH": "/usr/bin:/bin", "ZED": "z", "ALPHA": "a"}, id="no-lang"),
+}
+
+
+@pytest.mark.parametrize("env", ENV_CASES.values())
+def test_guest_environment_is_exactly_the_callers_in_order(env, run_pyemu):
+    """Like the kernel (and unlike qemu, which reverses it), envp keeps the caller's order."""
+    result = run_pyemu(SAMPLES_DIR / "args", ["x"], env=env)
+    assert result.returncode == 0, result.stderr
+    program = str(SAMPLES_DIR / "args")
+    expected = ["argc=2", f"argv[0]={program}", "argv[1]=x",
+                *(f"env {name}={value}" for name, value in env.items())]
+    assert result.stdout.decode().splitlines() == expected
+
+
+# ------------------------------------------------------------------- the samples, against qemu
+
+# One variable only: qemu hands the guest its environment in reverse order.
+SAMPLE_ENV = {"LANG": "C.UTF-8"}
+SAMPLES = {
+    "hello": ((), 0),
+    "fib": (("15",), 610 % 256),
+    "args": (("first", "", "with space", "ünï"), 0),
+    "sieve": (("10000",), 0),
+}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_matches_qemu(name, run_both):
+    args, status = SAMPLES[name]
+    both = run_both(SAMPLES_DIR / name, args, env=SAMPLE_ENV)
+    context = both.describe()
+    assert both.qemu.returncode == status, context
+    assert both.pyemu.returncode == both.qemu.returncode, context
+    assert both.pyemu.stdout == both.qemu.stdout, context
+    assert both.pyemu.stderr == "", context
