@@ -163,16 +163,13 @@ def inline_body(insn: Instruction, op: int) -> list[str]:
 
 
 def _dispatch(cases: list[tuple[int, list[str]]], indent: str) -> list[str]:
-    """A balanced tree of comparisons on `op`, so dispatch costs log2(ops) branches."""
-    if len(cases) == 1:
-        return [indent + line for line in cases[0][1]]
-    middle = len(cases) // 2
-    return (
-        [f"{indent}if op < {cases[middle][0]}:"]
-        + _dispatch(cases[:middle], indent + "    ")
-        + [f"{indent}else:"]
-        + _dispatch(cases[middle:], indent + "    ")
-    )
+    """An if/elif chain on `op`: LLVM turns it into one jump table (measured on the sieve:
+    147 M instructions/s, against 133 M for a balanced tree of comparisons)."""
+    lines = []
+    for position, (op, body) in enumerate(cases):
+        lines.append(f"{indent}{'elif' if position else 'if'} op == {op}:")
+        lines += [f"{indent}    {line}" for line in body]
+    return lines
 
 
 # Without the runtime's reference counting (_nrt=False): the loop allocates nothing, and numba
@@ -293,10 +290,11 @@ def compiled_module(xlen: int):
 class FastEngine:
     name = "fast"
 
-    def __init__(self, state: CpuState, mem: AddressSpace, clock=None):
+    def __init__(self, state: CpuState, mem: AddressSpace, clock=None,
+                 reference: PythonEngine | None = None):
         self.state = state
         self.mem = mem
-        self.reference = PythonEngine(state, mem, clock)
+        self.reference = reference or PythonEngine(state, mem, clock)
         self.module = compiled_module(state.xlen)
         self.op_ids = {insn.name: op for op, insn in enumerate(fast_instructions(state.xlen), 1)}
         self.code_tag = np.full(CODE_TLB_SIZE, -1, dtype=np.int64)
@@ -402,10 +400,33 @@ class FastEngine:
                     return stop
 
 
+class TieredEngine:
+    """Starts on the reference engine and moves to the compiled loop once the guest has run
+    TIER_UP_INSTRUCTIONS: loading numba and the compiled loop takes about a second, which a
+    short program (a glibc hello is 25 k instructions) would never earn back."""
+
+    name = "fast"
+    TIER_UP_INSTRUCTIONS = 1_000_000
+
+    def __init__(self, state: CpuState, mem: AddressSpace, clock=None):
+        self.state = state
+        self.mem = mem
+        self.reference = PythonEngine(state, mem, clock)
+        self.compiled: FastEngine | None = None
+
+    def run(self, max_insns: int) -> Stop:
+        if self.compiled is None:
+            before_tier_up = self.TIER_UP_INSTRUCTIONS - self.state.instret
+            if before_tier_up > 0:
+                return self.reference.run(min(max_insns, before_tier_up))
+            self.compiled = FastEngine(self.state, self.mem, reference=self.reference)
+        return self.compiled.run(max_insns)
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) the loop for both XLENs, e.g. in CI set-up."""
     for xlen in (64, 32):
         FastEngine(CpuState(xlen), AddressSpace()).run(1)  # faults at pc 0 once compiled
 
 
-__all__ = ["FastEngine", "generate_source", "warm_up"]
+__all__ = ["FastEngine", "TieredEngine", "generate_source", "warm_up"]

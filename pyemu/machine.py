@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -174,14 +175,15 @@ class Machine:
 
 
 def make_engine(name: str, state: CpuState, mem: AddressSpace):
-    """The fast engine when numba is importable (noticed once otherwise), or the reference."""
+    """The fast (tiered) engine when numba is installed (noticed once otherwise), or the
+    reference engine."""
     if name == "fast":
-        try:
-            from .emulator.engine_fast import FastEngine
-        except ImportError:
+        if importlib.util.find_spec("numba") is None:
             print_error("numba is not installed: using the python engine")
         else:
-            return FastEngine(state, mem)
+            from .emulator.engine_fast import TieredEngine
+
+            return TieredEngine(state, mem)
     return PythonEngine(state, mem)
 
 
