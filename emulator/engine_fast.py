@@ -19,7 +19,6 @@ import inspect
 import os
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from . import fast_runtime
 from .cpu import DISCARD, CpuState
 from .decoder import Decoded
 from .engine_python import PythonEngine, writes_integer_rd
+from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
 from .isa.base import Instruction
 from .memory import PAGE_SHIFT, PAGE_SIZE, AddressSpace
@@ -49,63 +49,27 @@ CONTROL_TRANSFERS = {"jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", 
 # ---------------------------------------------------------------- code generation
 
 
-def _function_ast(insn: Instruction) -> ast.FunctionDef:
-    source = textwrap.dedent(inspect.getsource(insn.semantics))
-    module = ast.parse(source)
-    fn = module.body[0]
-    assert isinstance(fn, ast.FunctionDef)
-    fn.decorator_list = []
-    return fn
-
-
-def _free_names(fn: ast.FunctionDef) -> set[str]:
-    params = {a.arg for a in fn.args.args}
-    stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return loaded - params - stored
-
-
 def compilable(insn: Instruction) -> bool:
     """Whether the loop can run this instruction itself (else the reference engine does)."""
     if insn.semantics is None or not set(insn.params) <= LOOP_OPERANDS:
         return False
-    fn = _function_ast(insn)
+    fn = semantic_function(insn)
     if any(isinstance(n, (ast.Raise, ast.Try)) for n in ast.walk(fn)):
         return False
-    return _free_names(fn) <= ALLOWED_GLOBALS | {"M"} and all(
+    return free_names(fn) <= ALLOWED_GLOBALS | {"M"} and all(
         not isinstance(n, ast.Attribute) or isinstance(n.value, ast.Name) and n.value.id == "M"
         for n in ast.walk(fn)
     )
 
 
-class _Inliner(ast.NodeTransformer):
-    """Turns a semantic function's body into statements of the dispatch loop."""
+def _memory_helper(method: str, args: list[ast.expr]) -> ast.expr:
+    memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
+    return ast.Call(ast.Name(f"mem_{method}", ast.Load()), [*memory, *args], [])
 
-    def __init__(self, prefix: str, local_names: set[str]):
-        self.prefix = prefix
-        self.local_names = local_names
 
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id in self.local_names:
-            return ast.copy_location(ast.Name(f"{self.prefix}{node.id}", node.ctx), node)
-        return node
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                and func.value.id == "M":
-            memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
-            return ast.copy_location(
-                ast.Call(ast.Name(f"mem_{func.attr}", ast.Load()), [*memory, *node.args], []), node)
-        return node
-
-    def visit_Return(self, node: ast.Return) -> ast.AST:
-        if node.value is None:
-            return ast.Pass()
-        value = self.visit(node.value)
-        cast = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "int64", ast.Load()), [value], [])
-        return ast.copy_location(ast.Assign([ast.Name("npc", ast.Store())], cast), node)
+def _next_pc(value: ast.expr) -> list[ast.stmt]:
+    cast = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "int64", ast.Load()), [value], [])
+    return [ast.Assign([ast.Name("npc", ast.Store())], cast)]
 
 
 def _is_memory_call(node: ast.AST) -> bool:
@@ -151,13 +115,9 @@ def _check_memory(statements: list[ast.stmt], prefix: str) -> list[ast.stmt]:
 
 
 def inline_body(insn: Instruction, op: int) -> list[str]:
-    fn = _function_ast(insn)
-    body = [s for s in fn.body
-            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    stored = {n.id for s in body for n in ast.walk(s)
-              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    inliner = _Inliner(f"v{op}_", stored)
-    statements = _check_memory([inliner.visit(s) for s in body], f"v{op}_") or [ast.Pass()]
+    prefix = f"v{op}_"
+    statements = inline_statements(insn, prefix, _next_pc, memory_call=_memory_helper)
+    statements = _check_memory(statements, prefix) or [ast.Pass()]
     module = ast.fix_missing_locations(ast.Module(statements, []))
     return ast.unparse(module).splitlines()
 
