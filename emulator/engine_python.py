@@ -1,16 +1,22 @@
-"""The reference engine: one Python call per guest instruction.
+"""The reference engine: Python, from the ISA description, instruction by instruction.
 
-Each instruction's semantic function is compiled once per XLEN from the ISA description, and
-each decoded instruction is cached per address as (function, bound arguments, length). A store
-into a page with cached code drops that page's entries, so self-modifying code stays correct.
+Runs of instructions up to a control transfer are translated into one Python function each,
+the semantic functions' bodies inlined with their operands as constants; near the end of a
+budget (stepping, tracing) single instructions run through their semantic function, compiled
+once per XLEN and cached per address with bound arguments. A store into a page with cached
+code drops that page's blocks and entries, so self-modifying code stays correct.
 """
 
 from __future__ import annotations
 
+import ast
+import bisect
 import inspect
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
 
 import numpy as np
 
@@ -27,6 +33,8 @@ from .cpu import (
     Trap,
 )
 from .decoder import Decoded, Decoder, instruction_length
+from .inline import inline_statements
+from .isa import rv_a, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
 from .isa.base import Instruction
 from .memory import PAGE_SHIFT, AddressSpace, GuestFault
 from .stops import Stop, StopReason
@@ -54,6 +62,15 @@ def compile_semantics(insn: Instruction, helpers: dict) -> Callable:
     return defined[insn.semantics.__name__]
 
 
+def block_namespace(helpers: dict) -> dict:
+    """Globals of translated blocks: every ISA module's own helpers, then the XLEN-bound ones."""
+    namespace: dict = {}
+    for module in (rv_i, rv_m, rv_a, rv_fd, rv_c, rv_zicsr):
+        namespace.update(vars(module))
+    namespace.update(helpers)
+    return namespace
+
+
 def writes_integer_rd(insn: Instruction) -> bool:
     return "X[rd]" in inspect.getsource(insn.semantics)
 
@@ -73,7 +90,10 @@ class PythonEngine:
         self.F: list[int] = [0] * 32
         self.C: list[int] = [0] * len(state.ctrl)
         self._cache: dict[int, Entry] = {}
+        self._blocks: dict[int, Block] = {}
+        self._heat: dict[int, int] = {}  # visits of addresses not yet translated
         self._cached_pages: dict[int, list[int]] = {}
+        self._block_namespace = block_namespace(self._helpers)
         mem.code_write_listeners.append(self.invalidate_page)
 
     # ----------------------------------------------------------------- decode cache
@@ -81,9 +101,11 @@ class PythonEngine:
     def invalidate_page(self, vpn: int) -> None:
         for pc in self._cached_pages.pop(vpn, ()):
             self._cache.pop(pc, None)
+            self._blocks.pop(pc, None)
 
     def invalidate_all(self) -> None:
         self._cache.clear()
+        self._blocks.clear()
         self._cached_pages.clear()
 
     def _function(self, insn: Instruction) -> tuple[Callable, bool]:
@@ -115,10 +137,7 @@ class PythonEngine:
         entry = (fn, tuple(values[p] for p in decoded.insn.params), decoded.length)
         self._cache[pc] = entry
         for vpn in {pc >> PAGE_SHIFT, (pc + decoded.length - 1) >> PAGE_SHIFT}:
-            if vpn not in self._cached_pages:
-                self._cached_pages[vpn] = []
-                self.mem.mark_code(vpn)
-            self._cached_pages[vpn].append(pc)
+            self._remember_code(vpn, pc)
         return entry
 
     # ----------------------------------------------------------------- execution
@@ -139,29 +158,134 @@ class PythonEngine:
     def run(self, max_insns: int) -> Stop:
         """Execute up to `max_insns` instructions from state.pc; returns why it stopped.
 
-        On a trap, pc is left at the trapping instruction, which has not retired.
+        Whole blocks run while the budget allows, single instructions after that. On a trap,
+        pc is left at the trapping instruction, which has not retired.
         """
         self._load_state()
         pc = self.state.pc
+        blocks = self._blocks
+        heat = self._heat
         cache = self._cache
-        C = self.C
-        start = C[INSTRET]
-        limit = start + max_insns
+        X, F, C, M = self.X, self.F, self.C, self.mem
+        limit = C[INSTRET] + max_insns
         stop = Stop(StopReason.LIMIT)
+        block = None
         try:
-            while C[INSTRET] < limit:
-                entry = cache.get(pc)
-                if entry is None:
-                    entry = self._entry(pc)
-                fn, args, length = entry
+            while True:
+                remaining = limit - C[INSTRET]
+                if remaining <= 0:
+                    break
+                block = blocks.get(pc)
+                if block is None and remaining >= BLOCK_LIMIT:
+                    visits = heat[pc] = heat.get(pc, 0) + 1
+                    if visits >= HOT_VISITS:
+                        block = self._block(pc)
+                if block is not None and block.length <= remaining:
+                    pc = block.run(X, F, C, M)
+                    continue
+                block = None
+                fn, args, length = cache.get(pc) or self._entry(pc)
                 target = fn(*args)
                 C[INSTRET] += 1
                 pc = pc + length if target is None else target
-        except Trap as trap:
-            stop = Stop(StopReason.TRAP, trap.cause, trap.tval)
-        except GuestFault as fault:
-            stop = Stop(StopReason.TRAP, FAULT_CAUSES[fault.access], fault.addr)
+        except (Trap, GuestFault) as exc:
+            if block is not None and block.pcs[0] == pc:
+                done = block.retired_before(exc.__traceback__)
+                C[INSTRET] += done
+                pc = block.pcs[done]
+            if isinstance(exc, Trap):
+                stop = Stop(StopReason.TRAP, exc.cause, exc.tval)
+            else:
+                stop = Stop(StopReason.TRAP, FAULT_CAUSES[exc.access], exc.addr)
         finally:
             self.X[DISCARD] = 0
             self._store_state(pc)
         return stop
+
+    # ----------------------------------------------------------------- block translation
+
+    def _block(self, pc: int) -> Block:
+        """Translate the instructions from pc to the next control transfer into one Python
+        function with the operands as constants. A fault fetching the first one propagates."""
+        decoded = [self.fetch(pc)]
+        pcs = [pc]
+        vpn = pc >> PAGE_SHIFT
+        while len(decoded) < BLOCK_LIMIT and decoded[-1].insn.name not in CONTROL_TRANSFERS:
+            next_pc = pcs[-1] + decoded[-1].length
+            if next_pc >> PAGE_SHIFT != vpn:
+                break
+            try:
+                decoded.append(self.fetch(next_pc))
+            except (Trap, GuestFault):
+                break  # raised again, at its own pc, when execution reaches it
+            pcs.append(next_pc)
+        block = translate_block(decoded, pcs, self._block_namespace)
+        self._blocks[pc] = block
+        last = pcs[-1] + decoded[-1].length - 1
+        for page in {vpn, last >> PAGE_SHIFT}:
+            self._remember_code(page, pc)
+        return block
+
+    def _remember_code(self, vpn: int, pc: int) -> None:
+        if vpn not in self._cached_pages:
+            self._cached_pages[vpn] = []
+            self.mem.mark_code(vpn)
+        self._cached_pages[vpn].append(pc)
+
+
+CONTROL_TRANSFERS = {"jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", "ecall", "ebreak",
+                     "fence.i"}
+BLOCK_LIMIT = 32
+# Translating a block costs about as much as running its instructions a few hundred times one
+# by one: only code reached this often is translated (a glibc hello runs mostly cold code).
+HOT_VISITS = 16
+
+
+@dataclass
+class Block:
+    """A translated run of instructions; `run(X, F, C, M)` returns the next pc."""
+
+    run: Callable
+    pcs: list[int]
+    first_lines: list[int]  # the first source line of each instruction
+
+    @property
+    def length(self) -> int:
+        return len(self.pcs)
+
+    def retired_before(self, traceback: TracebackType | None) -> int:
+        """How many instructions of this block retired before the one that raised."""
+        code = self.run.__code__
+        line = None
+        while traceback is not None:
+            if traceback.tb_frame.f_code is code:
+                line = traceback.tb_lineno
+            traceback = traceback.tb_next
+        if line is None:
+            return 0
+        return bisect.bisect_right(self.first_lines, line) - 1
+
+
+def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> Block:
+    count = len(decoded)
+    lines = ["def block(X, F, C, M):"]
+    first_lines = []
+
+    def retire_and_return(value: ast.expr) -> list[ast.stmt]:
+        return [ast.parse(f"C[{INSTRET}] += {count}").body[0], ast.Return(value)]
+
+    for index, (instruction, pc) in enumerate(zip(decoded, pcs)):
+        constants = dict(instruction.ops, pc=pc, ilen=instruction.length)
+        if writes_integer_rd(instruction.insn) and constants.get("rd") == 0:
+            constants["rd"] = DISCARD
+        statements = inline_statements(instruction.insn, f"i{index}_", retire_and_return,
+                                       constants)
+        first_lines.append(len(lines) + 1)
+        source = ast.unparse(ast.fix_missing_locations(ast.Module(statements, [])))
+        lines += [f"    {line}" for line in source.splitlines() or ["pass"]]
+    lines += [f"    C[{INSTRET}] += {count}",
+              f"    return {pcs[-1] + decoded[-1].length}"]
+    code = compile("\n".join(lines), f"<pyemu block {pcs[0]:#x}>", "exec")
+    defined: dict[str, Callable] = {}
+    exec(code, namespace, defined)  # noqa: S102 - generated from our own ISA description
+    return Block(defined["block"], pcs, first_lines)

@@ -21,6 +21,8 @@ from pyemu.emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
 
 CODE, SCRATCH = 0x10000, 0x40000
 BASE_REGISTER = 5  # holds SCRATCH + 2048 for every load and store; never written
+COUNTER_REGISTER = 6  # counts the repetitions of the sequence; never written by it
+REPETITIONS = 24  # enough for the reference engine to translate the sequence into blocks
 BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
 EXCLUDED = {"jal", "jalr", "ecall", "ebreak", "fence.i", "lr.w", "lr.d", "sc.w", "sc.d"}
 SEQUENCES = int(os.environ.get("PYEMU_ENGINE_RANDOM_COUNT", "40"))
@@ -69,15 +71,21 @@ def constrain(insn, word: int, rng: random.Random) -> int:
 
 
 def random_program(rng: random.Random, count: int) -> bytes:
-    """`count` instructions, then ebreak. A branch skips 8 bytes, so a full-size instruction
-    follows it."""
+    """`count` instructions repeated REPETITIONS times by a counted loop, then ebreak. A
+    branch skips 8 bytes, so a full-size instruction follows it."""
     parts: list[bytes] = []
     while len(parts) < count:
         instruction = random_instruction(rng)
         if parts and is_branch(parts[-1]) and len(instruction) != 4:
             continue
         parts.append(instruction)
-    return b"".join(parts) + (0x00100073).to_bytes(4, "little")
+    body = b"".join(parts)
+    back = -(len(body) + 4)
+    decrement = 0xFFF30313  # addi x6, x6, -1
+    loop = (0x00031063 | field(0, 31, 25, ((back >> 6) & 0x40) | ((back >> 5) & 0x3F))
+            | field(0, 11, 7, (back & 0x1E) | ((back >> 11) & 1)))  # bne x6, x0, back
+    ebreak = 0x00100073
+    return body + b"".join(w.to_bytes(4, "little") for w in (decrement, loop, ebreak))
 
 
 def is_branch(instruction: bytes) -> bool:
@@ -97,7 +105,8 @@ def random_instruction(rng: random.Random) -> bytes:
             continue
         if decoded.length == 2 and (decoded.insn.name in COMPRESSED_MEMORY | BRANCHES):
             continue  # compressed forms cannot name the base register or a fixed offset
-        if decoded.ops.get("rd") == BASE_REGISTER and writes_integer_rd(decoded.insn):
+        if decoded.ops.get("rd") in (BASE_REGISTER, COUNTER_REGISTER) \
+                and writes_integer_rd(decoded.insn):
             continue
         return word.to_bytes(decoded.length, "little")
 
@@ -112,6 +121,7 @@ def machine(program: bytes, registers: list[int], engine_class):
     for index, value in enumerate(registers[1:], start=1):
         state.set(index, value)
     state.set(BASE_REGISTER, SCRATCH + 2048)
+    state.set(COUNTER_REGISTER, REPETITIONS)
     state.pc = CODE
     return state, mem, engine_class(state, mem)
 
@@ -125,7 +135,7 @@ def test_fast_engine_matches_reference_engine(seed):
     results = []
     for engine_class in (PythonEngine, FastEngine):
         state, mem, engine = machine(program, registers, engine_class)
-        stop = engine.run(10_000)
+        stop = engine.run(100_000)
         results.append((stop, state.pc, state.x[:32].copy(), state.f.copy(), state.fcsr,
                         state.instret, mem.read(SCRATCH, 4096)))
     (stop_a, pc_a, x_a, f_a, fcsr_a, n_a, m_a), (stop_b, pc_b, x_b, f_b, fcsr_b, n_b, m_b) = results
