@@ -177,7 +177,9 @@ def main() -> int:
         "--quick", action="store_true", help="smaller inputs and a single run of each"
     )
     parser.add_argument(
-        "--engine", default="python", help="comma-separated pyemu engines (default: python)"
+        "--engine",
+        default="fast,python",
+        help="comma-separated pyemu engines (default: fast,python)",
     )
     parser.add_argument(
         "--timeout", type=float, default=900, help="seconds before one run is abandoned"

@@ -248,10 +248,10 @@ class Block:
     run: Callable
     pcs: list[int]
     first_lines: list[int]  # the first source line of each instruction
+    length: int = 0  # instructions
 
-    @property
-    def length(self) -> int:
-        return len(self.pcs)
+    def __post_init__(self) -> None:
+        self.length = len(self.pcs)
 
     def retired_before(self, traceback: TracebackType | None) -> int:
         """How many instructions of this block retired before the one that raised."""
@@ -268,7 +268,9 @@ class Block:
 
 def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> Block:
     count = len(decoded)
-    lines = ["def block(X, F, C, M):"]
+    # The helpers the block calls become defaults of its parameters: local lookups are faster.
+    helpers = sorted(name for name in ("sx", "ux", "sx32", "ltu") if name in namespace)
+    lines = [f"def block(X, F, C, M, {', '.join(f'{h}={h}' for h in helpers)}):"]
     first_lines = []
 
     def retire_and_return(value: ast.expr) -> list[ast.stmt]:
