@@ -6,6 +6,7 @@ import fcntl as host_fcntl
 import os
 import struct
 import termios
+from collections.abc import Callable
 
 from .errors import (
     EACCES,
@@ -16,11 +17,14 @@ from .errors import (
     EMFILE,
     ENOENT,
     ENOTTY,
+    EPIPE,
     ERANGE,
     SyscallError,
 )
 from .kernel import FileDescription, Kernel, signed
+from .process import send_to_self
 
+SIGPIPE = 13
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_REMOVEDIR = 0x200
@@ -187,6 +191,16 @@ def pipe2(k: Kernel, fds_addr: int, flags: int) -> int:
 # ---------------------------------------------------------------- reading and writing
 
 
+def unless_broken_pipe(k: Kernel, write: Callable[[], int]) -> int:
+    """A write to a pipe nobody reads: Linux sends the writer SIGPIPE (by default fatal), and
+    the call fails with EPIPE if the process survives it."""
+    try:
+        return write()
+    except BrokenPipeError:
+        send_to_self(k, SIGPIPE)
+        raise SyscallError(EPIPE) from None
+
+
 def read(k: Kernel, fd: int, buf: int, count: int) -> int:
     host = host_fd(k, fd)
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
@@ -198,7 +212,8 @@ def read(k: Kernel, fd: int, buf: int, count: int) -> int:
 
 def write(k: Kernel, fd: int, buf: int, count: int) -> int:
     host = host_fd(k, fd)
-    return os.write(host, k.mem.read(buf, min(count, MAX_IO)))
+    data = k.mem.read(buf, min(count, MAX_IO))
+    return unless_broken_pipe(k, lambda: os.write(host, data))
 
 
 def pread64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
@@ -209,7 +224,8 @@ def pread64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
 
 def pwrite64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
     data = k.mem.read(buf, min(count, MAX_IO))
-    return os.pwrite(host_fd(k, fd), data, signed(offset, 64))
+    host = host_fd(k, fd)
+    return unless_broken_pipe(k, lambda: os.pwrite(host, data, signed(offset, 64)))
 
 
 def iovecs(k: Kernel, addr: int, count: int) -> list[tuple[int, int]]:
@@ -239,7 +255,7 @@ def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
     host = host_fd(k, fd)
     data = b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in iovecs(k, iov, count))
-    return os.write(host, data) if data else 0
+    return unless_broken_pipe(k, lambda: os.write(host, data)) if data else 0
 
 
 def lseek(k: Kernel, fd: int, offset: int, whence: int) -> int:
