@@ -94,11 +94,13 @@ class AddressSpace:
         self.frames = np.zeros(64 * PAGE_SIZE, dtype=np.uint8)  # frame 0: never handed out
         self._frames_used = 1
         self._free_frames: list[int] = []
-        self._buf = memoryview(self.frames)
+        self.buffer = memoryview(self.frames)  # replaced whenever the frame pool grows
         self.regions: list[Region] = []
-        self._read_tlb: dict[int, int] = {}
-        self._write_tlb: dict[int, int] = {}
-        self._exec_tlb: dict[int, int] = {}
+        # Page number -> offset of its frame in `buffer`, per access kind; the reference
+        # engine's translated blocks read these directly. Cleared in place, never replaced.
+        self.read_tlb: dict[int, int] = {}
+        self.write_tlb: dict[int, int] = {}
+        self.exec_tlb: dict[int, int] = {}
         # The compiled engine's TLBs: rows 0 (reads) and 1 (writes) of page number tags, and the
         # frame-pool offsets they map to. Flushed together with the dictionaries above.
         self.fast_tlb_tag = np.full((2, FAST_TLB_SIZE), -1, dtype=np.int64)
@@ -155,9 +157,9 @@ class AddressSpace:
         self.flush_tlbs()
 
     def flush_tlbs(self) -> None:
-        self._read_tlb.clear()
-        self._write_tlb.clear()
-        self._exec_tlb.clear()
+        self.read_tlb.clear()
+        self.write_tlb.clear()
+        self.exec_tlb.clear()
         self.fast_tlb_tag.fill(-1)
 
     def fast_view(self) -> tuple:
@@ -186,7 +188,7 @@ class AddressSpace:
             bigger = np.zeros(self.frames.size * 2, dtype=np.uint8)
             bigger[: self.frames.size] = self.frames
             self.frames = bigger
-            self._buf = memoryview(bigger)
+            self.buffer = memoryview(bigger)
         self._frames_used += 1
         return frame
 
@@ -311,7 +313,7 @@ class AddressSpace:
         row, col = self._leaf(vpn, create=False)
         if row:
             self.l3[row, col] |= PTE_CODE
-            self._write_tlb.pop(vpn, None)
+            self.write_tlb.pop(vpn, None)
             slot = vpn % FAST_TLB_SIZE
             if self.fast_tlb_tag[1, slot] == vpn:
                 self.fast_tlb_tag[1, slot] = -1
@@ -343,7 +345,7 @@ class AddressSpace:
         if access == "w" and entry & PTE_CODE:
             self._code_written(vpn)
         base = self._backed_frame(vpn) << PAGE_SHIFT
-        tlb = {"r": self._read_tlb, "w": self._write_tlb, "x": self._exec_tlb}[access]
+        tlb = {"r": self.read_tlb, "w": self.write_tlb, "x": self.exec_tlb}[access]
         tlb[vpn] = base
         return base + (addr & PAGE_OFFSET_MASK)
 
@@ -360,45 +362,45 @@ class AddressSpace:
     # The engines' loads and stores. Values are returned zero- or sign-extended as Python ints.
 
     def load(self, addr: int, size: int, signed: bool) -> int:
-        off = self._offset(addr, size, self._read_tlb, "r")
+        off = self._offset(addr, size, self.read_tlb, "r")
         if off < 0:
             return int.from_bytes(self.read(addr, size), "little", signed=signed)
-        return int.from_bytes(self._buf[off : off + size], "little", signed=signed)
+        return int.from_bytes(self.buffer[off : off + size], "little", signed=signed)
 
     def load_u16(self, addr: int) -> int:
-        off = self._offset(addr, 2, self._read_tlb, "r")
-        return _U16.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 2, False)
+        off = self._offset(addr, 2, self.read_tlb, "r")
+        return _U16.unpack_from(self.buffer, off)[0] if off >= 0 else self.load(addr, 2, False)
 
     def load_u32(self, addr: int) -> int:
-        off = self._offset(addr, 4, self._read_tlb, "r")
-        return _U32.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 4, False)
+        off = self._offset(addr, 4, self.read_tlb, "r")
+        return _U32.unpack_from(self.buffer, off)[0] if off >= 0 else self.load(addr, 4, False)
 
     def load_s32(self, addr: int) -> int:
-        off = self._offset(addr, 4, self._read_tlb, "r")
-        return _S32.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 4, True)
+        off = self._offset(addr, 4, self.read_tlb, "r")
+        return _S32.unpack_from(self.buffer, off)[0] if off >= 0 else self.load(addr, 4, True)
 
     def load_u64(self, addr: int) -> int:
-        off = self._offset(addr, 8, self._read_tlb, "r")
-        return _U64.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 8, False)
+        off = self._offset(addr, 8, self.read_tlb, "r")
+        return _U64.unpack_from(self.buffer, off)[0] if off >= 0 else self.load(addr, 8, False)
 
     def load_s64(self, addr: int) -> int:
-        off = self._offset(addr, 8, self._read_tlb, "r")
-        return _S64.unpack_from(self._buf, off)[0] if off >= 0 else self.load(addr, 8, True)
+        off = self._offset(addr, 8, self.read_tlb, "r")
+        return _S64.unpack_from(self.buffer, off)[0] if off >= 0 else self.load(addr, 8, True)
 
     def store(self, addr: int, size: int, value: int) -> None:
-        off = self._offset(addr, size, self._write_tlb, "w")
+        off = self._offset(addr, size, self.write_tlb, "w")
         data = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
         if off < 0:
             self.write(addr, data)
         else:
-            self._buf[off : off + size] = data
+            self.buffer[off : off + size] = data
 
     def fetch16(self, addr: int) -> int:
         """A 16-bit instruction parcel (instruction fetch permission)."""
-        off = self._offset(addr, 2, self._exec_tlb, "x")
+        off = self._offset(addr, 2, self.exec_tlb, "x")
         if off < 0:  # only an odd address can cross; the engine never asks for one
             raise GuestFault(addr, "x", True)
-        return _U16.unpack_from(self._buf, off)[0]
+        return _U16.unpack_from(self.buffer, off)[0]
 
     # ----------------------------------------------------------------- bulk access
 
@@ -417,14 +419,14 @@ class AddressSpace:
         """Read guest memory with the guest's read permission (GuestFault otherwise)."""
         out = bytearray(size)
         for off, done, n in self._chunks(addr, size, "r"):
-            out[done : done + n] = self._buf[off : off + n]
+            out[done : done + n] = self.buffer[off : off + n]
         return bytes(out)
 
     def write(self, addr: int, data: bytes) -> None:
         """Write guest memory with the guest's write permission (GuestFault otherwise)."""
         view = memoryview(data)
         for off, done, n in self._chunks(addr, len(data), "w"):
-            self._buf[off : off + n] = view[done : done + n]
+            self.buffer[off : off + n] = view[done : done + n]
 
     def poke(self, addr: int, data: bytes) -> None:
         """Write mapped memory regardless of its protection (loading segments)."""
@@ -436,7 +438,7 @@ class AddressSpace:
                 raise GuestFault(a, "w", False)
             n = min(len(data) - done, PAGE_SIZE - (a & PAGE_OFFSET_MASK))
             off = (self._backed_frame(a >> PAGE_SHIFT) << PAGE_SHIFT) + (a & PAGE_OFFSET_MASK)
-            self._buf[off : off + n] = view[done : done + n]
+            self.buffer[off : off + n] = view[done : done + n]
             done += n
 
     def peek(self, addr: int, size: int) -> bytes:
@@ -448,7 +450,7 @@ class AddressSpace:
                 raise GuestFault(a, "r", False)
             n = min(size - len(out), PAGE_SIZE - (a & PAGE_OFFSET_MASK))
             off = (self._backed_frame(a >> PAGE_SHIFT) << PAGE_SHIFT) + (a & PAGE_OFFSET_MASK)
-            out += self._buf[off : off + n]
+            out += self.buffer[off : off + n]
         return bytes(out)
 
     def read_cstring(self, addr: int, limit: int = 1 << 16) -> bytes:

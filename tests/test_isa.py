@@ -1017,7 +1017,7 @@ def isa_runner(tmp_path_factory) -> Runner:
     return Runner(plans, base / "pyemu-isa")
 
 
-@pytest.mark.parametrize(("isa_case", "engine"), case_params())
+@pytest.mark.parametrize(("isa_case", "engine"), list(case_params()))
 def test_isa(isa_case: Case, engine: str, isa_runner: Runner) -> None:
     isa_runner.check(isa_case, engine)
 
