@@ -369,12 +369,43 @@ class _InlineMemory(ast.NodeTransformer):
         return ast.If(condition, [fast], [slow])
 
 
+class _FoldConstants(ast.NodeTransformer):
+    """With the operands as constants, much of an instruction is arithmetic on constants
+    (branch targets, XLEN - 1, x0 + imm): compute it once, here. Reads of x0 are 0."""
+
+    OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift,
+                 ast.RShift)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "X" \
+                and isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Constant) \
+                and node.slice.value == 0:
+            return ast.Constant(0)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) \
+                and isinstance(node.op, self.OPERATORS):
+            expression = ast.Expression(ast.BinOp(left, node.op, right))
+            return ast.Constant(eval(compile(ast.fix_missing_locations(expression), "", "eval")))
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.BitOr, ast.BitXor)) \
+                and isinstance(right, ast.Constant) and right.value == 0:
+            return left
+        return node
+
+
 def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> Block:
     count = len(decoded)
+    folding = _FoldConstants()
     wrapping = _InlineWrapping(namespace["XLEN"])
     memory = _InlineMemory()
     # The helpers the block calls become defaults of its parameters: local lookups are faster.
-    helpers = sorted(name for name in ("sx", "ux", "sx32", "ltu", "RT", "WT") if name in namespace)
+    helpers = sorted(name for name in namespace
+                     if name in ("sx", "ux", "sx32", "ltu", "RT", "WT")
+                     or name.startswith(("PACK_", "UNPACK_")))
     lines = [f"def block(X, F, C, M, {', '.join(f'{h}={h}' for h in helpers)}):"]
     first_lines = []
 
@@ -382,12 +413,13 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> 
         return [ast.parse(f"C[{INSTRET}] += {count}").body[0], ast.Return(value)]
 
     for index, (instruction, pc) in enumerate(zip(decoded, pcs)):
-        constants = dict(instruction.ops, pc=pc, ilen=instruction.length)
+        constants = dict(instruction.ops, pc=pc, ilen=instruction.length, XLEN=namespace["XLEN"])
         if writes_integer_rd(instruction.insn) and constants.get("rd") == 0:
             constants["rd"] = DISCARD
         statements = inline_statements(instruction.insn, f"i{index}_", retire_and_return,
                                        constants)
-        statements = [memory.visit(wrapping.visit(statement)) for statement in statements]
+        statements = [memory.visit(folding.visit(wrapping.visit(statement)))
+                      for statement in statements]
         first_lines.append(len(lines) + 1)
         source = ast.unparse(ast.fix_missing_locations(ast.Module(statements, [])))
         lines += [f"    {line}" for line in source.splitlines() or ["pass"]]
