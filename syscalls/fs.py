@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import fcntl as host_fcntl
 import os
 import struct
+import sys
 import termios
+import time
 from collections.abc import Callable
 
 from .errors import (
@@ -391,4 +394,187 @@ def renameat2(k: Kernel, olddirfd: int, oldpath: int, newdirfd: int, newpath: in
     if flags & RENAME_NOREPLACE and os.path.lexists(target):
         raise SyscallError(EEXIST)
     os.rename(source, target)
+    return 0
+
+
+# ---------------------------------------------------------------- directories
+
+
+# struct linux_dirent64 is the same on every Linux architecture, so on a Linux host the
+# records of the host's getdents64 go to the guest as they are, in the host's order (as qemu's).
+HOST_GETDENTS64 = {"x86_64": 217, "aarch64": 61, "riscv64": 61, "ppc64le": 202, "s390x": 220}
+DIRENT_HEADER = struct.Struct("<QqHB")
+DT_DIR, DT_REG, DT_LNK, DT_UNKNOWN = 4, 8, 10, 0
+
+
+def _host_getdents64(host: int, count: int) -> bytes | None:
+    """The host's own records, or None where the host is not Linux or has no such call."""
+    number = HOST_GETDENTS64.get(os.uname().machine)
+    if number is None or sys.platform != "linux":
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    buffer = ctypes.create_string_buffer(count)
+    length = libc.syscall(number, host, buffer, count)
+    if length < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return buffer.raw[:length]
+
+
+def _listed_getdents64(k: Kernel, fd: int, host: int, count: int) -> bytes:
+    """Records built from a directory listing, for hosts without a usable getdents64."""
+    description = k.process.files[fd]
+    if description.listing is None:
+        names = [".", "..", *os.listdir(host)]
+        description.listing = names
+    out = bytearray()
+    while description.position < len(description.listing):
+        name = os.fsencode(description.listing[description.position])
+        size = (DIRENT_HEADER.size + len(name) + 1 + 7) & ~7
+        if len(out) + size > count:
+            break
+        description.position += 1
+        out += DIRENT_HEADER.pack(description.position, description.position, size,
+                                  DT_UNKNOWN) + name.ljust(size - DIRENT_HEADER.size, b"\0")
+    if not out and description.position < len(description.listing):
+        raise SyscallError(EINVAL)
+    return bytes(out)
+
+
+def getdents64(k: Kernel, fd: int, dirp: int, count: int) -> int:
+    host = host_fd(k, fd)
+    count = min(count, MAX_IO)
+    records = _host_getdents64(host, count)
+    if records is None:
+        records = _listed_getdents64(k, signed(fd), host, count)
+    k.mem.write(dirp, records)
+    return len(records)
+
+
+def fchdir(k: Kernel, fd: int) -> int:
+    os.fchdir(host_fd(k, fd))
+    return 0
+
+
+# ---------------------------------------------------------------- file changes
+
+
+def ftruncate(k: Kernel, fd: int, length: int) -> int:
+    os.ftruncate(host_fd(k, fd), signed(length, 64))
+    return 0
+
+
+def truncate(k: Kernel, path_addr: int, length: int) -> int:
+    os.truncate(host_path(k, AT_FDCWD, guest_path(k, path_addr)), signed(length, 64))
+    return 0
+
+
+def fsync(k: Kernel, fd: int) -> int:
+    os.fsync(host_fd(k, fd))
+    return 0
+
+
+def fdatasync(k: Kernel, fd: int) -> int:
+    getattr(os, "fdatasync", os.fsync)(host_fd(k, fd))
+    return 0
+
+
+def fchmod(k: Kernel, fd: int, mode: int) -> int:
+    os.fchmod(host_fd(k, fd), mode & 0o7777)
+    return 0
+
+
+def fchmodat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
+    os.chmod(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o7777)
+    return 0
+
+
+def fchown(k: Kernel, fd: int, uid: int, gid: int) -> int:
+    os.fchown(host_fd(k, fd), signed(uid), signed(gid))
+    return 0
+
+
+def fchownat(k: Kernel, dirfd: int, path_addr: int, uid: int, gid: int, flags: int) -> int:
+    path = guest_path(k, path_addr)
+    if not path and flags & AT_EMPTY_PATH:
+        return fchown(k, dirfd, uid, gid)
+    os.chown(host_path(k, dirfd, path), signed(uid), signed(gid),
+             follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+    return 0
+
+
+def symlinkat(k: Kernel, target_addr: int, dirfd: int, path_addr: int) -> int:
+    os.symlink(guest_path(k, target_addr), host_path(k, dirfd, guest_path(k, path_addr)))
+    return 0
+
+
+def linkat(k: Kernel, olddirfd: int, oldpath: int, newdirfd: int, newpath: int,
+           flags: int) -> int:
+    os.link(host_path(k, olddirfd, guest_path(k, oldpath)),
+            host_path(k, newdirfd, guest_path(k, newpath)),
+            follow_symlinks=bool(flags & 0x400))  # AT_SYMLINK_FOLLOW
+    return 0
+
+
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+
+
+def utimensat(k: Kernel, dirfd: int, path_addr: int, times_addr: int, flags: int) -> int:
+    path = guest_path(k, path_addr) if path_addr else ""
+    target: int | str = host_fd(k, dirfd) if not path else host_path(k, dirfd, path)
+    current = os.stat(target, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+    if times_addr:
+        seconds = struct.unpack("<qqqq", k.mem.read(times_addr, 32))
+        now = time.time_ns()
+        chosen = []
+        for (sec, nsec), old in zip((seconds[:2], seconds[2:]),
+                                    (current.st_atime_ns, current.st_mtime_ns)):
+            chosen.append(now if nsec == UTIME_NOW else old if nsec == UTIME_OMIT
+                          else sec * 1_000_000_000 + nsec)
+        ns = tuple(chosen)
+    else:
+        ns = (time.time_ns(),) * 2
+    os.utime(target, ns=ns, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+    return 0
+
+
+# ---------------------------------------------------------------- file-system metadata
+
+STATFS = struct.Struct("<qqQQQQQiiqqq32x")  # struct statfs, asm-generic 64-bit: 120 bytes
+STATX = struct.Struct("<IIQIIIHxxQQQQqIxxxxqIxxxxqIxxxxqIxxxxIIIIQ")
+STATX_BASIC_STATS = 0x7FF
+
+
+def _pack_statfs(st: os.statvfs_result) -> bytes:
+    return STATFS.pack(0, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
+                       st.f_ffree, 0, 0, st.f_namemax, st.f_frsize, st.f_flag)
+
+
+def statfs(k: Kernel, path_addr: int, buf: int) -> int:
+    k.mem.write(buf, _pack_statfs(os.statvfs(host_path(k, AT_FDCWD, guest_path(k, path_addr)))))
+    return 0
+
+
+def fstatfs(k: Kernel, fd: int, buf: int) -> int:
+    k.mem.write(buf, _pack_statfs(os.fstatvfs(host_fd(k, fd))))
+    return 0
+
+
+def statx(k: Kernel, dirfd: int, path_addr: int, flags: int, mask: int, buf: int) -> int:
+    path = guest_path(k, path_addr)
+    if not path and flags & AT_EMPTY_PATH:
+        st = os.fstat(host_fd(k, dirfd))
+    else:
+        st = os.stat(host_path(k, dirfd, path), follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+
+    def stamp(ns: int) -> tuple[int, int]:
+        return ns // 1_000_000_000, ns % 1_000_000_000
+
+    birth = getattr(st, "st_birthtime_ns", st.st_ctime_ns)
+    rdev = getattr(st, "st_rdev", 0)
+    k.mem.write(buf, STATX.pack(
+        STATX_BASIC_STATS, getattr(st, "st_blksize", 4096), 0, st.st_nlink, st.st_uid,
+        st.st_gid, st.st_mode, st.st_ino, st.st_size, getattr(st, "st_blocks", 0), 0,
+        *stamp(st.st_atime_ns), *stamp(birth), *stamp(st.st_ctime_ns), *stamp(st.st_mtime_ns),
+        os.major(rdev), os.minor(rdev), os.major(st.st_dev), os.minor(st.st_dev), 0,
+    ).ljust(256, b"\0"))
     return 0

@@ -34,6 +34,9 @@ class FileDescription:
     host_fd: int
     path: str = ""
     cloexec: bool = False
+    # A directory read without the host's getdents64: its names and how many were returned.
+    listing: list[str] | None = None
+    position: int = 0
 
 
 @dataclass

@@ -58,6 +58,7 @@ CASES = (
     Case("files-over-existing", "files.c",
          files={"notes.txt": b"old contents, to be truncated\n" * 20, "keep.txt": b"as is\n"}),
     Case("files-rename", "files.c", args=("rename",)),
+    Case("dirs-and-metadata", "dirs.c"),
     Case("exit-return-0", "exit_status.c", args=("return", "0")),
     Case("exit-return-3", "exit_status.c", args=("return", "3"), status=3),
     Case("exit-exit-255", "exit_status.c", args=("exit", "255"), status=255),
