@@ -21,9 +21,10 @@ from .emulator.cpu import (
     CpuState,
 )
 from .emulator.engine_python import PythonEngine
-from .emulator.memory import AddressSpace
+from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
 from .emulator.stops import Stop, StopReason
 from .loader import load_program, probe
+from .syscalls import signals
 from .syscalls.kernel import Kernel, Process, ProcessExit
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
@@ -43,7 +44,8 @@ CAUSE_SIGNALS = {
     CAUSE_LOAD_PAGE_FAULT: 11,
     CAUSE_STORE_PAGE_FAULT: 11,
 }
-CHUNK = 1 << 20  # instructions per engine call when no limit is set
+CHUNK = 1 << 20
+SEGV_MAPERR, SEGV_ACCERR = 1, 2  # instructions per engine call when no limit is set
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,17 @@ class Machine:
             sysroot=sysroot,
         )
         self.kernel = Kernel(self.state, self.mem, process)
+        self.kernel.sigreturn_trampoline = self._map_trampoline()
         self.engine = make_engine(engine, self.state, self.mem)
         self.exit: Exited | None = None
         self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
+
+    def _map_trampoline(self) -> int:
+        """The page signal handlers return through (Linux keeps it in the vDSO)."""
+        addr = self.mem.find_free(PAGE_SIZE, below=self.image.mmap_base)
+        self.mem.map(addr, PAGE_SIZE, PROT_READ | PROT_EXEC, "[vdso]")
+        self.mem.poke(addr, signals.TRAMPOLINE)
+        return addr
 
     @classmethod
     def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
@@ -118,18 +128,27 @@ class Machine:
         return self.exit
 
     def _trap(self, stop: Stop) -> None:
-        if stop.cause == CAUSE_ECALL_U:
-            try:
+        """A system call, then any signal it made pending; or a fault, delivered to the
+        guest's handler when it has one, else the end of the process."""
+        try:
+            if stop.cause == CAUSE_ECALL_U:
                 self.kernel.handle_ecall()
-            except ProcessExit as end:
-                status = 128 + end.signal if end.signal else end.status
-                self.exit = Exited(status, end.signal)
+                signals.deliver_pending(self.kernel)
                 return
-            self.state.pc = self.state.pc + 4
-            return
-        signal = CAUSE_SIGNALS.get(stop.cause, 11)
-        fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
-        self.exit = Exited(128 + signal, signal, fault)
+            signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
+            info = signals.SignalInfo(signal, self._fault_code(stop), addr=stop.tval)
+            if not signals.force_fault(self.kernel, info):
+                fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
+                self.exit = Exited(128 + signal, signal, fault)
+        except ProcessExit as end:
+            status = 128 + end.signal if end.signal else end.status
+            self.exit = Exited(status, end.signal)
+
+    def _fault_code(self, stop: Stop) -> int:
+        """si_code of a fault, as Linux sets it (SEGV_MAPERR vs SEGV_ACCERR and the like)."""
+        if stop.cause in (CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT, CAUSE_FETCH_PAGE_FAULT):
+            return SEGV_ACCERR if self.mem.region_at(stop.tval) else SEGV_MAPERR
+        return 1  # ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN: each 1
 
     # ----------------------------------------------------------------- symbols
 

@@ -25,9 +25,8 @@ from .errors import (
     SyscallError,
 )
 from .kernel import FileDescription, Kernel, signed
-from .process import send_to_self
+from .signals import SI_USER, SIGPIPE, SignalInfo, send
 
-SIGPIPE = 13
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_REMOVEDIR = 0x200
@@ -200,7 +199,7 @@ def unless_broken_pipe(k: Kernel, write: Callable[[], int]) -> int:
     try:
         return write()
     except BrokenPipeError:
-        send_to_self(k, SIGPIPE)
+        send(k, SignalInfo(SIGPIPE, SI_USER, k.process.pid, k.uid))
         raise SyscallError(EPIPE) from None
 
 

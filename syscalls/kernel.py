@@ -52,8 +52,11 @@ class Process:
     auxv: list[tuple[int, int]] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
     files: dict[int, FileDescription] = field(default_factory=dict)
-    signal_actions: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    signal_actions: dict = field(default_factory=dict)  # number -> signals.Action
     signal_mask: int = 0
+    pending: dict = field(default_factory=dict)  # number -> signals.SignalInfo
+    altstack_sp: int = 0
+    altstack_size: int = 0
     clear_child_tid: int = 0
     robust_list: int = 0
     rseq_area: int = 0
@@ -79,6 +82,8 @@ class Kernel:
         self._warned: set[int] = set()
         self._arity: dict[Callable, int] = {}
         self.trace: Callable[[int, tuple[int, ...], int], None] | None = None
+        self.uid = os.getuid()
+        self.sigreturn_trampoline = 0  # where handlers return to; the machine maps it
 
     def warn_once(self, key: int, message: str) -> None:
         if key not in self._warned:
@@ -90,7 +95,9 @@ class Kernel:
         return value & ((1 << self.xlen) - 1)
 
     def handle_ecall(self) -> None:
-        """Run the system call the guest asked for and put its result in a0."""
+        """Run the system call the guest asked for and put its result in a0. As in Linux,
+        pc moves past the ecall first (rt_sigreturn then replaces it)."""
+        self.state.pc = self.state.pc + 4
         number = self.state.get(A7)
         args = tuple(self.state.get(A0 + i) for i in range(6))
         entry = self.table.get(number)

@@ -6,13 +6,9 @@ import os
 import resource
 import struct
 
-from .errors import EBUSY, EINVAL, EPERM, ESRCH, SyscallError
+from .errors import EBUSY, EINVAL, ESRCH, SyscallError
 from .kernel import Kernel, ProcessExit, signed
 
-SIGKILL, SIGSTOP = 9, 19
-SIG_DFL, SIG_IGN = 0, 1
-# Signals whose default action is to be ignored (signal(7)).
-IGNORED_BY_DEFAULT = {17, 23, 28}  # SIGCHLD, SIGURG, SIGWINCH
 RLIM_INFINITY = (1 << 64) - 1
 RLIMIT_STACK = 3
 GUEST_STACK_LIMIT = 8 << 20
@@ -82,73 +78,6 @@ def prlimit64(k: Kernel, pid: int, resource_id: int, new_limit: int, old_limit: 
         if soft > hard:
             raise SyscallError(EINVAL)
     return 0
-
-
-def rt_sigaction(k: Kernel, signum: int, act: int, oldact: int, sigsetsize: int) -> int:
-    """Records actions; delivery of caught signals is not implemented yet."""
-    if not 1 <= signum <= 64 or signum in (SIGKILL, SIGSTOP) and act or sigsetsize != 8:
-        raise SyscallError(EINVAL)
-    layout = struct.Struct("<QQQ" if k.xlen == 64 else "<IIQ")  # handler, flags, mask
-    if oldact:
-        k.mem.write(oldact, layout.pack(*k.process.signal_actions.get(signum, (SIG_DFL, 0, 0))))
-    if act:
-        handler, flags, mask = layout.unpack(k.mem.read(act, layout.size))
-        k.process.signal_actions[signum] = (handler, flags, mask)
-    return 0
-
-
-def rt_sigprocmask(k: Kernel, how: int, new_set: int, old_set: int, sigsetsize: int) -> int:
-    if sigsetsize != 8:
-        raise SyscallError(EINVAL)
-    if old_set:
-        k.mem.write(old_set, struct.pack("<Q", k.process.signal_mask))
-    if new_set:
-        (mask,) = struct.unpack("<Q", k.mem.read(new_set, 8))
-        mask &= ~((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)))
-        if how == 0:
-            k.process.signal_mask |= mask
-        elif how == 1:
-            k.process.signal_mask &= ~mask
-        elif how == 2:
-            k.process.signal_mask = mask
-        else:
-            raise SyscallError(EINVAL)
-    return 0
-
-
-def send_to_self(k: Kernel, signum: int) -> int:
-    """A signal the process sends itself takes its default action, or is ignored."""
-    if signum == 0:
-        return 0
-    if not 1 <= signum <= 64:
-        raise SyscallError(EINVAL)
-    handler = k.process.signal_actions.get(signum, (SIG_DFL, 0, 0))[0]
-    if handler == SIG_IGN or (handler == SIG_DFL and signum in IGNORED_BY_DEFAULT):
-        return 0
-    if handler == SIG_DFL:
-        raise ProcessExit(signal=signum)
-    k.warn_once(-signum, f"signal {signum} has a handler, but signal delivery is not "
-                         "implemented yet: ignored")
-    return 0
-
-
-def kill(k: Kernel, pid: int, signum: int) -> int:
-    pid = signed(pid)
-    if pid not in (0, -1, k.process.pid):
-        raise SyscallError(EPERM if pid > 0 else ESRCH)
-    return send_to_self(k, signum)
-
-
-def tkill(k: Kernel, tid: int, signum: int) -> int:
-    if signed(tid) != k.process.pid:
-        raise SyscallError(ESRCH)
-    return send_to_self(k, signum)
-
-
-def tgkill(k: Kernel, tgid: int, tid: int, signum: int) -> int:
-    if signed(tgid) != k.process.pid:
-        raise SyscallError(ESRCH)
-    return tkill(k, tid, signum)
 
 
 ROBUST_LIST_HEAD_SIZE = 24  # struct robust_list_head on riscv64

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import fs, info, mm, process
+from . import fs, info, mm, process, signals
 
 
 @dataclass(frozen=True)
@@ -161,17 +161,17 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     126: ("sched_get_priority_min", None, NOT_YET),
     127: ("sched_rr_get_interval", None, NOT_YET),
     128: ("restart_syscall", None, NOT_YET),
-    129: ("kill", process.kill, "to itself only; default actions, no handlers yet"),
-    130: ("tkill", process.tkill, "to itself only; default actions, no handlers yet"),
-    131: ("tgkill", process.tgkill, "to itself only; default actions, no handlers yet"),
-    132: ("sigaltstack", None, NOT_YET),
+    129: ("kill", signals.kill, "to the process itself only (no other processes yet)"),
+    130: ("tkill", signals.tkill, ""),
+    131: ("tgkill", signals.tgkill, ""),
+    132: ("sigaltstack", signals.sigaltstack, ""),
     133: ("rt_sigsuspend", None, NOT_YET),
-    134: ("rt_sigaction", process.rt_sigaction, "actions are recorded; handlers are not run yet"),
-    135: ("rt_sigprocmask", process.rt_sigprocmask, ""),
-    136: ("rt_sigpending", None, NOT_YET),
+    134: ("rt_sigaction", signals.rt_sigaction, "SA_RESTART has no blocking call to restart yet"),
+    135: ("rt_sigprocmask", signals.rt_sigprocmask, ""),
+    136: ("rt_sigpending", signals.rt_sigpending, ""),
     137: ("rt_sigtimedwait", None, NOT_YET),
     138: ("rt_sigqueueinfo", None, NOT_YET),
-    139: ("rt_sigreturn", None, NOT_YET),
+    139: ("rt_sigreturn", signals.rt_sigreturn, ""),
     140: ("setpriority", None, NOT_YET),
     141: ("getpriority", None, NOT_YET),
     142: ("reboot", None, "needs privileges the emulator does not grant"),

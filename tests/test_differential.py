@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-SIGABRT, SIGSEGV = 6, 11
+SIGHUP, SIGABRT, SIGSEGV, SIGTERM = 1, 6, 11, 15
 
 
 UTF8_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", "EMPTY": "",
@@ -70,6 +70,8 @@ CASES = (
     Case("int-math", "intmath.c", opts=("-O2", "-O0")),
     Case("setjmp", "setjmp.c", opts=("-O2", "-O0")),
     Case("strconv-snprintf", "strconv.c"),
+    Case("signal-handlers", "signals.c", status=128 + SIGTERM, opts=("-O2", "-O0")),
+    Case("signal-altstack-context", "altstack.c", status=128 + SIGHUP),
 )
 
 
