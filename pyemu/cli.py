@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                                options.engine)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
-        outcome = machine.run(options.max_insns)
+        with machine.forwarding_host_signals():
+            outcome = machine.run(options.max_insns)
         if machine.exit is None:
             print_error(f"instruction limit reached ({options.max_insns}) at pc "
                         f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")

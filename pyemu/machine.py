@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import importlib.util
 import os
+import signal as host_signal
 import sys
 from dataclasses import dataclass
 
@@ -44,7 +46,11 @@ CAUSE_SIGNALS = {
     CAUSE_LOAD_PAGE_FAULT: 11,
     CAUSE_STORE_PAGE_FAULT: 11,
 }
-CHUNK = 1 << 20
+CHUNK = 1 << 20  # also how often (in instructions) host signals are looked at
+FORWARDED_SIGNALS = (host_signal.SIGINT, host_signal.SIGTERM, host_signal.SIGHUP,
+                     host_signal.SIGQUIT, host_signal.SIGUSR1, host_signal.SIGUSR2,
+                     host_signal.SIGALRM, host_signal.SIGVTALRM, host_signal.SIGPROF,
+                     host_signal.SIGWINCH)
 SEGV_MAPERR, SEGV_ACCERR = 1, 2  # instructions per engine call when no limit is set
 
 
@@ -125,6 +131,8 @@ class Machine:
             stop = self.engine.run(chunk)
             if stop.reason is StopReason.TRAP:
                 self._trap(stop)
+            elif self.kernel.process.pending:
+                self._deliver()
         return self.exit
 
     def _trap(self, stop: Stop) -> None:
@@ -133,7 +141,7 @@ class Machine:
         try:
             if stop.cause == CAUSE_ECALL_U:
                 self.kernel.handle_ecall()
-                signals.deliver_pending(self.kernel)
+                self._deliver()
                 return
             signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
             info = signals.SignalInfo(signal, self._fault_code(stop), addr=stop.tval)
@@ -143,6 +151,26 @@ class Machine:
         except ProcessExit as end:
             status = 128 + end.signal if end.signal else end.status
             self.exit = Exited(status, end.signal)
+
+    def _deliver(self) -> None:
+        try:
+            signals.deliver_pending(self.kernel)
+        except ProcessExit as end:
+            self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    @contextlib.contextmanager
+    def forwarding_host_signals(self):
+        """While running: signals sent to pyemu (Ctrl-C, kill, its own timers) go to the guest,
+        which handles them or takes their default action, as under qemu."""
+        previous = {}
+        for signum in FORWARDED_SIGNALS:
+            previous[signum] = host_signal.signal(
+                signum, lambda number, frame: signals.host_signal(self.kernel, number))
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                host_signal.signal(signum, handler)
 
     def _fault_code(self, stop: Stop) -> int:
         """si_code of a fault, as Linux sets it (SEGV_MAPERR vs SEGV_ACCERR and the like)."""

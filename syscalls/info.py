@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import struct
 import time
 
@@ -132,4 +133,39 @@ def sysinfo(k: Kernel, info: int) -> int:
         meminfo.get("Shmem", 0), meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0),
         meminfo.get("SwapFree", 0), 1, 0, 0, 0, 1,  # procs, pad, totalhigh, freehigh, mem_unit
     ))
+    return 0
+
+
+# Interval timers run on the host's own (signal.setitimer): their signals reach pyemu, which
+# forwards them to the guest like any other signal sent to it.
+ITIMERS = {0: signal.ITIMER_REAL, 1: signal.ITIMER_VIRTUAL, 2: signal.ITIMER_PROF}
+ITIMERVAL = struct.Struct("<qqqq")  # interval, then value; each a struct timeval
+
+
+def _timeval_pair(interval: float, value: float) -> bytes:
+    def split(seconds: float) -> tuple[int, int]:
+        micro = round(seconds * 1_000_000)
+        return micro // 1_000_000, micro % 1_000_000
+
+    return ITIMERVAL.pack(*split(interval), *split(value))
+
+
+def getitimer(k: Kernel, which: int, value_addr: int) -> int:
+    if which not in ITIMERS:
+        raise SyscallError(EINVAL)
+    value, interval = signal.getitimer(ITIMERS[which])
+    k.mem.write(value_addr, _timeval_pair(interval, value))
+    return 0
+
+
+def setitimer(k: Kernel, which: int, new_addr: int, old_addr: int) -> int:
+    if which not in ITIMERS:
+        raise SyscallError(EINVAL)
+    interval_s, interval_us, value_s, value_us = ITIMERVAL.unpack(k.mem.read(new_addr, 32))
+    if not (0 <= interval_us < 1_000_000 and 0 <= value_us < 1_000_000):
+        raise SyscallError(EINVAL)
+    old_value, old_interval = signal.setitimer(
+        ITIMERS[which], value_s + value_us / 1e6, interval_s + interval_us / 1e6)
+    if old_addr:
+        k.mem.write(old_addr, _timeval_pair(old_interval, old_value))
     return 0

@@ -15,9 +15,13 @@ from typing import TextIO
 
 from ..emulator.cpu import CpuState
 from ..emulator.memory import AddressSpace, GuestFault
-from .errors import EFAULT, ENOSYS, SyscallError, linux_errno
+from .errors import EFAULT, EINTR, ENOSYS, SyscallError, linux_errno
 
 A0, A7 = 10, 17
+
+
+class Interrupted(Exception):
+    """A host signal arrived for the guest while a system call was blocked in the host."""
 
 
 class ProcessExit(Exception):
@@ -84,6 +88,7 @@ class Kernel:
         self.trace: Callable[[int, tuple[int, ...], int], None] | None = None
         self.uid = os.getuid()
         self.sigreturn_trampoline = 0  # where handlers return to; the machine maps it
+        self.in_syscall = False  # host signals interrupt only blocking calls
 
     def warn_once(self, key: int, message: str) -> None:
         if key not in self._warned:
@@ -115,14 +120,34 @@ class Kernel:
         arity = self._arity.get(handler)
         if arity is None:
             arity = self._arity[handler] = len(inspect.signature(handler).parameters) - 1
+        self.in_syscall = True
         try:
+            if self.signal_waiting():
+                raise Interrupted  # arrived on the way in: the call would block past it
             return handler(self, *args[:arity])
+        except Interrupted:
+            if self.restart_after_signal():
+                self.state.pc = self.state.pc - 4  # the ecall runs again after the handler
+                return self.state.get(A0)
+            return -EINTR
         except SyscallError as error:
             return -error.errno
         except GuestFault:
             return -EFAULT
         except OSError as error:
             return -linux_errno(error)
+        finally:
+            self.in_syscall = False
+
+    def signal_waiting(self) -> bool:
+        """A pending signal that the mask lets through (it interrupts the call)."""
+        mask = self.process.signal_mask
+        return any(not mask & (1 << (signum - 1)) for signum in self.process.pending)
+
+    def restart_after_signal(self) -> bool:
+        from .signals import restartable  # signals builds on this module
+
+        return restartable(self)
 
 
 def signed(value: int, bits: int = 32) -> int:

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from .errors import EINVAL, ENOMEM, EPERM, ESRCH, SyscallError
-from .kernel import Kernel, ProcessExit, signed
+from .kernel import Interrupted, Kernel, ProcessExit, signed
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = range(10, 16)
@@ -208,6 +208,21 @@ def rt_sigreturn(k: Kernel) -> int:
     k.state.fcsr = fcsr
     k.process.signal_mask = mask & ~UNBLOCKABLE
     return registers[10]  # a0 as restored: the dispatcher writes it back unchanged
+
+
+def restartable(k: Kernel) -> bool:
+    """A blocked call interrupted by the pending signals restarts when each will run a
+    handler installed with SA_RESTART (SA_RESTART semantics); otherwise it fails with EINTR."""
+    actions = [action_of(k, signum) for signum in k.process.pending]
+    return bool(actions) and all(a.handler not in (SIG_DFL, SIG_IGN) and a.flags & SA_RESTART
+                                 for a in actions)
+
+
+def host_signal(k: Kernel, signum: int) -> None:
+    """A signal sent to pyemu itself, for the guest: pending, and a blocking call returns."""
+    send(k, SignalInfo(signum, SI_USER))
+    if k.in_syscall and signum in k.process.pending:
+        raise Interrupted
 
 
 # ---------------------------------------------------------------- delivery

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-SIGHUP, SIGABRT, SIGSEGV, SIGTERM = 1, 6, 11, 15
+SIGHUP, SIGABRT, SIGSEGV, SIGALRM, SIGTERM = 1, 6, 11, 14, 15
 
 
 UTF8_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", "EMPTY": "",
@@ -72,6 +72,8 @@ CASES = (
     Case("strconv-snprintf", "strconv.c"),
     Case("signal-handlers", "signals.c", status=128 + SIGTERM, opts=("-O2", "-O0")),
     Case("signal-altstack-context", "altstack.c", status=128 + SIGHUP),
+    Case("timers-and-eintr", "timers.c"),
+    Case("timer-default-action", "timers.c", args=("die",), status=128 + SIGALRM),
 )
 
 
