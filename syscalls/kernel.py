@@ -101,7 +101,10 @@ class Kernel:
 
     def handle_ecall(self) -> None:
         """Run the system call the guest asked for and put its result in a0. As in Linux,
-        pc moves past the ecall first (rt_sigreturn then replaces it)."""
+        pc moves past the ecall first (rt_sigreturn then replaces it). A signal that arrived
+        while the guest ran is delivered first: the ecall runs when its handler returns."""
+        if self.signal_waiting():
+            return
         self.state.pc = self.state.pc + 4
         number = self.state.get(A7)
         args = tuple(self.state.get(A0 + i) for i in range(6))
@@ -122,8 +125,6 @@ class Kernel:
             arity = self._arity[handler] = len(inspect.signature(handler).parameters) - 1
         self.in_syscall = True
         try:
-            if self.signal_waiting():
-                raise Interrupted  # arrived on the way in: the call would block past it
             return handler(self, *args[:arity])
         except Interrupted:
             if self.restart_after_signal():
