@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import signal
 import sys
 import time
 import traceback
@@ -102,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if isinstance(outcome.fault, GuestSignal):
                 print_error(machine.describe_fault(outcome.fault))
+            if outcome.signal and machine.kernel.process.forked:
+                die_by_signal(outcome.signal)  # the guest parent's wait must see the signal
             status = outcome.status
     except LoadError as error:
         print_error(str(error))
@@ -120,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pyemu: stats: instructions={machine.instructions} seconds={seconds:.6f}",
               file=sys.stderr)
     return status
+
+
+def die_by_signal(signum: int) -> None:
+    """End pyemu itself by the guest's signal, without a core file of pyemu's own."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+    os.kill(os.getpid(), signum)
 
 
 def strace_printer(machine):

@@ -27,7 +27,8 @@ from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
 from .emulator.stops import Stop, StopReason
 from .loader import load_program, probe
 from .syscalls import signals
-from .syscalls.kernel import Kernel, Process, ProcessExit
+from .syscalls.fs import release_fd
+from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
                 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP",
@@ -80,30 +81,45 @@ class Machine:
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  sysroot: str | None = None, engine: str = "fast"):
-        xlen = probe(path)
-        self.mem = AddressSpace()
+        probe(path)
+        mem = AddressSpace()
         argv = [path] if argv is None else list(argv)
         environ = dict(os.environ) if env is None else env
         envp = [f"{k}={v}" for k, v in environ.items()]
-        self.image = load_program(path, argv, envp, self.mem, sysroot=sysroot, execfn=path)
-        self.state = CpuState(xlen)
-        self.state.pc = self.image.entry
-        self.state.set(2, self.image.stack_pointer)
-        process = Process(
-            executable=self.image.executable,
-            argv=self.image.argv,
-            envp=self.image.envp,
-            brk_start=self.image.brk,
-            brk=self.image.brk,
-            mmap_base=self.image.mmap_base,
-            auxv=self.image.auxv,
-            sysroot=sysroot,
-        )
-        self.kernel = Kernel(self.state, self.mem, process)
-        self.kernel.sigreturn_trampoline = self._map_trampoline()
-        self.engine = make_engine(engine, self.state, self.mem)
+        image = load_program(path, argv, envp, mem, sysroot=sysroot, execfn=path)
+        self.engine_name = engine
+        self.kernel = Kernel(CpuState(image.xlen), mem, Process(
+            executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
+            brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot))
+        self._start(image, mem)
         self.exit: Exited | None = None
+
+    def _start(self, image, mem: AddressSpace) -> None:
+        """Run the program `image` describes, loaded in `mem`: at start-up and after execve."""
+        self.image = image
+        self.mem = mem
+        self.state = CpuState(image.xlen)
+        self.state.pc = image.entry
+        self.state.set(2, image.stack_pointer)
+        self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, mem, image.xlen
+        self.kernel.sigreturn_trampoline = self._map_trampoline()
+        self.engine = make_engine(self.engine_name, self.state, mem)
         self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
+
+    def _exec(self, new: NewImage) -> None:
+        """execve: the new program keeps the process, its descriptors (but close-on-exec
+        ones), its signal mask and ignored signals; handlers and the alternate stack go."""
+        process, image = self.kernel.process, new.image
+        for fd in [fd for fd, d in process.files.items() if d.cloexec]:
+            with contextlib.suppress(Exception):
+                release_fd(self.kernel, fd)
+        process.signal_actions = {n: a for n, a in process.signal_actions.items()
+                                  if a.handler == signals.SIG_IGN}
+        process.altstack_sp = process.altstack_size = 0
+        process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
+        process.brk_start = process.brk = image.brk
+        process.mmap_base, process.auxv = image.mmap_base, image.auxv
+        self._start(image, new.mem)
 
     def _map_trampoline(self) -> int:
         """The page signal handlers return through (Linux keeps it in the vDSO)."""
@@ -140,7 +156,10 @@ class Machine:
         guest's handler when it has one, else the end of the process."""
         try:
             if stop.cause == CAUSE_ECALL_U:
-                self.kernel.handle_ecall()
+                try:
+                    self.kernel.handle_ecall()
+                except NewImage as new:
+                    self._exec(new)
                 self._deliver()
                 return
             signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)

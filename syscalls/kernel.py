@@ -20,6 +20,15 @@ from .errors import EFAULT, EINTR, ENOSYS, SyscallError, linux_errno
 A0, A7 = 10, 17
 
 
+class NewImage(BaseException):
+    """execve loaded a new program into `mem`: the machine swaps it in (not an error)."""
+
+    def __init__(self, image, mem: AddressSpace):
+        super().__init__(image.executable)
+        self.image = image
+        self.mem = mem
+
+
 class Interrupted(Exception):
     """A host signal arrived for the guest while a system call was blocked in the host."""
 
@@ -66,6 +75,7 @@ class Process:
     rseq_area: int = 0
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
+    forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
 
     def __post_init__(self) -> None:
         for fd in (0, 1, 2):

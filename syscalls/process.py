@@ -6,8 +6,23 @@ import os
 import resource
 import struct
 
-from .errors import EBUSY, EINVAL, ESRCH, SyscallError
-from .kernel import Kernel, ProcessExit, signed
+from ..emulator.memory import AddressSpace
+from ..loader import LoadError, load_program, probe
+from .errors import (
+    E2BIG,
+    EACCES,
+    EBUSY,
+    EINVAL,
+    ELOOP,
+    ENOENT,
+    ENOEXEC,
+    ENOSYS,
+    ESRCH,
+    SyscallError,
+)
+from .kernel import Kernel, NewImage, ProcessExit, signed
+
+AT_FDCWD = -100
 
 RLIM_INFINITY = (1 << 64) - 1
 RLIMIT_STACK = 3
@@ -114,3 +129,126 @@ def rseq(k: Kernel, addr: int, length: int, flags: int, signature: int) -> int:
     k.mem.write(addr + RSEQ_CPU_ID_START, struct.pack("<II", 0, 0))
     k.process.rseq_area = addr
     return 0
+
+
+# ---------------------------------------------------------------- new processes and programs
+
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
+CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
+CLONE_CHILD_SETTID = 0x1000000
+RUSAGE = struct.Struct("<qqqq14q")  # two struct timeval, then fourteen longs: 144 bytes
+MAX_SCRIPT_DEPTH = 4  # BINPRM_MAX_RECURSION
+
+
+def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_tid: int) -> int:
+    """A new process: pyemu itself forks, and the child goes on from the same state. vfork
+    (CLONE_VM | CLONE_VFORK) runs as a fork, which a child that execs or exits cannot tell."""
+    if flags & CLONE_THREAD or flags & CLONE_VM and not flags & CLONE_VFORK:
+        raise SyscallError(ENOSYS)  # threads: not yet
+    pid = os.fork()
+    if pid:
+        if flags & CLONE_PARENT_SETTID:
+            k.mem.write(parent_tid, struct.pack("<i", pid))
+        return pid
+    k.process.pid = os.getpid()
+    k.process.forked = True
+    k.process.pending.clear()
+    if newsp:
+        k.state.set(2, newsp)
+    if flags & CLONE_SETTLS:
+        k.state.set(4, tls)
+    if flags & CLONE_CHILD_SETTID:
+        k.mem.write(child_tid, struct.pack("<i", k.process.pid))
+    if flags & CLONE_CHILD_CLEARTID:
+        k.process.clear_child_tid = child_tid
+    return 0
+
+
+def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int) -> int:
+    waited, status, usage = os.wait4(signed(pid), options & 0xF)  # WNOHANG WUNTRACED WCONTINUED
+    if waited and status_addr:
+        k.mem.write(status_addr, struct.pack("<i", status))
+    if rusage_addr:
+        def timeval(seconds: float) -> tuple[int, int]:
+            micro = round(seconds * 1_000_000)
+            return micro // 1_000_000, micro % 1_000_000
+
+        k.mem.write(rusage_addr, RUSAGE.pack(
+            *timeval(usage.ru_utime), *timeval(usage.ru_stime), usage.ru_maxrss, usage.ru_ixrss,
+            usage.ru_idrss, usage.ru_isrss, usage.ru_minflt, usage.ru_majflt, usage.ru_nswap,
+            usage.ru_inblock, usage.ru_oublock, usage.ru_msgsnd, usage.ru_msgrcv,
+            usage.ru_nsignals, usage.ru_nvcsw, usage.ru_nivcsw))
+    return waited
+
+
+def _string_array(k: Kernel, addr: int) -> list[bytes]:
+    strings = []
+    word = k.xlen // 8
+    while addr:
+        pointer = int.from_bytes(k.mem.read(addr + word * len(strings), word), "little")
+        if not pointer:
+            return strings
+        strings.append(k.mem.read_cstring(pointer, 1 << 17))
+        if len(strings) > 1 << 16:
+            raise SyscallError(E2BIG)
+    return strings
+
+
+def _script_interpreter(path: str) -> list[bytes] | None:
+    """The interpreter and its optional argument of a #! script, as the kernel splits it."""
+    with open(path, "rb") as f:
+        head = f.read(256)
+    if not head.startswith(b"#!"):
+        return None
+    line = head[2:].split(b"\n", 1)[0].strip()
+    if not line:
+        raise SyscallError(ENOEXEC)
+    interpreter, _, argument = line.partition(b" ")
+    argument = argument.strip()
+    return [interpreter, argument] if argument else [interpreter]
+
+
+def execve(k: Kernel, path_addr: int, argv_addr: int, envp_addr: int) -> int:
+    """Replace the program: a RISC-V ELF (or a #! script whose interpreter is one) is loaded
+    and runs on in pyemu; any other program the host can run is run by the host, as
+    qemu-user does."""
+    from .fs import guest_path, host_path  # fs builds on signals, which builds on this family
+
+    path = guest_path(k, path_addr)
+    argv, envp = _string_array(k, argv_addr), _string_array(k, envp_addr)
+    for _ in range(MAX_SCRIPT_DEPTH):
+        host = host_path(k, AT_FDCWD, path)
+        if not os.path.exists(host):
+            raise SyscallError(ENOENT)
+        if os.path.isdir(host) or not os.access(host, os.X_OK):
+            raise SyscallError(EACCES)
+        interpreter = _script_interpreter(host)
+        if interpreter is None:
+            break
+        argv = [*interpreter, os.fsencode(path), *argv[1:]]
+        path = os.fsdecode(interpreter[0])
+    else:
+        raise SyscallError(ELOOP)
+    try:
+        probe(host)
+    except LoadError:
+        run_on_host(k, host, argv, envp)
+    mem = AddressSpace()
+    try:
+        image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path)
+    except LoadError as error:
+        raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
+    raise NewImage(image, mem)
+
+
+def run_on_host(k: Kernel, path: str, argv: list[bytes], envp: list[bytes]) -> None:
+    """exec the host program with the guest's descriptors at the guest's numbers."""
+    files = {fd: d for fd, d in k.process.files.items() if not d.cloexec}
+    spare = {fd: os.dup(d.host_fd) for fd, d in files.items()}  # out of the way of the dup2s
+    for fd, host in spare.items():
+        os.dup2(host, fd, inheritable=True)
+    for fd in range(3):
+        if fd not in files:
+            os.close(fd)
+    os.execve(path, argv, dict(entry.split(b"=", 1) for entry in envp if b"=" in entry))
