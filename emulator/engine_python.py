@@ -35,7 +35,7 @@ from .cpu import (
 )
 from .decoder import Decoded, Decoder, instruction_length
 from .inline import inline_statements
-from .isa import rv_a, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
+from .isa import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
 from .isa.base import Instruction
 from .memory import PAGE_SHIFT, AddressSpace, GuestFault
 from .stops import Stop, StopReason
@@ -67,7 +67,7 @@ def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
     """Globals of translated blocks: every ISA module's own helpers, then the XLEN-bound ones,
     the address space's TLB dictionaries (RT, WT) and struct accessors for inlined accesses."""
     namespace: dict = {}
-    for module in (rv_i, rv_m, rv_a, rv_fd, rv_c, rv_zicsr):
+    for module in (rv_i, rv_m, rv_a, rv_fd, rv_c, rv_zicsr, rv_b):
         namespace.update(vars(module))
     namespace.update(helpers)
     namespace.update(RT=mem.read_tlb, WT=mem.write_tlb)

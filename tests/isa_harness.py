@@ -56,7 +56,7 @@ engine_fast.TieredEngine.TIER_UP_INSTRUCTIONS = 0
 from pyemu.cli import main
 sys.exit(main())
 """
-CFLAGS = ("-march=rv64gc", "-mabi=lp64d", "-nostdlib", "-static", "-fno-pic", "-no-pie",
+CFLAGS = ("-march=rv64gc_zba_zbb_zbc_zbs", "-mabi=lp64d", "-nostdlib", "-static", "-fno-pic", "-no-pie",
           "-Wl,--no-relax")  # no relaxation: gp is a test register, not the global pointer
 # Self-modifying code needs writable text: one RWX segment (ld's -N, "omagic").
 SMC_FLAGS = ("-Wl,-N", "-Wl,--no-warn-rwx-segments")

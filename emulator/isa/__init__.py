@@ -1,6 +1,6 @@
 """The ISA description: one module per extension, each declaring its instructions once."""
 
-from . import rv_a, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
+from . import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
 from .base import Instruction
 
 EXTENSIONS = (
@@ -12,6 +12,10 @@ EXTENSIONS = (
     rv_c.ext,
     rv_zicsr.ext,
     rv_zicsr.zifencei,
+    rv_b.zba,
+    rv_b.zbb,
+    rv_b.zbc,
+    rv_b.zbs,
 )
 
 
