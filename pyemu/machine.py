@@ -52,7 +52,8 @@ FORWARDED_SIGNALS = (host_signal.SIGINT, host_signal.SIGTERM, host_signal.SIGHUP
                      host_signal.SIGQUIT, host_signal.SIGUSR1, host_signal.SIGUSR2,
                      host_signal.SIGALRM, host_signal.SIGVTALRM, host_signal.SIGPROF,
                      host_signal.SIGWINCH)
-SEGV_MAPERR, SEGV_ACCERR = 1, 2  # instructions per engine call when no limit is set
+SEGV_MAPERR, SEGV_ACCERR = 1, 2
+PC_ADDRESSED = (CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT)  # instructions per engine call when no limit is set
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,10 @@ class Machine:
                 self._deliver()
                 return
             signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
-            info = signals.SignalInfo(signal, self._fault_code(stop), addr=stop.tval)
+            # si_addr: the faulting address for memory faults, the instruction's own address
+            # for illegal instructions and breakpoints (where tval holds the instruction).
+            addr = self.state.pc if stop.cause in PC_ADDRESSED else stop.tval
+            info = signals.SignalInfo(signal, self._fault_code(stop), addr=addr)
             if not signals.force_fault(self.kernel, info):
                 fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
                 self.exit = Exited(128 + signal, signal, fault)
