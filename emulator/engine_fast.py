@@ -373,10 +373,12 @@ class TieredEngine:
         self.mem = mem
         self.reference = PythonEngine(state, mem, clock)
         self.compiled: FastEngine | None = None
+        # PYEMU_TIER_UP=N moves to the compiled loop after N instructions (0: from the start).
+        self.tier_up = int(os.environ.get("PYEMU_TIER_UP", self.TIER_UP_INSTRUCTIONS))
 
     def run(self, max_insns: int) -> Stop:
         if self.compiled is None:
-            before_tier_up = self.TIER_UP_INSTRUCTIONS - self.state.instret
+            before_tier_up = self.tier_up - self.state.instret
             if before_tier_up > 0:
                 return self.reference.run(min(max_insns, before_tier_up))
             self.compiled = FastEngine(self.state, self.mem, reference=self.reference)
