@@ -368,13 +368,13 @@ class TieredEngine:
     name = "fast"
     TIER_UP_INSTRUCTIONS = 1_000_000
 
-    def __init__(self, state: CpuState, mem: AddressSpace, clock=None):
+    def __init__(self, state: CpuState, mem: AddressSpace, clock=None,
+                 tier_up: int | None = None):
         self.state = state
         self.mem = mem
         self.reference = PythonEngine(state, mem, clock)
         self.compiled: FastEngine | None = None
-        # PYEMU_TIER_UP=N moves to the compiled loop after N instructions (0: from the start).
-        self.tier_up = int(os.environ.get("PYEMU_TIER_UP", self.TIER_UP_INSTRUCTIONS))
+        self.tier_up = self.TIER_UP_INSTRUCTIONS if tier_up is None else tier_up
 
     def run(self, max_insns: int) -> Stop:
         if self.compiled is None:

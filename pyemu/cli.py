@@ -40,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
                    help="print instructions executed and time taken on stderr at exit")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
+    p.add_argument("--tier-up", type=int, metavar="N",
+                   help="instructions the fast engine runs on the python engine before its "
+                        "compiled loop takes over (default 1000000; 0: compiled from the start)")
     p.add_argument("--warm-up", action="store_true",
                    help="compile the fast engine into its on-disk cache, then exit")
     p.add_argument("program", metavar="PROGRAM", nargs="?", help="the RISC-V ELF program")
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
-                               options.engine)
+                               options.engine, options.tier_up)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
         with machine.forwarding_host_signals():

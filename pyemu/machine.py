@@ -81,7 +81,7 @@ class Machine:
     """One guest process, ready to run or to inspect."""
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-                 sysroot: str | None = None, engine: str = "fast"):
+                 sysroot: str | None = None, engine: str = "fast", tier_up: int | None = None):
         probe(path)
         mem = AddressSpace()
         argv = [path] if argv is None else list(argv)
@@ -89,6 +89,7 @@ class Machine:
         envp = [f"{k}={v}" for k, v in environ.items()]
         image = load_program(path, argv, envp, mem, sysroot=sysroot, execfn=path)
         self.engine_name = engine
+        self.tier_up = tier_up
         self.kernel = Kernel(CpuState(image.xlen), mem, Process(
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot))
@@ -104,7 +105,7 @@ class Machine:
         self.state.set(2, image.stack_pointer)
         self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, mem, image.xlen
         self.kernel.sigreturn_trampoline = self._map_trampoline()
-        self.engine = make_engine(self.engine_name, self.state, mem)
+        self.engine = make_engine(self.engine_name, self.state, mem, self.tier_up)
         self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
 
     def _exec(self, new: NewImage) -> None:
@@ -131,8 +132,9 @@ class Machine:
 
     @classmethod
     def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-             sysroot: str | None = None, engine: str = "fast") -> Machine:
-        return cls(path, argv, env, sysroot, engine)
+             sysroot: str | None = None, engine: str = "fast",
+             tier_up: int | None = None) -> Machine:
+        return cls(path, argv, env, sysroot, engine, tier_up)
 
     @property
     def instructions(self) -> int:
@@ -244,16 +246,17 @@ class Machine:
         return f"guest killed by {fault.name} at {where}"
 
 
-def make_engine(name: str, state: CpuState, mem: AddressSpace):
+def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | None = None):
     """The fast (tiered) engine when numba is installed (noticed once otherwise), or the
-    reference engine."""
+    reference engine. `tier_up`: instructions before the fast engine's compiled loop takes
+    over (None: its default)."""
     if name == "fast":
         if importlib.util.find_spec("numba") is None:
             print_error("numba is not installed: using the python engine")
         else:
             from .emulator.engine_fast import TieredEngine
 
-            return TieredEngine(state, mem)
+            return TieredEngine(state, mem, tier_up=tier_up)
     return PythonEngine(state, mem)
 
 

@@ -202,7 +202,7 @@ RunBoth = Callable[..., BothResults]
 
 @pytest.fixture
 def run_both(qemu: str, run_pyemu: RunPyemu, tmp_path: Path) -> RunBoth:
-    """`run_both(binary, args=(), stdin=b"", env=None, files=None)` -> BothResults.
+    """`run_both(binary, args=(), stdin=b"", env=None, files=None, options=())` -> BothResults.
 
     Runs the guest under qemu-riscv64 and under pyemu, each in its own fresh working
     directory seeded with `files`, with the same arguments, stdin and environment.
@@ -210,13 +210,13 @@ def run_both(qemu: str, run_pyemu: RunPyemu, tmp_path: Path) -> RunBoth:
     runs = itertools.count()
 
     def run(binary: str | Path, args: Sequence[str] = (), *, stdin: bytes = b"",
-            env: Mapping[str, str] | None = None,
-            files: Mapping[str, bytes] | None = None) -> BothResults:
+            env: Mapping[str, str] | None = None, files: Mapping[str, bytes] | None = None,
+            options: Sequence[str] = ()) -> BothResults:
         env = GUEST_ENV if env is None else env
         cwd = tmp_path / f"qemu-run-{next(runs)}"
         oracle = run_command("qemu", [qemu, str(binary), *args], cwd=cwd, stdin=stdin, env=env,
                              files=files or {})
-        ours = run_pyemu(binary, args, stdin=stdin, env=env, files=files)
+        ours = run_pyemu(binary, args, stdin=stdin, env=env, files=files, options=options)
         return BothResults(oracle, ours)
 
     return run

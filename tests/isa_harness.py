@@ -45,17 +45,8 @@ QEMU = "qemu-riscv64"
 ALLOW_MISSING_TOOLS = "PYEMU_ALLOW_MISSING_TOOLS"
 PYEMU = (sys.executable, "-m", "pyemu")
 # pyemu's fast engine starts on the reference (python) engine and moves to its compiled loop
-# only after TieredEngine.TIER_UP_INSTRUCTIONS (a million), far more than an ISA program runs:
-# to test the compiled loop, it is run through the CLI with the tier-up at instruction 0.
-COMPILED_FROM_START = """\
-import sys
-from pyemu.emulator import engine_fast
-if not hasattr(engine_fast.TieredEngine, "TIER_UP_INSTRUCTIONS"):
-    sys.exit("isa_harness: TieredEngine.TIER_UP_INSTRUCTIONS is gone: update the harness")
-engine_fast.TieredEngine.TIER_UP_INSTRUCTIONS = 0
-from pyemu.cli import main
-sys.exit(main())
-"""
+# only after a million instructions, far more than an ISA program runs: to test the compiled
+# loop, "fast" runs with --tier-up 0.
 CFLAGS = ("-march=rv64gc_zba_zbb_zbc_zbs", "-mabi=lp64d", "-nostdlib", "-static", "-fno-pic", "-no-pie",
           "-Wl,--no-relax")  # no relaxation: gp is a test register, not the global pointer
 # Self-modifying code needs writable text: one RWX segment (ld's -N, "omagic").
@@ -435,7 +426,7 @@ def pyemu_engines() -> tuple[str, ...]:
 
 def pyemu_command(engine: str) -> list[str]:
     if engine == "fast":
-        return [sys.executable, "-c", COMPILED_FROM_START, "--engine", "fast"]
+        return [*PYEMU, "--engine", "fast", "--tier-up", "0"]
     return [*PYEMU, "--engine", engine]
 
 

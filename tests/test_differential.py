@@ -83,10 +83,17 @@ def params():
             for case in CASES for opt in case.opts]
 
 
+# Each case runs on the python engine and on the fast engine's compiled loop from its first
+# instruction (by default short programs would never leave the python engine).
+ENGINES = {"python": ("--engine", "python"), "compiled": ("--engine", "fast", "--tier-up", "0")}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("case", "opt"), params())
-def test_guest_matches_qemu(case: Case, opt: str, build_guest, run_both):
+def test_guest_matches_qemu(case: Case, opt: str, engine: str, build_guest, run_both):
     binary = build_guest(case.source, opt=opt)
-    both = run_both(binary, case.args, stdin=case.stdin, env=case.env, files=case.files)
+    both = run_both(binary, case.args, stdin=case.stdin, env=case.env, files=case.files,
+                    options=ENGINES[engine])
     context = both.describe()
     assert both.qemu.returncode == case.status, f"the oracle disagrees with the case\n{context}"
     assert both.pyemu.stdout == both.qemu.stdout, context

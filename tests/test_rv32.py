@@ -23,13 +23,13 @@ def qemu32() -> str:
 
 @pytest.mark.parametrize("engine", ["python", "fast"])
 @pytest.mark.parametrize("source", sorted(p.name for p in GUESTS.glob("*.c")))
-def test_rv32_guest_matches_qemu_riscv32(source, engine, cross_cc, qemu32, tmp_path,
-                                         monkeypatch):
+def test_rv32_guest_matches_qemu_riscv32(source, engine, cross_cc, qemu32, tmp_path):
     binary = tmp_path / Path(source).stem
     subprocess.run([cross_cc, *RV32_FLAGS, "-o", binary, GUESTS / source], check=True)
     expected = subprocess.run([qemu32, binary], capture_output=True, timeout=60, check=False)
-    monkeypatch.setenv("PYEMU_TIER_UP", "0")  # the compiled loop from the first instruction
-    actual = subprocess.run([sys.executable, "-m", "pyemu", "--engine", engine, binary],
+    # --tier-up 0: the fast engine's compiled loop from the first instruction
+    actual = subprocess.run([sys.executable, "-m", "pyemu", "--engine", engine, "--tier-up", "0",
+                             binary],
                             capture_output=True, timeout=300, cwd=tmp_path, check=False)
     assert actual.stderr == b""
     assert (actual.stdout, actual.returncode) == (expected.stdout, expected.returncode)
