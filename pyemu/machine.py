@@ -119,6 +119,7 @@ class Machine:
                                   if a.handler == signals.SIG_IGN}
         process.altstack_sp = process.altstack_size = 0
         process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
+        process.name = os.path.basename(os.fsencode(image.executable))[:15]
         process.brk_start = process.brk = image.brk
         process.mmap_base, process.auxv = image.mmap_base, image.auxv
         self._start(image, new.mem)

@@ -169,3 +169,30 @@ def setitimer(k: Kernel, which: int, new_addr: int, old_addr: int) -> int:
     if old_addr:
         k.mem.write(old_addr, _timeval_pair(old_interval, old_value))
     return 0
+
+
+# riscv_hwprobe keys (asm/hwprobe.h) and what they answer for the ISA pyemu runs.
+HWPROBE_BASE_BEHAVIOR, HWPROBE_IMA_EXT_0, HWPROBE_CPUPERF_0 = 3, 4, 5
+HWPROBE_ANSWERS = {
+    0: 0,  # mvendorid: none
+    1: 0,  # marchid
+    2: 0,  # mimpid
+    HWPROBE_BASE_BEHAVIOR: 1,  # RISCV_HWPROBE_BASE_BEHAVIOR_IMA
+    # F and D, C, Zba, Zbb, Zbs, Zbc (no V, no Zicboz)
+    HWPROBE_IMA_EXT_0: (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7),
+    HWPROBE_CPUPERF_0: 0,  # misaligned accesses: speed unknown
+}
+HWPROBE_PAIR = struct.Struct("<qQ")
+
+
+def riscv_hwprobe(k: Kernel, pairs: int, count: int, cpusetsize: int, cpus: int,
+                  flags: int) -> int:
+    """Answers each key for the emulated hart; unknown keys get key -1, as Linux does."""
+    if flags:
+        raise SyscallError(EINVAL)
+    for index in range(min(count, 1024)):
+        addr = pairs + index * HWPROBE_PAIR.size
+        key, _ = HWPROBE_PAIR.unpack(k.mem.read(addr, HWPROBE_PAIR.size))
+        answer = HWPROBE_ANSWERS.get(key)
+        k.mem.write(addr, HWPROBE_PAIR.pack(key if answer is not None else -1, answer or 0))
+    return 0

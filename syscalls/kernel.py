@@ -76,8 +76,12 @@ class Process:
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
     forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
+    name: bytes = b""  # prctl(PR_SET_NAME)
+    dumpable: int = 1
+    parent_death_signal: int = 0
 
     def __post_init__(self) -> None:
+        self.name = os.path.basename(os.fsencode(self.executable))[:15]
         for fd in (0, 1, 2):
             self.files.setdefault(fd, FileDescription(fd, f"/dev/fd/{fd}"))
 

@@ -170,16 +170,20 @@ def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int)
     if waited and status_addr:
         k.mem.write(status_addr, struct.pack("<i", status))
     if rusage_addr:
-        def timeval(seconds: float) -> tuple[int, int]:
-            micro = round(seconds * 1_000_000)
-            return micro // 1_000_000, micro % 1_000_000
-
-        k.mem.write(rusage_addr, RUSAGE.pack(
-            *timeval(usage.ru_utime), *timeval(usage.ru_stime), usage.ru_maxrss, usage.ru_ixrss,
-            usage.ru_idrss, usage.ru_isrss, usage.ru_minflt, usage.ru_majflt, usage.ru_nswap,
-            usage.ru_inblock, usage.ru_oublock, usage.ru_msgsnd, usage.ru_msgrcv,
-            usage.ru_nsignals, usage.ru_nvcsw, usage.ru_nivcsw))
+        k.mem.write(rusage_addr, pack_rusage(usage))
     return waited
+
+
+def pack_rusage(usage) -> bytes:
+    def timeval(seconds: float) -> tuple[int, int]:
+        micro = round(seconds * 1_000_000)
+        return micro // 1_000_000, micro % 1_000_000
+
+    return RUSAGE.pack(
+        *timeval(usage.ru_utime), *timeval(usage.ru_stime), usage.ru_maxrss, usage.ru_ixrss,
+        usage.ru_idrss, usage.ru_isrss, usage.ru_minflt, usage.ru_majflt, usage.ru_nswap,
+        usage.ru_inblock, usage.ru_oublock, usage.ru_msgsnd, usage.ru_msgrcv,
+        usage.ru_nsignals, usage.ru_nvcsw, usage.ru_nivcsw)
 
 
 def _string_array(k: Kernel, addr: int) -> list[bytes]:
@@ -252,3 +256,95 @@ def run_on_host(k: Kernel, path: str, argv: list[bytes], envp: list[bytes]) -> N
         if fd not in files:
             os.close(fd)
     os.execve(path, argv, dict(entry.split(b"=", 1) for entry in envp if b"=" in entry))
+
+
+# ---------------------------------------------------------------- identity and accounting
+
+
+def getpgid(k: Kernel, pid: int) -> int:
+    return os.getpgid(signed(pid))
+
+
+def getsid(k: Kernel, pid: int) -> int:
+    return os.getsid(signed(pid))
+
+
+def setpgid(k: Kernel, pid: int, pgid: int) -> int:
+    os.setpgid(signed(pid), signed(pgid))
+    return 0
+
+
+def setsid(k: Kernel) -> int:
+    return os.setsid()
+
+
+def getresuid(k: Kernel, ruid: int, euid: int, suid: int) -> int:
+    for addr, value in zip((ruid, euid, suid), os.getresuid()):
+        k.mem.write(addr, struct.pack("<I", value))
+    return 0
+
+
+def getresgid(k: Kernel, rgid: int, egid: int, sgid: int) -> int:
+    for addr, value in zip((rgid, egid, sgid), os.getresgid()):
+        k.mem.write(addr, struct.pack("<I", value))
+    return 0
+
+
+def getgroups(k: Kernel, size: int, addr: int) -> int:
+    groups = os.getgroups()
+    if signed(size) == 0:
+        return len(groups)
+    if signed(size) < len(groups):
+        raise SyscallError(EINVAL)
+    k.mem.write(addr, struct.pack(f"<{len(groups)}I", *groups))
+    return len(groups)
+
+
+def getrusage(k: Kernel, who: int, usage_addr: int) -> int:
+    selectors = {0: resource.RUSAGE_SELF, 1: resource.RUSAGE_THREAD
+                 if hasattr(resource, "RUSAGE_THREAD") else resource.RUSAGE_SELF,
+                 (1 << 32) - 1: resource.RUSAGE_CHILDREN}
+    if who not in selectors:
+        raise SyscallError(EINVAL)
+    k.mem.write(usage_addr, pack_rusage(resource.getrusage(selectors[who])))
+    return 0
+
+
+def times(k: Kernel, buf: int) -> int:
+    clock = os.times()
+    ticks = [round(value * 100) for value in (clock.user, clock.system, clock.children_user,
+                                               clock.children_system)]
+    if buf:
+        k.mem.write(buf, struct.pack("<4q", *ticks))
+    return round(clock.elapsed * 100) & ((1 << 63) - 1)
+
+
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
+PR_SET_NAME, PR_GET_NAME = 15, 16
+
+
+def prctl(k: Kernel, option: int, arg2: int, arg3: int, arg4: int, arg5: int) -> int:
+    """The common options: the thread name, dumpable, parent-death signal."""
+    process = k.process
+    if option == PR_SET_NAME:
+        process.name = k.mem.read_cstring(arg2, 4096)[:15]
+        return 0
+    if option == PR_GET_NAME:
+        k.mem.write(arg2, process.name.ljust(16, b"\0"))
+        return 0
+    if option == PR_GET_DUMPABLE:
+        return process.dumpable
+    if option == PR_SET_DUMPABLE:
+        if arg2 not in (0, 1):
+            raise SyscallError(EINVAL)
+        process.dumpable = arg2
+        return 0
+    if option == PR_SET_PDEATHSIG:
+        if arg2 > 64:
+            raise SyscallError(EINVAL)
+        process.parent_death_signal = arg2
+        return 0
+    if option == PR_GET_PDEATHSIG:
+        k.mem.write(arg2, struct.pack("<i", process.parent_death_signal))
+        return 0
+    raise SyscallError(EINVAL)
