@@ -11,6 +11,7 @@ import termios
 import time
 from collections.abc import Callable
 
+from . import procfs
 from .errors import (
     EACCES,
     EBADF,
@@ -126,7 +127,11 @@ def host_path(k: Kernel, dirfd: int, path: str) -> str:
 
 
 def openat(k: Kernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
-    path = host_path(k, dirfd, guest_path(k, path_addr))
+    guest = guest_path(k, path_addr)
+    emulated = procfs.contents(k, os.path.normpath(guest)) if guest.startswith("/proc/") else None
+    if emulated is not None:
+        return install_fd(k, procfs.open_contents(emulated), guest, bool(flags & O_CLOEXEC))
+    path = host_path(k, dirfd, guest)
     host = os.open(path, host_open_flags(flags), mode & 0o7777)
     return install_fd(k, host, path, bool(flags & O_CLOEXEC))
 

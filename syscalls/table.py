@@ -87,7 +87,7 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     53: ("fchmodat", fs.fchmodat, ""),
     54: ("fchownat", fs.fchownat, ""),
     55: ("fchown", fs.fchown, ""),
-    56: ("openat", fs.openat, ""),
+    56: ("openat", fs.openat, "the guest's own /proc/self files and /proc/cpuinfo"),
     57: ("close", fs.close, ""),
     58: ("vhangup", None, "needs privileges the emulator does not grant"),
     59: ("pipe2", fs.pipe2, ""),

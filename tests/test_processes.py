@@ -31,3 +31,13 @@ def test_fork_wait_and_exec_behave_as_on_linux(build_guest, run_both):
     assert results.pyemu.stdout.decode() == LINUX_OUTPUT
     assert results.pyemu.returncode == 0
     assert without_exec_lines(results.qemu.stdout.decode()) == without_exec_lines(LINUX_OUTPUT)
+
+
+def test_proc_files_describe_the_guest(build_guest, run_both):
+    """/proc/self/maps and cmdline are the guest's under both; /proc/cpuinfo is a RISC-V
+    hart's under pyemu (as on Linux), while qemu 7.2 shows the host's."""
+    results = run_both(build_guest("procfs.c"), ["hello"])
+    expected = "maps lines > 3: 1\ncmdline strings 2, the second hello\ncpuinfo isa rv64: 1\n"
+    assert results.pyemu.stdout.decode() == expected
+    qemu_lines = results.qemu.stdout.decode().splitlines()
+    assert qemu_lines[:2] == expected.splitlines()[:2]
