@@ -264,6 +264,11 @@ class FastEngine:
         self._allocate_rows(16 * SLOTS_PER_PAGE)
         mem.code_write_listeners.append(self.invalidate_page)
 
+    def switch(self, state: CpuState) -> None:
+        """Run another hart's registers (a thread) over the same memory and caches."""
+        self.state = state
+        self.reference.switch(state)
+
     def _allocate_rows(self, rows: int) -> None:
         old = getattr(self, "d_op", None)
         arrays = {
@@ -375,6 +380,12 @@ class TieredEngine:
         self.reference = PythonEngine(state, mem, clock)
         self.compiled: FastEngine | None = None
         self.tier_up = self.TIER_UP_INSTRUCTIONS if tier_up is None else tier_up
+
+    def switch(self, state: CpuState) -> None:
+        self.state = state
+        self.reference.switch(state)
+        if self.compiled is not None:
+            self.compiled.switch(state)
 
     def run(self, max_insns: int) -> Stop:
         if self.compiled is None:

@@ -103,6 +103,10 @@ class PythonEngine:
         self._block_namespace = block_namespace(self._helpers, mem)
         mem.code_write_listeners.append(self.invalidate_page)
 
+    def switch(self, state: CpuState) -> None:
+        """Run another hart's registers (a thread) over the same memory and caches."""
+        self.state = state
+
     # ----------------------------------------------------------------- decode cache
 
     def invalidate_page(self, vpn: int) -> None:

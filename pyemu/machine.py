@@ -8,6 +8,7 @@ import importlib.util
 import os
 import signal as host_signal
 import sys
+import time
 from dataclasses import dataclass
 
 from .emulator.cpu import (
@@ -26,7 +27,7 @@ from .emulator.engine_python import PythonEngine
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
 from .emulator.stops import Stop, StopReason
 from .loader import load_program, probe
-from .syscalls import signals
+from .syscalls import signals, threads
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 
@@ -48,6 +49,7 @@ CAUSE_SIGNALS = {
     CAUSE_STORE_PAGE_FAULT: 11,
 }
 CHUNK = 1 << 20  # also how often (in instructions) host signals are looked at
+SLICE = 20_000  # instructions a thread runs before the next one's turn
 FORWARDED_SIGNALS = (host_signal.SIGINT, host_signal.SIGTERM, host_signal.SIGHUP,
                      host_signal.SIGQUIT, host_signal.SIGUSR1, host_signal.SIGUSR2,
                      host_signal.SIGALRM, host_signal.SIGVTALRM, host_signal.SIGPROF,
@@ -104,6 +106,9 @@ class Machine:
         self.state.pc = image.entry
         self.state.set(2, image.stack_pointer)
         self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, mem, image.xlen
+        process = self.kernel.process  # execve leaves one thread, with the process's id
+        process.threads[:] = [threads.Thread(process.pid, self.state)]
+        process.current = 0
         self.kernel.sigreturn_trampoline = self._map_trampoline()
         self.engine = make_engine(self.engine_name, self.state, mem, self.tier_up)
         self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
@@ -139,21 +144,58 @@ class Machine:
 
     @property
     def instructions(self) -> int:
-        return self.state.instret
+        """Instructions retired by every thread of the process (since its last execve)."""
+        process = self.kernel.process
+        return process.retired + sum(t.state.instret for t in process.threads)
 
     def run(self, max_insns: int | None = None) -> Exited | Stop:
-        """Run until the process ends (Exited) or `max_insns` more instructions retire (Stop)."""
-        budget_end = None if max_insns is None else self.state.instret + max_insns
+        """Run until the process ends (Exited) or `max_insns` more instructions retire (Stop).
+
+        Threads take turns: each runs until it waits on a futex or has run SLICE
+        instructions, in the order they were created."""
+        budget_end = None if max_insns is None else self.instructions + max_insns
+        process = self.kernel.process
         while self.exit is None:
-            chunk = CHUNK if budget_end is None else budget_end - self.state.instret
+            chunk = CHUNK if budget_end is None else budget_end - self.instructions
             if chunk <= 0:
                 return Stop(StopReason.LIMIT)
+            if len(process.threads) > 1 or process.threads[0].waiting_on is not None:
+                if not self._schedule():
+                    break
+                chunk = min(chunk, SLICE)
             stop = self.engine.run(chunk)
             if stop.reason is StopReason.TRAP:
                 self._trap(stop)
-            elif self.kernel.process.pending:
+            elif process.pending:
                 self._deliver()
         return self.exit
+
+    def _schedule(self) -> bool:
+        """Switch to the next thread that can run (after the current one, in creation order);
+        wait for the earliest futex timeout when none can. False: every thread waits forever."""
+        process = self.kernel.process
+        while True:
+            threads.time_out_waits(self.kernel)
+            count = len(process.threads)
+            for step in range(1, count + 1):
+                index = (process.current + step) % count
+                if process.threads[index].waiting_on is None:
+                    self._switch(index)
+                    return True
+            deadlines = [t.deadline for t in process.threads if t.deadline is not None]
+            if not deadlines:
+                print_error("every guest thread waits on a futex that no one will wake: "
+                            "ending the process")
+                self.exit = Exited(128 + signals.SIGKILL, signals.SIGKILL)
+                return False
+            time.sleep(max(0.0, min(deadlines) - time.monotonic()))
+
+    def _switch(self, index: int) -> None:
+        process = self.kernel.process
+        process.current = index
+        self.state = process.threads[index].state
+        self.kernel.state = self.state
+        self.engine.switch(self.state)
 
     def _trap(self, stop: Stop) -> None:
         """A system call, then any signal it made pending; or a fault, delivered to the
@@ -164,6 +206,9 @@ class Machine:
                     self.kernel.handle_ecall()
                 except NewImage as new:
                     self._exec(new)
+                except threads.ThreadExit:
+                    self._schedule()
+                    return
                 self._deliver()
                 return
             signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)

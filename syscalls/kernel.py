@@ -29,6 +29,10 @@ class NewImage(BaseException):
         self.mem = mem
 
 
+class Parked(Exception):
+    """The calling thread waits (a futex): its system call completes when it is woken."""
+
+
 class Interrupted(Exception):
     """A host signal arrived for the guest while a system call was blocked in the host."""
 
@@ -76,12 +80,17 @@ class Process:
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
     forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
+    threads: list = field(default_factory=list)  # threads.Thread, the main thread first
+    current: int = 0  # index in threads of the running thread
+    last_tid: int = 0
+    retired: int = 0  # instructions of threads that have ended
     name: bytes = b""  # prctl(PR_SET_NAME)
     dumpable: int = 1
     parent_death_signal: int = 0
 
     def __post_init__(self) -> None:
         self.name = os.path.basename(os.fsencode(self.executable))[:15]
+        self.last_tid = self.pid
         for fd in (0, 1, 2):
             self.files.setdefault(fd, FileDescription(fd, f"/dev/fd/{fd}"))
 
@@ -131,15 +140,18 @@ class Kernel:
             result = self.call(entry.handler, args)
         if self.trace:
             self.trace(number, args, result)
-        self.state.set(A0, result)
+        if result is not None:  # None: the thread waits, and its waker writes a0
+            self.state.set(A0, result)
 
-    def call(self, handler: Callable, args: tuple[int, ...]) -> int:
+    def call(self, handler: Callable, args: tuple[int, ...]) -> int | None:
         arity = self._arity.get(handler)
         if arity is None:
             arity = self._arity[handler] = len(inspect.signature(handler).parameters) - 1
         self.in_syscall = True
         try:
             return handler(self, *args[:arity])
+        except Parked:
+            return None
         except Interrupted:
             if self.restart_after_signal():
                 self.state.pc = self.state.pc - 4  # the ecall runs again after the handler

@@ -8,6 +8,7 @@ import struct
 
 from ..emulator.memory import AddressSpace
 from ..loader import LoadError, load_program, probe
+from . import threads
 from .errors import (
     E2BIG,
     EACCES,
@@ -30,6 +31,9 @@ GUEST_STACK_LIMIT = 8 << 20
 
 
 def exit(k: Kernel, status: int) -> int:
+    """Ends the calling thread; the last one's exit ends the process."""
+    if len(k.process.threads) > 1:
+        threads.end_thread(k)
     raise ProcessExit(status & 0xFF)
 
 
@@ -42,7 +46,7 @@ def getpid(k: Kernel) -> int:
 
 
 def gettid(k: Kernel) -> int:
-    return k.process.pid
+    return threads.current(k).tid
 
 
 def getppid(k: Kernel) -> int:
@@ -66,8 +70,9 @@ def getegid(k: Kernel) -> int:
 
 
 def set_tid_address(k: Kernel, tidptr: int) -> int:
-    k.process.clear_child_tid = tidptr
-    return k.process.pid
+    thread = threads.current(k)
+    thread.clear_child_tid = tidptr
+    return thread.tid
 
 
 def umask(k: Kernel, mask: int) -> int:
@@ -103,14 +108,14 @@ RSEQ_CPU_ID_START, RSEQ_CPU_ID = 0, 4
 def set_robust_list(k: Kernel, head: int, length: int) -> int:
     if length != ROBUST_LIST_HEAD_SIZE:
         raise SyscallError(EINVAL)
-    k.process.robust_list = head
+    threads.current(k).robust_list = head
     return 0
 
 
 def get_robust_list(k: Kernel, pid: int, head_ptr: int, len_ptr: int) -> int:
     if pid and signed(pid) != k.process.pid:
         raise SyscallError(ESRCH)
-    k.mem.write(head_ptr, k.process.robust_list.to_bytes(k.xlen // 8, "little"))
+    k.mem.write(head_ptr, threads.current(k).robust_list.to_bytes(k.xlen // 8, "little"))
     k.mem.write(len_ptr, ROBUST_LIST_HEAD_SIZE.to_bytes(k.xlen // 8, "little"))
     return 0
 
@@ -142,10 +147,13 @@ MAX_SCRIPT_DEPTH = 4  # BINPRM_MAX_RECURSION
 
 
 def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_tid: int) -> int:
-    """A new process: pyemu itself forks, and the child goes on from the same state. vfork
-    (CLONE_VM | CLONE_VFORK) runs as a fork, which a child that execs or exits cannot tell."""
-    if flags & CLONE_THREAD or flags & CLONE_VM and not flags & CLONE_VFORK:
-        raise SyscallError(ENOSYS)  # threads: not yet
+    """A thread (CLONE_THREAD), or a new process: pyemu itself forks, and the child goes on
+    from the same state. vfork (CLONE_VM | CLONE_VFORK) runs as a fork, which a child that
+    execs or exits cannot tell."""
+    if flags & CLONE_THREAD:
+        return threads.new_thread(k, flags, newsp, parent_tid, tls, child_tid)
+    if flags & CLONE_VM and not flags & CLONE_VFORK:
+        raise SyscallError(ENOSYS)  # a process sharing our memory: not supported
     pid = os.fork()
     if pid:
         if flags & CLONE_PARENT_SETTID:
@@ -154,6 +162,10 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     k.process.pid = os.getpid()
     k.process.forked = True
     k.process.pending.clear()
+    caller = threads.current(k)  # the child has only the thread that forked
+    caller.tid = k.process.last_tid = k.process.pid
+    k.process.threads[:] = [caller]
+    k.process.current = 0
     if newsp:
         k.state.set(2, newsp)
     if flags & CLONE_SETTLS:

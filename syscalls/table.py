@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import fs, info, mm, process, signals
+from . import fs, info, mm, process, signals, threads
 
 
 @dataclass(frozen=True)
@@ -124,12 +124,12 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     90: ("capget", None, NOT_YET),
     91: ("capset", None, NOT_YET),
     92: ("personality", None, NOT_YET),
-    93: ("exit", process.exit, "single-threaded: ends the process"),
+    93: ("exit", process.exit, ""),
     94: ("exit_group", process.exit_group, ""),
     95: ("waitid", None, NOT_YET),
     96: ("set_tid_address", process.set_tid_address, ""),
     97: ("unshare", None, NOT_YET),
-    98: ("futex", None, NOT_YET),
+    98: ("futex", threads.futex, "no priority-inheritance operations"),
     99: ("set_robust_list", process.set_robust_list, ("recorded; walked at thread exit once "
          "threads exist")),
     100: ("get_robust_list", process.get_robust_list, ""),
@@ -252,7 +252,7 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     217: ("add_key", None, NOT_YET),
     218: ("request_key", None, NOT_YET),
     219: ("keyctl", None, NOT_YET),
-    220: ("clone", process.clone, "new processes (pyemu forks); threads not yet"),
+    220: ("clone", process.clone, "threads run in pyemu; processes fork pyemu"),
     221: ("execve", process.execve, "RISC-V programs run on in pyemu, others on the host"),
     222: ("mmap", mm.mmap, ("file mappings are private copies; MAP_SHARED writes do not reach "
                          "the file yet")),

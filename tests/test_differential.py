@@ -74,6 +74,7 @@ CASES = (
     Case("signal-altstack-context", "altstack.c", status=128 + SIGHUP),
     Case("illegal-and-breakpoint-handlers", "illegal_handler.c"),
     Case("identity-and-accounting", "identity.c"),
+    Case("threads", "threads.c", opts=("-O2", "-O0")),
     Case("timers-and-eintr", "timers.c"),
     Case("timer-default-action", "timers.c", args=("die",), status=128 + SIGALRM),
 )
