@@ -229,8 +229,6 @@ def execve(k: Kernel, path_addr: int, argv_addr: int, envp_addr: int) -> int:
     """Replace the program: a RISC-V ELF (or a #! script whose interpreter is one) is loaded
     and runs on in pyemu; any other program the host can run is run by the host, as
     qemu-user does."""
-    from .fs import guest_path, host_path  # fs builds on signals, which builds on this family
-
     path = guest_path(k, path_addr)
     argv, envp = _string_array(k, argv_addr), _string_array(k, envp_addr)
     for _ in range(MAX_SCRIPT_DEPTH):
