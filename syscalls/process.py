@@ -21,6 +21,7 @@ from .errors import (
     ESRCH,
     SyscallError,
 )
+from .fs import guest_path, host_path
 from .kernel import Kernel, NewImage, ProcessExit, signed
 
 AT_FDCWD = -100
