@@ -38,6 +38,7 @@ OP_UNDECODED, OP_STEP = 0, -1  # d_op values: decode first / let the reference e
 SLOTS_PER_PAGE = PAGE_SIZE // 2
 CODE_TLB_SIZE = 256
 BLOCK_LIMIT = 64  # instructions decoded ahead in one visit to Python
+STEP_BURST = 256  # instructions the reference engine runs when the loop hands over
 LOOP_OPERANDS = {"X", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm"}
 RUNTIME_NAMES = {name for name, value in vars(fast_runtime).items() if inspect.isfunction(value)}
 ALLOWED_GLOBALS = RUNTIME_NAMES | {"XLEN", "int"}
@@ -360,7 +361,10 @@ class FastEngine:
             elif reason == REASON_DECODE:
                 self._decode_block(pc)
             else:
-                stop = self.reference.run(1)
+                # The reference engine takes over for a while, not one instruction: what the
+                # loop leaves to it (floating point, above all) comes in runs, and each return
+                # to the loop costs as much as a few hundred instructions on the reference.
+                stop = self.reference.run(min(STEP_BURST, end - int(ctrl[2])))
                 if stop.reason is StopReason.TRAP:
                     return stop
 
