@@ -39,9 +39,18 @@ SLOTS_PER_PAGE = PAGE_SIZE // 2
 CODE_TLB_SIZE = 256
 BLOCK_LIMIT = 64  # instructions decoded ahead in one visit to Python
 STEP_BURST = 256  # instructions the reference engine runs when the loop hands over
-LOOP_OPERANDS = {"X", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm"}
-RUNTIME_NAMES = {name for name, value in vars(fast_runtime).items() if inspect.isfunction(value)}
-ALLOWED_GLOBALS = RUNTIME_NAMES | {"XLEN", "int"}
+LOOP_OPERANDS = {"X", "F", "C", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm", "fmt", "rm", "w"}
+_RUNTIME_AST = ast.parse(inspect.getsource(fast_runtime))
+RUNTIME_NAMES = {node.name for node in _RUNTIME_AST.body if isinstance(node, ast.FunctionDef)}
+RUNTIME_CONSTANTS = [
+    *(alias.asname or alias.name for node in _RUNTIME_AST.body
+      if isinstance(node, ast.ImportFrom) and node.module == "memory" for alias in node.names),
+    *(target.id for node in _RUNTIME_AST.body if isinstance(node, ast.Assign)
+      for target in node.targets if isinstance(target, ast.Name)),
+]
+ALLOWED_GLOBALS = RUNTIME_NAMES | set(RUNTIME_CONSTANTS) | {"int"}
+# Scratch words through which the loop reinterprets register bits as host floats.
+FLOAT_SCRATCH = ("fs_i", "fs_f", "fs_s")
 # The arrays of AddressSpace.fast_view(), in order, as the loop and the memory helpers name them.
 MEMORY_ARRAYS = ("f8", "f16", "f32", "f64", "l1", "l2", "l3", "tlb_tag", "tlb_base", "st")
 CONTROL_TRANSFERS = {"jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", "ecall", "ebreak"}
@@ -57,15 +66,34 @@ def compilable(insn: Instruction) -> bool:
     fn = semantic_function(insn)
     if any(isinstance(n, (ast.Raise, ast.Try)) for n in ast.walk(fn)):
         return False
-    return free_names(fn) <= ALLOWED_GLOBALS | {"M"} and all(
-        not isinstance(n, ast.Attribute) or isinstance(n.value, ast.Name) and n.value.id == "M"
-        for n in ast.walk(fn)
-    )
+    return free_names(fn) <= ALLOWED_GLOBALS | {"M", "softfloat"} and all(
+        _attribute_supported(n) for n in ast.walk(fn) if isinstance(n, ast.Attribute))
+
+
+def _attribute_supported(node: ast.Attribute) -> bool:
+    """M.<access> always; softfloat.<op> when the runtime has its sf_<op> fast path."""
+    if not isinstance(node.value, ast.Name):
+        return False
+    return node.value.id == "M" or node.value.id == "softfloat" \
+        and f"sf_{node.attr}" in RUNTIME_NAMES
 
 
 def _memory_helper(method: str, args: list[ast.expr]) -> ast.expr:
     memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
     return ast.Call(ast.Name(f"mem_{method}", ast.Load()), [*memory, *args], [])
+
+
+class _FloatHelpers(ast.NodeTransformer):
+    """softfloat.<op>(...) becomes sf_<op>(st, scratch..., ...), the loop's fast path."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id == "softfloat":
+            extra = [ast.Name(name, ast.Load()) for name in ("st", *FLOAT_SCRATCH)]
+            return ast.Call(ast.Name(f"sf_{func.attr}", ast.Load()), [*extra, *node.args], [])
+        return node
 
 
 def _next_pc(value: ast.expr) -> list[ast.stmt]:
@@ -74,8 +102,9 @@ def _next_pc(value: ast.expr) -> list[ast.stmt]:
 
 
 def _is_memory_call(node: ast.AST) -> bool:
+    """Calls that may leave the instruction to the reference engine (the status word)."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id.startswith("mem_")
+        and node.func.id.startswith(("mem_", "sf_"))
 
 
 STATUS_CHECK = ast.parse(f"if st[0] != 0:\n    reason = {REASON_STEP}\n    break").body[0]
@@ -118,6 +147,7 @@ def _check_memory(statements: list[ast.stmt], prefix: str) -> list[ast.stmt]:
 def inline_body(insn: Instruction, op: int) -> list[str]:
     prefix = f"v{op}_"
     statements = inline_statements(insn, prefix, _next_pc, memory_call=_memory_helper)
+    statements = [_FloatHelpers().visit(statement) for statement in statements]
     statements = _check_memory(statements, prefix) or [ast.Pass()]
     module = ast.fix_missing_locations(ast.Module(statements, []))
     return ast.unparse(module).splitlines()
@@ -141,9 +171,10 @@ JIT_OPTIONS = "cache=True, _nrt=False"
 
 LOOP_TEMPLATE = '''
 @njit({jit_options})
-def run_loop(X, ctrl, {memory}, code_tag, code_base, d_op, d_rd, d_rs1, d_rs2, d_imm, d_len,
-             budget):
+def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, d_op, d_rd, d_rs1, d_rs2,
+             d_imm, d_len, d_aux, budget):
     pc = ctrl[0]
+    C = ctrl
     st[0] = 0
     n = 0
     reason = {limit}
@@ -173,6 +204,16 @@ def run_loop(X, ctrl, {memory}, code_tag, code_base, d_op, d_rd, d_rs1, d_rs2, d
 '''
 
 
+# d_aux packs the operands only floating-point instructions have: fmt | rm << 2 | w << 5. Only
+# the bodies that use them unpack them (doing it for every instruction cost 20% on the sieve).
+AUX_FIELDS = {"fmt": "d_aux[i] & 3", "rm": "(d_aux[i] >> 2) & 7", "w": "(d_aux[i] >> 5) & 3"}
+
+
+def aux_operands(insn: Instruction) -> list[str]:
+    return [f"{name} = {expression}" for name, expression in AUX_FIELDS.items()
+            if name in insn.params]
+
+
 def fast_instructions(xlen: int) -> list[Instruction]:
     """The full-size instructions the loop runs itself, in op-id order (ids start at 1)."""
     return [i for i in all_instructions()
@@ -180,8 +221,8 @@ def fast_instructions(xlen: int) -> list[Instruction]:
 
 
 def generate_source(xlen: int) -> str:
-    constants = {"XLEN": xlen, **{name: getattr(fast_runtime, name) for name in
-                                  fast_runtime.CONSTANTS}}
+    constants = {name: xlen if name == "XLEN" else getattr(fast_runtime, name)
+                 for name in RUNTIME_CONSTANTS}
     lines = [
         f"# Generated by pyemu.emulator.engine_fast for RV{xlen}; do not edit.",
         "import numpy as np",
@@ -192,17 +233,21 @@ def generate_source(xlen: int) -> str:
     runtime = ast.parse(inspect.getsource(fast_runtime))
     for node in runtime.body:
         if isinstance(node, ast.FunctionDef):
-            lines += ["", "", f"@njit({JIT_OPTIONS}, inline='always')", ast.unparse(node)]
+            # Floating point stays out of line: inlined into each FP instruction, it made the
+            # loop take three times as long to compile, for no speed the measurements showed.
+            inline = "" if node.name in fast_runtime.OUT_OF_LINE else ", inline='always'"
+            lines += ["", "", f"@njit({JIT_OPTIONS}{inline})", ast.unparse(node)]
         elif isinstance(node, ast.ClassDef):
             lines += ["", "", ast.unparse(node)]
     cases = []
     for op, insn in enumerate(fast_instructions(xlen), start=1):
-        cases.append((op, [f"# {insn.name}", *inline_body(insn, op)]))
+        cases.append((op, [f"# {insn.name}", *aux_operands(insn), *inline_body(insn, op)]))
     dispatch = "\n".join(_dispatch(cases, " " * 8))
     lines.append(LOOP_TEMPLATE.format(
         limit=REASON_LIMIT, code_miss=REASON_CODE_MISS, decode=REASON_DECODE, step=REASON_STEP,
         page_shift=PAGE_SHIFT, page_mask=PAGE_SIZE - 1, code_tlb_mask=CODE_TLB_SIZE - 1,
         dispatch=dispatch, memory=", ".join(MEMORY_ARRAYS), jit_options=JIT_OPTIONS,
+        scratch=", ".join(FLOAT_SCRATCH),
     ))
     return "\n".join(lines)
 
@@ -261,6 +306,8 @@ class FastEngine:
         self.code_tag = np.full(CODE_TLB_SIZE, -1, dtype=np.int64)
         self.code_base = np.zeros(CODE_TLB_SIZE, dtype=np.int64)
         self.code_pages: dict[int, int] = {}  # page number -> first row in the operand arrays
+        words = np.zeros(2, dtype=np.int64)
+        self.float_scratch = (words, words.view(np.float64), words.view(np.float32))
         self._marked: set[int] = set()
         self._allocate_rows(16 * SLOTS_PER_PAGE)
         mem.code_write_listeners.append(self.invalidate_page)
@@ -274,7 +321,7 @@ class FastEngine:
         old = getattr(self, "d_op", None)
         arrays = {
             "d_op": np.int32, "d_rd": np.int64, "d_rs1": np.int64, "d_rs2": np.int64,
-            "d_imm": np.int64, "d_len": np.int64,
+            "d_imm": np.int64, "d_len": np.int64, "d_aux": np.int64,
         }
         for name, dtype in arrays.items():
             fresh = np.zeros(rows, dtype=dtype)
@@ -320,6 +367,7 @@ class FastEngine:
         self.d_rs2[row] = ops.get("rs2", 0)
         self.d_imm[row] = ops.get("imm", 0)
         self.d_len[row] = decoded.length
+        self.d_aux[row] = ops.get("fmt", 0) | ops.get("rm", 0) << 2 | ops.get("w", 0) << 5
 
     def _decode_block(self, pc: int) -> None:
         """Decode from pc to the next control transfer, the page's end, or BLOCK_LIMIT."""
@@ -351,8 +399,10 @@ class FastEngine:
             remaining = end - int(ctrl[2])
             if remaining <= 0:
                 return Stop(StopReason.LIMIT)
-            reason = loop(self.state.x, ctrl, *self.mem.fast_view(), self.code_tag, self.code_base, self.d_op,
-                          self.d_rd, self.d_rs1, self.d_rs2, self.d_imm, self.d_len, remaining)
+            reason = loop(self.state.x, self.state.f, ctrl, *self.mem.fast_view(),
+                          *self.float_scratch, self.code_tag, self.code_base, self.d_op,
+                          self.d_rd, self.d_rs1, self.d_rs2, self.d_imm, self.d_len, self.d_aux,
+                          remaining)
             pc = self.state.pc
             if reason == REASON_LIMIT:
                 return Stop(StopReason.LIMIT)

@@ -14,12 +14,11 @@ import numpy as np
 
 from .memory import FAST_TLB_SIZE, L1_SHIFT, PAGE_SHIFT, PTE_CODE, PTE_FRAME_SHIFT, VA_BITS
 
-# The constants the helpers use; the generated module defines each of them again, with XLEN
-# set to the width it is generated for.
+# The constants the helpers use: the generated module defines each module-level name of this
+# file again, with XLEN set to the width it is generated for.
 XLEN = 64
 ADDRESS_LIMIT = 1 << VA_BITS
 TLB_MASK = FAST_TLB_SIZE - 1
-CONSTANTS = ("ADDRESS_LIMIT", "TLB_MASK", "PAGE_SHIFT", "PTE_CODE", "PTE_FRAME_SHIFT", "L1_SHIFT")
 
 
 def sx(v):
@@ -218,3 +217,186 @@ def mem_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, 
     else:
         for i in range(size):
             f8[off + i] = np.uint8((value >> (8 * i)) & 0xFF)
+
+
+# ---------------------------------------------------------------- floating point
+# The loop does IEEE arithmetic on the host only where that is provably exact and its flags
+# are cheap to tell: round-to-nearest-even, finite operands and results away from the
+# overflow and underflow ranges. Error-free transformations (TwoSum, Dekker's product) tell
+# whether the result is inexact. Everything else (other rounding modes, NaNs, infinities,
+# subnormal results, fused multiply-add, conversions) is left to the reference engine and its
+# exact softfloat, by setting the status word.
+
+FCSR = 1
+NX = 1
+# Compiled as functions of their own, not inlined into every instruction that uses them.
+OUT_OF_LINE = ("_operands", "_two_product_error", "_finish", "_easy", "_compare_operands",
+               "sf_add", "sf_sub", "sf_mul", "sf_div", "sf_sqrt", "sf_eq", "sf_lt", "sf_le")
+MASK32 = 0xFFFFFFFF
+MASK64 = -1
+NAN_BOX = -4294967296  # 0xFFFFFFFF00000000
+CANONICAL_NAN_S = 0x7FC00000
+FORMATS = (0, 1)
+SIGN = (2147483648, -9223372036854775808)
+SMALLEST_SAFE = 2.0 ** -960  # below this, products and quotients may lose bits to underflow
+LARGEST_SAFE = 2.0 ** 995  # above this, Dekker's splitting may overflow
+MIN_NORMAL_S = 2.0 ** -126
+MIN_NORMAL_D = 2.0 ** -1022
+MAX_FINITE_D = 1.7976931348623157e308
+MAX_FINITE_S = 3.4028234663852886e38
+
+
+def box_s(bits):
+    return np.int64(bits) | NAN_BOX
+
+
+def unbox_s(value):
+    value = np.int64(value)
+    return value & MASK32 if value >> 32 == -1 else np.int64(CANONICAL_NAN_S)
+
+
+def fread(F, r, fmt):
+    return unbox_s(F[r]) if fmt == 0 else F[r]
+
+
+def fwrite(F, r, bits, fmt):
+    F[r] = box_s(bits) if fmt == 0 else np.int64(bits)
+
+
+def rounding(C, rm):
+    """The effective rounding mode (invalid ones come back as they are: the arithmetic
+    helpers then leave the instruction to the reference engine, which raises SIGILL)."""
+    if rm == 7:
+        return (C[FCSR] >> 5) & 7
+    return rm
+
+
+def fflags(C, result):
+    C[FCSR] |= result[1]
+    return result[0]
+
+
+def _operands(fs_i, fs_f, fs_s, fmt, a, b):
+    """a and b as host doubles (singles widened exactly)."""
+    if fmt == 1:
+        fs_i[0] = a
+        fs_i[1] = b
+        return fs_f[0], fs_f[1]
+    fs_i[0] = a
+    fs_i[1] = b
+    singles = fs_s  # the low halves of the two words (little-endian hosts)
+    return np.float64(singles[0]), np.float64(singles[2])
+
+
+def _two_product_error(x, y, p):
+    """x * y - p exactly (Dekker), for operands whose halves neither overflow nor underflow."""
+    c = 134217729.0 * x
+    x_hi = c - (c - x)
+    x_lo = x - x_hi
+    c = 134217729.0 * y
+    y_hi = c - (c - y)
+    y_lo = y - y_hi
+    return ((x_hi * y_hi - p) + x_hi * y_lo + x_lo * y_hi) + x_lo * y_lo
+
+
+def _finish(st, fs_i, fs_f, fs_s, fmt, value, inexact):
+    """Bits and flags of a double result, rounded to the format; fallback when near a limit."""
+    magnitude = abs(value)
+    if fmt == 1:
+        if not magnitude < MAX_FINITE_D or (magnitude != 0.0 and magnitude < MIN_NORMAL_D):
+            st[0] = 1
+            return np.int64(0), np.int64(0)
+        fs_f[0] = value
+        return fs_i[0], np.int64(NX if inexact else 0)
+    single = np.float32(value)
+    size = abs(np.float64(single))
+    if not size <= MAX_FINITE_S or (size != 0.0 and size < MIN_NORMAL_S):
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    singles = fs_s
+    fs_i[0] = 0
+    singles[0] = single
+    return fs_i[0] & MASK32, np.int64(NX if inexact or np.float64(single) != value else 0)
+
+
+def _easy(x, y):
+    return abs(x) < LARGEST_SAFE and abs(y) < LARGEST_SAFE
+
+
+def sf_add(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    if rm != 0 or not _easy(x, y):
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    s = x + y
+    virtual = s - x
+    error = (x - (s - virtual)) + (y - virtual)
+    return _finish(st, fs_i, fs_f, fs_s, fmt, s, error != 0.0)
+
+
+def sf_sub(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    if rm != 0 or not _easy(x, y):
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    y = -y
+    s = x + y
+    virtual = s - x
+    error = (x - (s - virtual)) + (y - virtual)
+    return _finish(st, fs_i, fs_f, fs_s, fmt, s, error != 0.0)
+
+
+def sf_mul(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    p = x * y
+    if rm != 0 or not _easy(x, y) or not abs(p) > SMALLEST_SAFE or abs(x) < SMALLEST_SAFE \
+            or abs(y) < SMALLEST_SAFE:
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    return _finish(st, fs_i, fs_f, fs_s, fmt, p, _two_product_error(x, y, p) != 0.0)
+
+
+def sf_div(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    if rm != 0 or not _easy(x, y) or not abs(y) > SMALLEST_SAFE or not abs(x) > SMALLEST_SAFE:
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    q = x / y
+    if not abs(q) > SMALLEST_SAFE or not abs(q) < LARGEST_SAFE:
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    p = q * y
+    remainder = (x - p) - _two_product_error(q, y, p)
+    return _finish(st, fs_i, fs_f, fs_s, fmt, q, remainder != 0.0)
+
+
+def sf_sqrt(st, fs_i, fs_f, fs_s, fmt, a, rm):
+    x, _ = _operands(fs_i, fs_f, fs_s, fmt, a, a)
+    if rm != 0 or not x > SMALLEST_SAFE or not x < LARGEST_SAFE:
+        st[0] = 1
+        return np.int64(0), np.int64(0)
+    r = np.sqrt(x)
+    p = r * r
+    return _finish(st, fs_i, fs_f, fs_s, fmt, r, p != x or _two_product_error(r, r, p) != 0.0)
+
+
+def _compare_operands(st, fs_i, fs_f, fs_s, fmt, a, b):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    if np.isnan(x) or np.isnan(y):  # NaNs: the flags depend on their kind
+        st[0] = 1
+    return x, y
+
+
+def sf_eq(st, fs_i, fs_f, fs_s, fmt, a, b):
+    x, y = _compare_operands(st, fs_i, fs_f, fs_s, fmt, a, b)
+    return np.int64(x == y), np.int64(0)
+
+
+def sf_lt(st, fs_i, fs_f, fs_s, fmt, a, b):
+    x, y = _compare_operands(st, fs_i, fs_f, fs_s, fmt, a, b)
+    return np.int64(x < y), np.int64(0)
+
+
+def sf_le(st, fs_i, fs_f, fs_s, fmt, a, b):
+    x, y = _compare_operands(st, fs_i, fs_f, fs_s, fmt, a, b)
+    return np.int64(x <= y), np.int64(0)
