@@ -26,6 +26,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 GUEST_SOURCES = TESTS_DIR / "guests"
 
 CROSS_CC = "riscv64-linux-gnu-gcc"
+CROSS_CXX = "riscv64-linux-gnu-g++"
 QEMU = "qemu-riscv64"
 ALLOW_MISSING_TOOLS = "PYEMU_ALLOW_MISSING_TOOLS"
 
@@ -64,6 +65,11 @@ def cross_cc() -> str:
 
 
 @pytest.fixture(scope="session")
+def cross_cxx() -> str:
+    return require_tool(CROSS_CXX)
+
+
+@pytest.fixture(scope="session")
 def qemu() -> str:
     return require_tool(QEMU)
 
@@ -82,10 +88,11 @@ BuildGuest = Callable[..., Path]
 
 
 @pytest.fixture(scope="session")
-def build_guest(cross_cc: str, tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
+def build_guest(cross_cc: str, cross_cxx: str,
+                tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
     """`build_guest(source, opt="-O2", freestanding=False, extra=())` -> path of the binary.
 
-    `source` is a file name under tests/guests/ or a path. Binaries are cached by a hash of
+    `source` is a file name under tests/guests/ or a path; a .cc source is C++ (g++). Binaries are cached by a hash of
     the source text and the flags, so each variant is compiled once per test run, and a
     concurrent build by another worker is harmless (the result is renamed into place).
     """
@@ -101,7 +108,8 @@ def build_guest(cross_cc: str, tmp_path_factory: pytest.TempPathFactory) -> Buil
         binary = cache / f"{source.stem}{opt}-{key}"
         if not binary.exists():
             partial = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
-            command = [cross_cc, *flags, "-o", str(partial), str(source)]
+            compiler = cross_cxx if source.suffix == ".cc" else cross_cc
+            command = [compiler, *flags, "-o", str(partial), str(source)]
             if not freestanding:
                 command.append("-lm")
             built = subprocess.run(command, check=False, capture_output=True, text=True,

@@ -75,6 +75,7 @@ CASES = (
     Case("illegal-and-breakpoint-handlers", "illegal_handler.c"),
     Case("identity-and-accounting", "identity.c"),
     Case("threads", "threads.c", opts=("-O2", "-O0")),
+    Case("c++", "cplusplus.cc", opts=("-O2", "-O0")),
     Case("timers-and-eintr", "timers.c"),
     Case("timer-default-action", "timers.c", args=("die",), status=128 + SIGALRM),
 )
