@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import inspect
 import struct
 import sys
@@ -79,7 +80,13 @@ def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
 
 
 def writes_integer_rd(insn: Instruction) -> bool:
-    return "X[rd]" in inspect.getsource(insn.semantics)
+    """Whether rd names an integer register (then x0 as rd writes the discard slot)."""
+    return _source_writes_x_rd(insn.semantics)
+
+
+@functools.cache
+def _source_writes_x_rd(semantics: Callable) -> bool:
+    return "X[rd]" in inspect.getsource(semantics)
 
 
 class PythonEngine:

@@ -335,15 +335,7 @@ def sf_add(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
 
 
 def sf_sub(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
-    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
-    if rm != 0 or not _easy(x, y):
-        st[0] = 1
-        return np.int64(0), np.int64(0)
-    y = -y
-    s = x + y
-    virtual = s - x
-    error = (x - (s - virtual)) + (y - virtual)
-    return _finish(st, fs_i, fs_f, fs_s, fmt, s, error != 0.0)
+    return sf_add(st, fs_i, fs_f, fs_s, fmt, a, np.int64(b) ^ SIGN[fmt], rm)  # a + (-b)
 
 
 def sf_mul(st, fs_i, fs_f, fs_s, fmt, a, b, rm):
