@@ -178,20 +178,25 @@ def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, d_op, d_rd, d
     st[0] = 0
     n = 0
     reason = {limit}
+    page = -1  # the code page of the previous instruction, and its first row
+    page_base = 0
     while n < budget:
         vpn = pc >> {page_shift}
-        slot = vpn & {code_tlb_mask}
-        if code_tag[slot] != vpn:
-            reason = {code_miss}
-            break
-        i = code_base[slot] + ((pc & {page_mask}) >> 1)
+        if vpn != page:
+            slot = vpn & {code_tlb_mask}
+            if code_tag[slot] != vpn:
+                reason = {code_miss}
+                break
+            page = vpn
+            page_base = code_base[slot]
+        i = np.uint64(page_base + ((pc & {page_mask}) >> 1))
         op = d_op[i]
         if op <= 0:
             reason = {decode} if op == 0 else {step}
             break
-        rd = d_rd[i]
-        rs1 = d_rs1[i]
-        rs2 = d_rs2[i]
+        rd = np.uint64(d_rd[i])
+        rs1 = np.uint64(d_rs1[i])
+        rs2 = np.uint64(d_rs2[i])
         imm = d_imm[i]
         ilen = d_len[i]
         npc = pc + ilen
@@ -239,8 +244,10 @@ def generate_source(xlen: int) -> str:
             lines += ["", "", f"@njit({JIT_OPTIONS}{inline})", ast.unparse(node)]
         elif isinstance(node, ast.ClassDef):
             lines += ["", "", ast.unparse(node)]
+    instructions = fast_instructions(xlen)
+    lines += ["", f"OP_IDS = {({insn.name: op for op, insn in enumerate(instructions, 1)})!r}"]
     cases = []
-    for op, insn in enumerate(fast_instructions(xlen), start=1):
+    for op, insn in enumerate(instructions, start=1):
         cases.append((op, [f"# {insn.name}", *aux_operands(insn), *inline_body(insn, op)]))
     dispatch = "\n".join(_dispatch(cases, " " * 8))
     lines.append(LOOP_TEMPLATE.format(
@@ -269,17 +276,32 @@ def cache_dir() -> Path:
 
 
 _loaded: dict[int, object] = {}
+# The files the generated module is made from: a digest of their bytes names it, so that
+# start-up need not generate it (inspecting every semantic function costs 0.2 s) to find it.
+GENERATOR_SOURCES = ("engine_fast.py", "fast_runtime.py", "inline.py", "memory.py",
+                     "semantics.py", "softfloat.py", "isa/*.py")
+
+
+def generator_digest(xlen: int) -> str:
+    import numba
+
+    digest = hashlib.sha256(f"RV{xlen} numba {numba.__version__}".encode())
+    here = Path(__file__).parent
+    for pattern in GENERATOR_SOURCES:
+        for path in sorted(here.glob(pattern)):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def compiled_module(xlen: int):
-    """The generated module for `xlen`, written once per content (so numba's cache stays valid)."""
+    """The generated module for `xlen`, written once per version of its sources (so numba's
+    cache stays valid)."""
     if xlen not in _loaded:
-        source = generate_source(xlen)
-        digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+        digest = generator_digest(xlen)
         path = cache_dir() / f"fast_rv{xlen}_{digest}.py"
         if not path.exists():
             temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(source)
+            temporary.write_text(generate_source(xlen))
             temporary.replace(path)
         name = f"pyemu_fast_rv{xlen}_{digest}"
         spec = importlib.util.spec_from_file_location(name, path)
@@ -302,7 +324,7 @@ class FastEngine:
         self.mem = mem
         self.reference = reference or PythonEngine(state, mem, clock)
         self.module = compiled_module(state.xlen)
-        self.op_ids = {insn.name: op for op, insn in enumerate(fast_instructions(state.xlen), 1)}
+        self.op_ids = self.module.OP_IDS
         self.code_tag = np.full(CODE_TLB_SIZE, -1, dtype=np.int64)
         self.code_base = np.zeros(CODE_TLB_SIZE, dtype=np.int64)
         self.code_pages: dict[int, int] = {}  # page number -> first row in the operand arrays
