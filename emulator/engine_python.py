@@ -227,14 +227,14 @@ class PythonEngine:
     # ----------------------------------------------------------------- block translation
 
     def _block(self, pc: int) -> Block:
-        """Translate the instructions from pc to the next control transfer into one Python
-        function with the operands as constants. A fault fetching the first one propagates."""
+        """Translate the instructions from pc into one Python function with the operands as
+        constants: a superblock, which goes on past conditional branches (their taken side
+        leaves it) and through plain jumps. A fault fetching the first one propagates."""
         decoded = [self.fetch(pc)]
         pcs = [pc]
-        vpn = pc >> PAGE_SHIFT
-        while len(decoded) < BLOCK_LIMIT and decoded[-1].insn.name not in CONTROL_TRANSFERS:
-            next_pc = pcs[-1] + decoded[-1].length
-            if next_pc >> PAGE_SHIFT != vpn:
+        while len(decoded) < BLOCK_LIMIT:
+            next_pc = continuation(decoded[-1], pcs[-1], self.xlen)
+            if next_pc is None or next_pc in pcs:  # back into the block: a loop, not unrolled
                 break
             try:
                 decoded.append(self.fetch(next_pc))
@@ -243,8 +243,9 @@ class PythonEngine:
             pcs.append(next_pc)
         block = translate_block(decoded, pcs, self._block_namespace)
         self._blocks[pc] = block
-        last = pcs[-1] + decoded[-1].length - 1
-        for page in {vpn, last >> PAGE_SHIFT}:
+        pages = {page for at, insn in zip(pcs, decoded)
+                 for page in (at >> PAGE_SHIFT, (at + insn.length - 1) >> PAGE_SHIFT)}
+        for page in pages:
             self._remember_code(page, pc)
         return block
 
@@ -255,8 +256,19 @@ class PythonEngine:
         self._cached_pages[vpn].append(pc)
 
 
-CONTROL_TRANSFERS = {"jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", "ecall", "ebreak",
-                     "fence.i"}
+CONDITIONAL_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
+CONTROL_TRANSFERS = {"jal", "jalr", "ecall", "ebreak", "fence.i", *CONDITIONAL_BRANCHES}
+
+
+def continuation(decoded: Decoded, pc: int, xlen: int) -> int | None:
+    """Where a superblock goes on after this instruction: the next one, also past a
+    conditional branch; a plain jump's target; None after any other control transfer."""
+    name = decoded.insn.name
+    if name == "jal" and decoded.ops.get("rd") == 0:
+        return (pc + decoded.ops["imm"]) & ((1 << xlen) - 1)
+    if name in CONTROL_TRANSFERS and name not in CONDITIONAL_BRANCHES:
+        return None
+    return pc + decoded.length
 BLOCK_LIMIT = 32
 # Translating a block costs about as much as running its instructions a few hundred times one
 # by one: only code reached this often is translated (a glibc hello runs mostly cold code).
@@ -475,12 +487,18 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> 
                      if name in ("sx", "ux", "sx32", "ltu", "RT", "WT")
                      or name.startswith(("PACK_", "UNPACK_")))
     loops = False
+    index = 0  # of the instruction being inlined
 
     def retire_and_return(value: ast.expr) -> list[ast.stmt]:
+        """A jump to the next instruction of the superblock goes on to it; one back to the
+        start goes round the loop; any other leaves, retiring the instructions run so far."""
         nonlocal loops
         value = folding.visit(wrapping.visit(value))
-        retire = ast.parse(f"C[{INSTRET}] += {count}").body[0]
-        if isinstance(value, ast.Constant) and value.value == start:
+        target = value.value if isinstance(value, ast.Constant) else None
+        if index + 1 < count and target == pcs[index + 1]:
+            return [ast.Pass()]
+        retire = ast.parse(f"C[{INSTRET}] += {index + 1}").body[0]
+        if target == start:
             loops = True
             again = ast.parse(
                 f"if C[{INSTRET}] + {count} <= limit and alive:\n    continue").body[0]
@@ -488,7 +506,7 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> 
         return [retire, ast.Return(value)]
 
     instructions: list[list[ast.stmt]] = []
-    for index, (instruction, pc) in enumerate(zip(decoded, pcs)):
+    for index, (instruction, pc) in enumerate(zip(decoded, pcs)):  # retire_and_return reads index
         constants = dict(instruction.ops, pc=pc, ilen=instruction.length, XLEN=namespace["XLEN"])
         if writes_integer_rd(instruction.insn) and constants.get("rd") == 0:
             constants["rd"] = DISCARD
