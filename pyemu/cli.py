@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -39,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--stats", action="store_true",
                    help="print instructions executed and time taken on stderr at exit")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
+    p.add_argument("--report", metavar="FILE",
+                   help="write a JSON summary at exit: status, signal, last pc and its symbol, "
+                        "instructions (what the pytest plugin shows when a guest fails)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
     p.add_argument("--tier-up", type=int, metavar="N",
                    help="instructions the fast engine runs on the python engine before its "
@@ -126,7 +130,18 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         print(f"pyemu: stats: instructions={machine.instructions} seconds={seconds:.6f}",
               file=sys.stderr)
+    if options.report and machine is not None and not machine.kernel.process.forked:
+        write_report(options.report, machine, status)
     return status
+
+
+def write_report(path: str, machine, status: int) -> None:
+    """The end of the run, for tools: a guest's fork children leave theirs unwritten."""
+    pc = machine.state.pc
+    summary = {"status": status, "signal": machine.exit.signal if machine.exit else 0,
+               "pc": pc, "symbol": machine.symbolize(pc), "instructions": machine.instructions}
+    with open(path, "w") as f:
+        json.dump(summary, f)
 
 
 def die_by_signal(signum: int) -> None:
