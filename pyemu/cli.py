@@ -37,6 +37,12 @@ def parser() -> argparse.ArgumentParser:
                    help="fast: numba-compiled (default); python: the reference interpreter")
     p.add_argument("--max-insns", type=int, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="repeatable runs: time starts at 2024-01-01 and advances 1 ns per "
+                        "instruction (sleeps skip ahead), random bytes come from the seed, "
+                        "the pid is fixed")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="the seed of --deterministic (default 0; implies --deterministic)")
     p.add_argument("--stats", action="store_true",
                    help="print instructions executed and time taken on stderr at exit")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
-                               options.engine, options.tier_up)
+                               options.engine, options.tier_up, seed(options))
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
         with machine.forwarding_host_signals():
@@ -142,6 +148,13 @@ def write_report(path: str, machine, status: int) -> None:
                "pc": pc, "symbol": machine.symbolize(pc), "instructions": machine.instructions}
     with open(path, "w") as f:
         json.dump(summary, f)
+
+
+def seed(options: argparse.Namespace) -> int | None:
+    """The seed of a deterministic run, None for a run on the host's time and entropy."""
+    if options.seed is not None:
+        return options.seed
+    return 0 if options.deterministic else None
 
 
 def die_by_signal(signum: int) -> None:
