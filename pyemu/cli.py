@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -13,6 +14,7 @@ import traceback
 from . import __version__
 
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of pyemu's, never the guest's status
+EXIT_CANNOT_CREATE = 73  # EX_CANTCREAT: a --coverage/--profile file could not be written
 DEFAULT_SYSROOT = "/usr/riscv64-linux-gnu"
 
 
@@ -36,9 +38,25 @@ def parser() -> argparse.ArgumentParser:
                    help="fast: numba-compiled (default); python: the reference interpreter")
     p.add_argument("--max-insns", type=int, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="repeatable runs: time starts at 2024-01-01 and advances 1 ns per "
+                        "instruction (sleeps skip ahead), random bytes come from the seed, "
+                        "the pid is fixed")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="the seed of --deterministic (default 0; implies --deterministic)")
     p.add_argument("--stats", action="store_true",
                    help="print instructions executed and time taken on stderr at exit")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
+    p.add_argument("--report", metavar="FILE",
+                   help="write a JSON summary at exit: status, signal, last pc and its symbol, "
+                        "instructions (what the pytest plugin shows when a guest fails)")
+    p.add_argument("--coverage", metavar="FILE",
+                   help="write the program's source-line coverage to FILE in lcov format "
+                        "(from its DWARF line tables: build it with -g)")
+    p.add_argument("--profile", metavar="FILE",
+                   help="write where the guest's instructions went, by function and call "
+                        "stack, to FILE as a speedscope profile")
+    p.add_argument("--profile-svg", metavar="FILE", help="the same as a flame graph (SVG)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
     p.add_argument("--tier-up", type=int, metavar="N",
                    help="instructions the fast engine runs on the python engine before its "
@@ -90,12 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     from .machine import GuestSignal, Machine, print_error
 
     sysroot = options.sysroot or (DEFAULT_SYSROOT if os.path.isdir(DEFAULT_SYSROOT) else None)
+    profiling = bool(options.profile or options.profile_svg)
+    observing = profiling or bool(options.coverage)
     guest_argv = [options.argv0 or options.program, *options.args]
-    machine = None
+    machine = observer = None
     started = time.perf_counter()
     try:
         machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
-                               options.engine, options.tier_up)
+                               "python" if observing else options.engine, options.tier_up,
+                               seed(options))
+        if observing:  # on the reference engine: its units of code can be watched
+            from .observe import Observer
+
+            observer = Observer(machine, profile=profiling)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
         with machine.forwarding_host_signals():
@@ -126,7 +151,39 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         print(f"pyemu: stats: instructions={machine.instructions} seconds={seconds:.6f}",
               file=sys.stderr)
+    if options.report and machine is not None and not machine.kernel.process.forked:
+        write_report(options.report, machine, status)
+    if observer is not None and not machine.kernel.process.forked:
+        try:
+            write_observations(options, observer)
+        except OSError as error:
+            print_error(f"cannot write {error.filename}: {error.strerror}")
+            return EXIT_CANNOT_CREATE
     return status
+
+
+def write_observations(options: argparse.Namespace, observer) -> None:
+    for path, write in ((options.coverage, observer.write_coverage),
+                        (options.profile, observer.write_profile),
+                        (options.profile_svg, observer.write_flame_graph)):
+        if path:
+            write(path)
+
+
+def write_report(path: str, machine, status: int) -> None:
+    """The end of the run, for tools: a guest's fork children leave theirs unwritten."""
+    pc = machine.state.pc
+    summary = {"status": status, "signal": machine.exit.signal if machine.exit else 0,
+               "pc": pc, "symbol": machine.symbolize(pc), "instructions": machine.instructions}
+    with open(path, "w") as f:
+        json.dump(summary, f)
+
+
+def seed(options: argparse.Namespace) -> int | None:
+    """The seed of a deterministic run, None for a run on the host's time and entropy."""
+    if options.seed is not None:
+        return options.seed
+    return 0 if options.deterministic else None
 
 
 def die_by_signal(signum: int) -> None:

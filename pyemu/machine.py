@@ -8,7 +8,6 @@ import importlib.util
 import os
 import signal as host_signal
 import sys
-import time
 from dataclasses import dataclass
 
 from .emulator.cpu import (
@@ -25,11 +24,13 @@ from .emulator.cpu import (
 )
 from .emulator.engine_python import PythonEngine
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
+from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
 from .loader import load_program, probe
 from .syscalls import signals, threads
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
+from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
                 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP",
@@ -55,6 +56,7 @@ FORWARDED_SIGNALS = (host_signal.SIGINT, host_signal.SIGTERM, host_signal.SIGHUP
                      host_signal.SIGALRM, host_signal.SIGVTALRM, host_signal.SIGPROF,
                      host_signal.SIGWINCH)
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
+DETERMINISTIC_PID = 1000  # --deterministic: the process id the guest sees, the same every run
 PC_ADDRESSED = (CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT)  # instructions per engine call when no limit is set
 
 
@@ -83,18 +85,28 @@ class Machine:
     """One guest process, ready to run or to inspect."""
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-                 sysroot: str | None = None, engine: str = "fast", tier_up: int | None = None):
+                 sysroot: str | None = None, engine: str = "fast", tier_up: int | None = None,
+                 seed: int | None = None):
+        """`seed`: run deterministically (virtual clock, random bytes from the seed, fixed
+        pid); None: with the host's time and entropy."""
         probe(path)
         mem = AddressSpace()
         argv = [path] if argv is None else list(argv)
         environ = dict(os.environ) if env is None else env
         envp = [f"{k}={v}" for k, v in environ.items()]
-        image = load_program(path, argv, envp, mem, sysroot=sysroot, execfn=path)
+        random = HostRandom() if seed is None else SeededRandom(seed)
+        image = load_program(path, argv, envp, mem, sysroot=sysroot, execfn=path,
+                             random_bytes=random.read(16))
         self.engine_name = engine
         self.tier_up = tier_up
-        self.kernel = Kernel(CpuState(image.xlen), mem, Process(
+        process = Process(
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
-            brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot))
+            brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
+            **({} if seed is None else {"pid": DETERMINISTIC_PID}))
+        self.kernel = Kernel(CpuState(image.xlen), mem, process)
+        self.kernel.random = random
+        if seed is not None:
+            self.kernel.clock = VirtualClock(process)
         self._start(image, mem)
         self.exit: Exited | None = None
 
@@ -110,13 +122,16 @@ class Machine:
         process.threads[:] = [threads.Thread(process.pid, self.state)]
         process.current = 0
         self.kernel.sigreturn_trampoline = self._map_trampoline()
-        self.engine = make_engine(self.engine_name, self.state, mem, self.tier_up)
+        self.engine = make_engine(self.engine_name, self.state, mem, self.tier_up,
+                                  self._time_csr if isinstance(self.kernel.clock, VirtualClock)
+                                  else None)
         self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
 
     def _exec(self, new: NewImage) -> None:
         """execve: the new program keeps the process, its descriptors (but close-on-exec
         ones), its signal mask and ignored signals; handlers and the alternate stack go."""
         process, image = self.kernel.process, new.image
+        process.retired += sum(t.state.instret for t in process.threads)  # the count goes on
         for fd in [fd for fd, d in process.files.items() if d.cloexec]:
             with contextlib.suppress(Exception):
                 release_fd(self.kernel, fd)
@@ -136,15 +151,19 @@ class Machine:
         self.mem.poke(addr, signals.TRAMPOLINE)
         return addr
 
+    def _time_csr(self) -> int:
+        """The rdtime counter on the virtual clock (ticks of TIMEBASE_HZ)."""
+        return self.kernel.clock.now_ns(CLOCK_MONOTONIC) // (1_000_000_000 // TIMEBASE_HZ)
+
     @classmethod
     def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
              sysroot: str | None = None, engine: str = "fast",
-             tier_up: int | None = None) -> Machine:
-        return cls(path, argv, env, sysroot, engine, tier_up)
+             tier_up: int | None = None, seed: int | None = None) -> Machine:
+        return cls(path, argv, env, sysroot, engine, tier_up, seed)
 
     @property
     def instructions(self) -> int:
-        """Instructions retired by every thread of the process (since its last execve)."""
+        """Instructions retired by every thread of the process, across its execves."""
         process = self.kernel.process
         return process.retired + sum(t.state.instret for t in process.threads)
 
@@ -188,7 +207,8 @@ class Machine:
                             "ending the process")
                 self.exit = Exited(128 + signals.SIGKILL, signals.SIGKILL)
                 return False
-            time.sleep(max(0.0, min(deadlines) - time.monotonic()))
+            clock = self.kernel.clock
+            clock.sleep_ns(min(deadlines) - clock.now_ns(CLOCK_MONOTONIC))
 
     def _switch(self, index: int) -> None:
         process = self.kernel.process
@@ -292,18 +312,19 @@ class Machine:
         return f"guest killed by {fault.name} at {where}"
 
 
-def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | None = None):
+def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | None = None,
+                clock=None):
     """The fast (tiered) engine when numba is installed (noticed once otherwise), or the
     reference engine. `tier_up`: instructions before the fast engine's compiled loop takes
-    over (None: its default)."""
+    over (None: its default); `clock`: what rdtime reads (None: the host's time)."""
     if name == "fast":
         if importlib.util.find_spec("numba") is None:
             print_error("numba is not installed: using the python engine")
         else:
             from .emulator.engine_fast import TieredEngine
 
-            return TieredEngine(state, mem, tier_up=tier_up)
-    return PythonEngine(state, mem)
+            return TieredEngine(state, mem, clock, tier_up=tier_up)
+    return PythonEngine(state, mem, clock)
 
 
 def print_error(message: str) -> None:

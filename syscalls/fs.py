@@ -8,7 +8,6 @@ import os
 import struct
 import sys
 import termios
-import time
 from collections.abc import Callable
 
 from . import procfs
@@ -27,6 +26,7 @@ from .errors import (
 )
 from .kernel import FileDescription, Kernel, signed
 from .signals import SI_USER, SIGPIPE, SignalInfo, send
+from .sources import CLOCK_REALTIME
 
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
@@ -44,6 +44,8 @@ OPEN_FLAGS = [
     (0o2000000, "O_CLOEXEC"), (0o4010000, "O_SYNC"), (0o10000000, "O_PATH"),
 ]
 O_CLOEXEC = 0o2000000
+# Read from the kernel's random source (seeded under --deterministic), not the host's file.
+RANDOM_DEVICES = ("/dev/urandom", "/dev/random")
 
 # asm-generic struct stat (riscv64 newfstatat/fstat): 128 bytes.
 STAT = struct.Struct("<QQIIIIQQqiiqqQqQqQII")
@@ -208,11 +210,20 @@ def unless_broken_pipe(k: Kernel, write: Callable[[], int]) -> int:
         raise SyscallError(EPIPE) from None
 
 
+def read_from(k: Kernel, fd: int, count: int) -> bytes:
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)
+    if description.path in RANDOM_DEVICES:
+        return k.random.read(count)
+    return os.read(description.host_fd, count)
+
+
 def read(k: Kernel, fd: int, buf: int, count: int) -> int:
-    host = host_fd(k, fd)
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
+        host_fd(k, fd)  # EBADF comes before EFAULT
         raise SyscallError(EFAULT)
-    data = os.read(host, min(count, MAX_IO))
+    data = read_from(k, fd, min(count, MAX_IO))
     k.mem.write(buf, data)
     return len(data)
 
@@ -246,12 +257,12 @@ def iovecs(k: Kernel, addr: int, count: int) -> list[tuple[int, int]]:
 
 
 def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
-    host = host_fd(k, fd)
+    host_fd(k, fd)
     total = 0
     for base, length in iovecs(k, iov, count):
         if not length:
             continue
-        data = os.read(host, min(length, MAX_IO))
+        data = read_from(k, fd, min(length, MAX_IO))
         k.mem.write(base, data)
         total += len(data)
         if len(data) < length:
@@ -528,7 +539,7 @@ def utimensat(k: Kernel, dirfd: int, path_addr: int, times_addr: int, flags: int
     current = os.stat(target, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
     if times_addr:
         seconds = struct.unpack("<qqqq", k.mem.read(times_addr, 32))
-        now = time.time_ns()
+        now = k.clock.now_ns(CLOCK_REALTIME)
         chosen = []
         for (sec, nsec), old in zip((seconds[:2], seconds[2:]),
                                     (current.st_atime_ns, current.st_mtime_ns)):
@@ -536,7 +547,7 @@ def utimensat(k: Kernel, dirfd: int, path_addr: int, times_addr: int, flags: int
                           else sec * 1_000_000_000 + nsec)
         ns = tuple(chosen)
     else:
-        ns = (time.time_ns(),) * 2
+        ns = (k.clock.now_ns(CLOCK_REALTIME),) * 2
     os.utime(target, ns=ns, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
     return 0
 

@@ -5,21 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import struct
-import time
 
 from .errors import EINVAL, SyscallError
 from .kernel import Kernel
+from .sources import CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, HOST_CLOCKS, NS
 
-CLOCKS = {
-    0: time.CLOCK_REALTIME,
-    1: time.CLOCK_MONOTONIC,
-    2: getattr(time, "CLOCK_PROCESS_CPUTIME_ID", time.CLOCK_MONOTONIC),
-    3: getattr(time, "CLOCK_THREAD_CPUTIME_ID", time.CLOCK_MONOTONIC),
-    4: getattr(time, "CLOCK_MONOTONIC_RAW", time.CLOCK_MONOTONIC),
-    5: time.CLOCK_REALTIME,  # CLOCK_REALTIME_COARSE
-    6: time.CLOCK_MONOTONIC,  # CLOCK_MONOTONIC_COARSE
-    7: getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC),
-}
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 UTSNAME_FIELD = 65
 
@@ -37,15 +27,14 @@ def read_timespec(k: Kernel, addr: int) -> int:
 
 
 def clock_gettime(k: Kernel, clock: int, tp: int) -> int:
-    host_clock = CLOCKS.get(clock)
-    if host_clock is None:
+    if clock not in HOST_CLOCKS:
         raise SyscallError(EINVAL)
-    k.mem.write(tp, timespec(time.clock_gettime_ns(host_clock)))
+    k.mem.write(tp, timespec(k.clock.now_ns(clock)))
     return 0
 
 
 def clock_getres(k: Kernel, clock: int, res: int) -> int:
-    if clock not in CLOCKS:
+    if clock not in HOST_CLOCKS:
         raise SyscallError(EINVAL)
     if res:
         k.mem.write(res, timespec(1))
@@ -54,23 +43,23 @@ def clock_getres(k: Kernel, clock: int, res: int) -> int:
 
 def gettimeofday(k: Kernel, tv: int, tz: int) -> int:
     if tv:
-        now = time.time_ns()
-        k.mem.write(tv, struct.pack("<qq", now // 1_000_000_000, now % 1_000_000_000 // 1000))
+        now = k.clock.now_ns(CLOCK_REALTIME)
+        k.mem.write(tv, struct.pack("<qq", now // NS, now % NS // 1000))
     if tz:
         k.mem.write(tz, bytes(8))
     return 0
 
 
 def nanosleep(k: Kernel, req: int, rem: int) -> int:
-    time.sleep(read_timespec(k, req) / 1e9)
+    k.clock.sleep_ns(read_timespec(k, req))
     return 0
 
 
 def clock_nanosleep(k: Kernel, clock: int, flags: int, req: int, rem: int) -> int:
     duration = read_timespec(k, req)
     if flags & 1:  # TIMER_ABSTIME
-        duration -= time.clock_gettime_ns(CLOCKS.get(clock, time.CLOCK_MONOTONIC))
-    time.sleep(max(duration, 0) / 1e9)
+        duration -= k.clock.now_ns(clock if clock in HOST_CLOCKS else CLOCK_MONOTONIC)
+    k.clock.sleep_ns(duration)
     return 0
 
 
@@ -86,7 +75,7 @@ def uname(k: Kernel, buf: int) -> int:
 def getrandom(k: Kernel, buf: int, count: int, flags: int) -> int:
     if flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE):
         raise SyscallError(EINVAL)
-    data = os.urandom(min(count, 1 << 25))
+    data = k.random.read(min(count, 1 << 25))
     k.mem.write(buf, data)
     return len(data)
 
@@ -126,7 +115,7 @@ def _meminfo() -> dict[str, int]:
 
 def sysinfo(k: Kernel, info: int) -> int:
     meminfo = _meminfo()
-    uptime = int(time.clock_gettime(getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)))
+    uptime = k.clock.now_ns(CLOCK_BOOTTIME) // NS
     loads = [int(load * 65536) for load in os.getloadavg()]
     k.mem.write(info, SYSINFO.pack(
         uptime, *loads, meminfo.get("MemTotal", 0), meminfo.get("MemFree", 0),

@@ -16,6 +16,7 @@ from typing import TextIO
 from ..emulator.cpu import CpuState
 from ..emulator.memory import AddressSpace, GuestFault
 from .errors import EFAULT, EINTR, ENOSYS, SyscallError, linux_errno
+from .sources import HostClock, HostRandom
 
 A0, A7 = 10, 17
 
@@ -112,6 +113,9 @@ class Kernel:
         self.uid = os.getuid()
         self.sigreturn_trampoline = 0  # where handlers return to; the machine maps it
         self.in_syscall = False  # host signals interrupt only blocking calls
+        # Time and randomness: the host's, or virtual and seeded ones (--deterministic).
+        self.clock: HostClock = HostClock()
+        self.random: HostRandom = HostRandom()
 
     def warn_once(self, key: int, message: str) -> None:
         if key not in self._warned:

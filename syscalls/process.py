@@ -162,6 +162,7 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
         return pid
     k.process.pid = os.getpid()
     k.process.forked = True
+    k.random = k.random.for_child()
     k.process.pending.clear()
     caller = threads.current(k)  # the child has only the thread that forked
     caller.tid = k.process.last_tid = k.process.pid
@@ -251,7 +252,8 @@ def execve(k: Kernel, path_addr: int, argv_addr: int, envp_addr: int) -> int:
         run_on_host(k, host, argv, envp)
     mem = AddressSpace()
     try:
-        image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path)
+        image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path,
+                             random_bytes=k.random.read(16))
     except LoadError as error:
         raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
     raise NewImage(image, mem)
@@ -317,12 +319,12 @@ def getrusage(k: Kernel, who: int, usage_addr: int) -> int:
                  (1 << 32) - 1: resource.RUSAGE_CHILDREN}
     if who not in selectors:
         raise SyscallError(EINVAL)
-    k.mem.write(usage_addr, pack_rusage(resource.getrusage(selectors[who])))
+    k.mem.write(usage_addr, pack_rusage(k.clock.rusage(selectors[who])))
     return 0
 
 
 def times(k: Kernel, buf: int) -> int:
-    clock = os.times()
+    clock = k.clock.times()
     ticks = [round(value * 100) for value in (clock.user, clock.system, clock.children_user,
                                                clock.children_system)]
     if buf:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import struct
-import time
 from dataclasses import dataclass
 
 from ..emulator.cpu import RESERVATION, CpuState
 from ..emulator.memory import GuestFault
 from .errors import EAGAIN, EINVAL, ENOSYS, ETIMEDOUT, SyscallError
 from .kernel import Kernel, Parked, signed
+from .sources import CLOCK_MONOTONIC, CLOCK_REALTIME, NS
 
 CLONE_VM, CLONE_SIGHAND, CLONE_THREAD = 0x100, 0x800, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
@@ -37,7 +37,7 @@ class Thread:
     robust_list: int = 0
     waiting_on: int | None = None  # futex address while parked in a wait
     bitset: int = FUTEX_BITSET_MATCH_ANY
-    deadline: float | None = None  # time.monotonic() at which the wait times out
+    deadline: int | None = None  # CLOCK_MONOTONIC nanoseconds at which the wait times out
 
 
 class ThreadExit(BaseException):
@@ -115,17 +115,17 @@ def _word(k: Kernel, addr: int) -> int:
     return struct.unpack("<i", k.mem.read(addr, 4))[0]
 
 
-def _deadline(k: Kernel, timeout: int, absolute: bool, realtime: bool) -> float | None:
+def _deadline(k: Kernel, timeout: int, absolute: bool, realtime: bool) -> int | None:
     if not timeout:
         return None
     seconds, nanoseconds = struct.unpack("<qq", k.mem.read(timeout, 16))
-    if seconds < 0 or not 0 <= nanoseconds < 1_000_000_000:
+    if seconds < 0 or not 0 <= nanoseconds < NS:
         raise SyscallError(EINVAL)
-    value = seconds + nanoseconds / 1e9
+    value = seconds * NS + nanoseconds
+    now = k.clock.now_ns(CLOCK_MONOTONIC)
     if not absolute:
-        return time.monotonic() + value
-    now = time.time() if realtime else time.monotonic()
-    return time.monotonic() + (value - now)
+        return now + value
+    return now + value - k.clock.now_ns(CLOCK_REALTIME if realtime else CLOCK_MONOTONIC)
 
 
 def _wake_op(k: Kernel, uaddr: int, count: int, count2: int, uaddr2: int, encoded: int) -> int:
@@ -189,7 +189,7 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
 
 def time_out_waits(k: Kernel) -> None:
     """Resume, with ETIMEDOUT, the waits whose deadline has passed."""
-    now = time.monotonic()
+    now = k.clock.now_ns(CLOCK_MONOTONIC)
     for thread in k.process.threads:
         if thread.waiting_on is not None and thread.deadline is not None \
                 and thread.deadline <= now:
