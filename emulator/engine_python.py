@@ -108,6 +108,9 @@ class PythonEngine:
         self._heat: dict[int, int] = {}  # visits of addresses not yet translated
         self._cached_pages: dict[int, list[int]] = {}
         self._block_namespace = block_namespace(self._helpers, mem)
+        # Superblocks run only part of their instructions when they leave at a branch, and
+        # loop: an observer that counts whole blocks entered (coverage) turns them off.
+        self.superblocks = True
         mem.code_write_listeners.append(self.invalidate_page)
 
     def switch(self, state: CpuState) -> None:
@@ -233,7 +236,7 @@ class PythonEngine:
         decoded = [self.fetch(pc)]
         pcs = [pc]
         while len(decoded) < BLOCK_LIMIT:
-            next_pc = continuation(decoded[-1], pcs[-1], self.xlen)
+            next_pc = continuation(decoded[-1], pcs[-1], self.xlen, self.superblocks)
             if next_pc is None or next_pc in pcs:  # back into the block: a loop, not unrolled
                 break
             try:
@@ -241,7 +244,7 @@ class PythonEngine:
             except (Trap, GuestFault):
                 break  # raised again, at its own pc, when execution reaches it
             pcs.append(next_pc)
-        block = translate_block(decoded, pcs, self._block_namespace)
+        block = translate_block(decoded, pcs, self._block_namespace, loops=self.superblocks)
         self._blocks[pc] = block
         pages = {page for at, insn in zip(pcs, decoded)
                  for page in (at >> PAGE_SHIFT, (at + insn.length - 1) >> PAGE_SHIFT)}
@@ -260,10 +263,12 @@ CONDITIONAL_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
 CONTROL_TRANSFERS = {"jal", "jalr", "ecall", "ebreak", "fence.i", *CONDITIONAL_BRANCHES}
 
 
-def continuation(decoded: Decoded, pc: int, xlen: int) -> int | None:
-    """Where a superblock goes on after this instruction: the next one, also past a
-    conditional branch; a plain jump's target; None after any other control transfer."""
+def continuation(decoded: Decoded, pc: int, xlen: int, superblock: bool) -> int | None:
+    """Where a block goes on after this instruction: the next one; None after a control
+    transfer. A superblock goes on past a conditional branch and to a plain jump's target."""
     name = decoded.insn.name
+    if not superblock:
+        return None if name in CONTROL_TRANSFERS else pc + decoded.length
     if name == "jal" and decoded.ops.get("rd") == 0:
         return (pc + decoded.ops["imm"]) & ((1 << xlen) - 1)
     if name in CONTROL_TRANSFERS and name not in CONDITIONAL_BRANCHES:
@@ -473,7 +478,8 @@ def _constant_register(node: ast.AST) -> int | None:
     return None
 
 
-def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> Block:
+def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
+                    loops: bool = True) -> Block:
     """One function for the run of instructions. The integer registers it uses live in local
     variables, written back when it returns or raises. A block whose last instruction may
     branch back to its first (a loop) repeats in a `while` while the instruction limit
@@ -486,7 +492,7 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> 
     helpers = sorted(name for name in namespace
                      if name in ("sx", "ux", "sx32", "ltu", "RT", "WT")
                      or name.startswith(("PACK_", "UNPACK_")))
-    loops = False
+    may_loop, loops = loops, False
     index = 0  # of the instruction being inlined
 
     def retire_and_return(value: ast.expr) -> list[ast.stmt]:
@@ -498,7 +504,7 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict) -> 
         if index + 1 < count and target == pcs[index + 1]:
             return [ast.Pass()]
         retire = ast.parse(f"C[{INSTRET}] += {index + 1}").body[0]
-        if target == start:
+        if target == start and may_loop:
             loops = True
             again = ast.parse(
                 f"if C[{INSTRET}] + {count} <= limit and alive:\n    continue").body[0]

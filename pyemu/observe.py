@@ -91,6 +91,7 @@ class Observer:
         They are its two places where code becomes something it runs, each once per unit."""
         engine = self.engine
         prepare_block, prepare_entry, switch = engine._block, engine._entry, engine.switch
+        engine.superblocks = False  # a block entered runs each of its instructions once
 
         def observed_block(pc: int) -> Block | None:
             block = prepare_block(pc)
@@ -122,11 +123,12 @@ class Observer:
     def _observed_block(self, block: Block) -> Block:
         translated, enter, unit = block.run, self._enter, self._unit(tuple(block.pcs))
 
-        def run(X, F, C, M):
+        def run(X, F, C, M, limit):
             enter(unit)
-            return translated(X, F, C, M)
+            return translated(X, F, C, M, limit)
 
-        return ObservedBlock(run, block.pcs, block.first_lines, translated=translated)
+        return ObservedBlock(run, block.pcs, block.first_lines, block.alive,
+                             translated=translated)
 
     def _unit(self, pcs: tuple[int, ...]) -> Unit:
         last = self.engine.fetch(pcs[-1])
@@ -218,7 +220,8 @@ class ObservedBlock(Block):
     translated: object = None
 
     def retired_before(self, traceback) -> int:
-        return Block(self.translated, self.pcs, self.first_lines).retired_before(traceback)
+        return Block(self.translated, self.pcs, self.first_lines, self.alive) \
+            .retired_before(traceback)
 
 
 def _link(name: str, ops: dict[str, int]) -> int:
