@@ -327,6 +327,8 @@ class _InlineWrapping(ast.NodeTransformer):
             a, b = (ast.BinOp(arg, ast.BitXor(), ast.Constant(-(1 << 63))) for arg in node.args)
             return ast.Compare(a, [ast.Lt()], [b])
         if node.func.id == "sx" and len(node.args) == 1:
+            if self._in_range(node.args[0]):
+                return node.args[0]
             self.temporaries += 1
             name = f"_w{self.temporaries}"
             value = ast.NamedExpr(ast.Name(name, ast.Store()), node.args[0])
@@ -335,6 +337,16 @@ class _InlineWrapping(ast.NodeTransformer):
             return ast.IfExp(in_range, ast.Name(name, ast.Load()),
                              ast.Call(node.func, [ast.Name(name, ast.Load())], []))
         return node
+
+    def _in_range(self, node: ast.expr) -> bool:
+        """Whether the value is surely a signed XLEN-bit one already: a constant in range, or
+        a value masked to XLEN bits and shifted right (srli, srl by a non-zero constant)."""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, int) and self.low <= node.value < self.high
+        return isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift) \
+            and isinstance(node.right, ast.Constant) and node.right.value >= 1 \
+            and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.BitAnd) \
+            and isinstance(node.left.right, ast.Constant) and node.left.right.value == self.mask
 
 
 # struct formats of the loads and stores written out in blocks, by (size, signed).
@@ -478,6 +490,18 @@ def _constant_register(node: ast.AST) -> int | None:
     return None
 
 
+def _retire(count: int) -> ast.stmt:
+    """Retire `count` instructions, and those of the loop's whole iterations."""
+    return ast.parse(f"C[{INSTRET}] += looped + {count}").body[0]
+
+
+class _NoLoops(ast.NodeTransformer):
+    """In a block that does not loop, no iterations were run before."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.Constant(0) if node.id == "looped" else node
+
+
 def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
                     loops: bool = True) -> Block:
     """One function for the run of instructions. The integer registers it uses live in local
@@ -503,13 +527,12 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
         target = value.value if isinstance(value, ast.Constant) else None
         if index + 1 < count and target == pcs[index + 1]:
             return [ast.Pass()]
-        retire = ast.parse(f"C[{INSTRET}] += {index + 1}").body[0]
         if target == start and may_loop:
             loops = True
-            again = ast.parse(
-                f"if C[{INSTRET}] + {count} <= limit and alive:\n    continue").body[0]
-            return [retire, again, ast.Return(value)]
-        return [retire, ast.Return(value)]
+            return [*ast.parse(f"looped += {index + 1}\n"
+                               f"if looped <= room and alive:\n    continue").body,
+                    _retire(0), ast.Return(value)]
+        return [_retire(index + 1), ast.Return(value)]
 
     instructions: list[list[ast.stmt]] = []
     for index, (instruction, pc) in enumerate(zip(decoded, pcs)):  # retire_and_return reads index
@@ -518,10 +541,12 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
             constants["rd"] = DISCARD
         statements = inline_statements(instruction.insn, f"i{index}_", retire_and_return,
                                        constants)
-        instructions.append([memory.visit(folding.visit(wrapping.visit(statement)))
-                             for statement in statements])
-    instructions[-1] += ast.parse(f"C[{INSTRET}] += {count}\n"
-                                  f"return {pcs[-1] + decoded[-1].length}").body
+        instructions.append([memory.visit(folding.visit(wrapping.visit(folding.visit(s))))
+                             for s in statements])
+    instructions[-1] += [_retire(count), ast.Return(ast.Constant(pcs[-1] + decoded[-1].length))]
+    if not loops:
+        instructions = [[folding.visit(_NoLoops().visit(s)) for s in statements]
+                        for statements in instructions]
     registers = _LocalRegisters()
     every_statement = [s for statements in instructions for s in statements]
     local = registers.applicable(every_statement)
@@ -537,7 +562,12 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
     lines = [f"def block(X, F, C, M, limit, alive=alive, {parameters}):"]
     indent = "    "
     if local:
-        lines += [f"    x{n} = X[{n}]" for n in sorted(registers.used)] + ["    try:"]
+        lines += [f"    x{n} = X[{n}]" for n in sorted(registers.used)]
+    if loops:
+        # Instructions of whole iterations, retired when the block returns or raises.
+        lines += ["    looped = 0", f"    room = limit - C[{INSTRET}] - {count}"]
+    if local or loops:
+        lines.append("    try:")
         indent += "    "
     if loops:
         lines.append(f"{indent}while True:")
@@ -547,9 +577,10 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
         first_lines.append(len(lines) + 1)  # source lines count from 1
         source = ast.unparse(ast.fix_missing_locations(ast.Module(statements, [])))
         lines += [indent + line for line in source.splitlines() or ["pass"]]
-    if local:
-        write_back = [f"        {ast.unparse(s)}" for s in registers.write_back()]
-        lines += ["    except BaseException:", *write_back, "        raise"]
+    if local or loops:
+        on_raise = [*(registers.write_back() if local else []), *([_retire(0)] if loops else [])]
+        lines += ["    except BaseException:", *(f"        {ast.unparse(s)}" for s in on_raise),
+                  "        raise"]
     code = compile("\n".join(lines), f"<pyemu block {start:#x}>", "exec")
     defined: dict[str, Callable] = {}
     exec(code, {**namespace, "alive": alive}, defined)  # noqa: S102 - from our ISA description
