@@ -27,7 +27,7 @@ from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
 from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
 from .loader import load_program, probe
-from .syscalls import signals, threads
+from .syscalls import blocking, signals, threads, timers
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
@@ -119,7 +119,8 @@ class Machine:
         self.state.set(2, image.stack_pointer)
         self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, mem, image.xlen
         process = self.kernel.process  # execve leaves one thread, with the process's id
-        process.threads[:] = [threads.Thread(process.pid, self.state)]
+        mask = threads.current(self.kernel).signal_mask if process.threads else 0
+        process.threads[:] = [threads.Thread(process.pid, self.state, signal_mask=mask)]
         process.current = 0
         self.kernel.sigreturn_trampoline = self._map_trampoline()
         self.engine = make_engine(self.engine_name, self.state, mem, self.tier_up,
@@ -140,6 +141,7 @@ class Machine:
         process.altstack_sp = process.altstack_size = 0
         process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
         process.name = os.path.basename(os.fsencode(image.executable))[:15]
+        process.timers.clear()
         process.brk_start = process.brk = image.brk
         process.mmap_base, process.auxv = image.mmap_base, image.auxv
         self._start(image, new.mem)
@@ -178,37 +180,41 @@ class Machine:
             chunk = CHUNK if budget_end is None else budget_end - self.instructions
             if chunk <= 0:
                 return Stop(StopReason.LIMIT)
-            if len(process.threads) > 1 or process.threads[0].waiting_on is not None:
+            if len(process.threads) > 1 or process.threads[0].parked:
                 if not self._schedule():
                     break
                 chunk = min(chunk, SLICE)
+            if process.timers and timers.armed(self.kernel):
+                chunk = min(chunk, SLICE)  # their signals interrupt long runs
             stop = self.engine.run(chunk)
+            if process.timers:
+                timers.fire_due(self.kernel)
             if stop.reason is StopReason.TRAP:
                 self._trap(stop)
-            elif process.pending:
+            elif signals.any_pending(self.kernel):
                 self._deliver()
         return self.exit
 
     def _schedule(self) -> bool:
-        """Switch to the next thread that can run (after the current one, in creation order);
-        wait for the earliest futex timeout when none can. False: every thread waits forever."""
+        """Switch to the next thread that can run (after the current one, in creation order),
+        and deliver its signals; when none can, wait for one of them to be woken. False:
+        every thread waits forever."""
         process = self.kernel.process
         while True:
-            threads.time_out_waits(self.kernel)
+            blocking.settle(self.kernel)
             count = len(process.threads)
             for step in range(1, count + 1):
                 index = (process.current + step) % count
-                if process.threads[index].waiting_on is None:
+                if not process.threads[index].parked:
                     self._switch(index)
-                    return True
-            deadlines = [t.deadline for t in process.threads if t.deadline is not None]
-            if not deadlines:
+                    if signals.any_pending(self.kernel):
+                        self._deliver()
+                    return self.exit is None
+            if not blocking.idle_wait(self.kernel):
                 print_error("every guest thread waits on a futex that no one will wake: "
                             "ending the process")
                 self.exit = Exited(128 + signals.SIGKILL, signals.SIGKILL)
                 return False
-            clock = self.kernel.clock
-            clock.sleep_ns(min(deadlines) - clock.now_ns(CLOCK_MONOTONIC))
 
     def _switch(self, index: int) -> None:
         process = self.kernel.process
@@ -244,6 +250,8 @@ class Machine:
             self.exit = Exited(status, end.signal)
 
     def _deliver(self) -> None:
+        if threads.current(self.kernel).parked:
+            return  # its call has not returned: signals wait until it does
         try:
             signals.deliver_pending(self.kernel)
         except ProcessExit as end:

@@ -11,6 +11,7 @@ import termios
 from collections.abc import Callable
 
 from . import procfs
+from .blocking import POLLIN, complete, when_ready, write_all
 from .errors import (
     EACCES,
     EBADF,
@@ -223,15 +224,24 @@ def read(k: Kernel, fd: int, buf: int, count: int) -> int:
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
         host_fd(k, fd)  # EBADF comes before EFAULT
         raise SyscallError(EFAULT)
-    data = read_from(k, fd, min(count, MAX_IO))
-    k.mem.write(buf, data)
-    return len(data)
+
+    def attempt() -> int:
+        when_ready(host_fd(k, fd), POLLIN)
+        data = read_from(k, fd, min(count, MAX_IO))
+        k.mem.write(buf, data)
+        return len(data)
+
+    return complete(k, attempt)
+
+
+def host_writer(k: Kernel, host: int) -> Callable[[bytes], int]:
+    return lambda data: unless_broken_pipe(k, lambda: os.write(host, data))
 
 
 def write(k: Kernel, fd: int, buf: int, count: int) -> int:
     host = host_fd(k, fd)
     data = k.mem.read(buf, min(count, MAX_IO))
-    return unless_broken_pipe(k, lambda: os.write(host, data))
+    return write_all(k, host, data, host_writer(k, host))
 
 
 def pread64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
@@ -256,24 +266,41 @@ def iovecs(k: Kernel, addr: int, count: int) -> list[tuple[int, int]]:
     return list(zip(values[0::2], values[1::2]))
 
 
-def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
-    host_fd(k, fd)
-    total = 0
-    for base, length in iovecs(k, iov, count):
-        if not length:
-            continue
-        data = read_from(k, fd, min(length, MAX_IO))
-        k.mem.write(base, data)
-        total += len(data)
-        if len(data) < length:
+def scatter(k: Kernel, buffers: list[tuple[int, int]], data: bytes) -> None:
+    """Spread `data` over the guest's buffers in order (what readv and recvmsg do)."""
+    done = 0
+    for base, length in buffers:
+        if done >= len(data):
             break
-    return total
+        piece = data[done : done + min(length, MAX_IO)]
+        k.mem.write(base, piece)
+        done += len(piece)
+
+
+def gather(k: Kernel, buffers: list[tuple[int, int]]) -> bytes:
+    return b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in buffers)
+
+
+def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
+    host = host_fd(k, fd)
+    buffers = iovecs(k, iov, count)
+    for base, length in buffers:
+        if not k.mem.is_mapped(base, min(length, MAX_IO)):
+            raise SyscallError(EFAULT)
+
+    def attempt() -> int:
+        when_ready(host, POLLIN)
+        data = read_from(k, fd, min(sum(length for _, length in buffers), MAX_IO))
+        scatter(k, buffers, data)
+        return len(data)
+
+    return complete(k, attempt)
 
 
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
     host = host_fd(k, fd)
-    data = b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in iovecs(k, iov, count))
-    return unless_broken_pipe(k, lambda: os.write(host, data)) if data else 0
+    data = gather(k, iovecs(k, iov, count))
+    return write_all(k, host, data, host_writer(k, host)) if data else 0
 
 
 def lseek(k: Kernel, fd: int, offset: int, whence: int) -> int:

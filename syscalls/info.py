@@ -6,9 +6,17 @@ import os
 import signal
 import struct
 
+from .blocking import WouldBlock, complete, deadline_after
 from .errors import EINVAL, SyscallError
 from .kernel import Kernel
-from .sources import CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, HOST_CLOCKS, NS
+from .sources import (
+    CLOCK_BOOTTIME,
+    CLOCK_MONOTONIC,
+    CLOCK_REALTIME,
+    CLOCK_THREAD_CPUTIME_ID,
+    HOST_CLOCKS,
+    NS,
+)
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 UTSNAME_FIELD = 65
@@ -50,17 +58,32 @@ def gettimeofday(k: Kernel, tv: int, tz: int) -> int:
     return 0
 
 
+def sleep(k: Kernel, duration_ns: int, rem: int) -> int:
+    """Sleep without freezing other threads; a handler's signal ends it with EINTR (never
+    restarted, as in Linux) and the time left in `rem`."""
+    deadline = deadline_after(k, duration_ns)
+
+    def time_left() -> None:
+        if rem:
+            k.mem.write(rem, timespec(max(0, deadline - k.clock.now_ns(CLOCK_MONOTONIC))))
+
+    def attempt() -> int:
+        raise WouldBlock
+
+    return complete(k, attempt, deadline, lambda: 0, restartable=False, on_interrupt=time_left)
+
+
 def nanosleep(k: Kernel, req: int, rem: int) -> int:
-    k.clock.sleep_ns(read_timespec(k, req))
-    return 0
+    return sleep(k, read_timespec(k, req), rem)
 
 
 def clock_nanosleep(k: Kernel, clock: int, flags: int, req: int, rem: int) -> int:
+    if clock not in HOST_CLOCKS or clock == CLOCK_THREAD_CPUTIME_ID:
+        raise SyscallError(EINVAL)
     duration = read_timespec(k, req)
-    if flags & 1:  # TIMER_ABSTIME
-        duration -= k.clock.now_ns(clock if clock in HOST_CLOCKS else CLOCK_MONOTONIC)
-    k.clock.sleep_ns(duration)
-    return 0
+    if flags & 1:  # TIMER_ABSTIME: no time left is reported
+        return sleep(k, duration - k.clock.now_ns(clock), 0)
+    return sleep(k, duration, rem)
 
 
 def uname(k: Kernel, buf: int) -> int:

@@ -35,7 +35,13 @@ class Parked(Exception):
 
 
 class Interrupted(Exception):
-    """A host signal arrived for the guest while a system call was blocked in the host."""
+    """A signal arrived for the guest while a system call was blocked in the host.
+    `restartable`: whether SA_RESTART makes the call run again (sleeps, polls and signal
+    waits fail with EINTR whatever the flags, as in Linux)."""
+
+    def __init__(self, restartable: bool = True):
+        super().__init__()
+        self.restartable = restartable
 
 
 class ProcessExit(Exception):
@@ -71,8 +77,7 @@ class Process:
     pid: int = field(default_factory=os.getpid)
     files: dict[int, FileDescription] = field(default_factory=dict)
     signal_actions: dict = field(default_factory=dict)  # number -> signals.Action
-    signal_mask: int = 0
-    pending: dict = field(default_factory=dict)  # number -> signals.SignalInfo
+    pending: dict = field(default_factory=dict)  # number -> signals.SignalInfo, process-directed
     altstack_sp: int = 0
     altstack_size: int = 0
     clear_child_tid: int = 0
@@ -88,6 +93,7 @@ class Process:
     name: bytes = b""  # prctl(PR_SET_NAME)
     dumpable: int = 1
     parent_death_signal: int = 0
+    timers: dict = field(default_factory=dict)  # timers.Timer by timer id
 
     def __post_init__(self) -> None:
         self.name = os.path.basename(os.fsencode(self.executable))[:15]
@@ -153,27 +159,38 @@ class Kernel:
             arity = self._arity[handler] = len(inspect.signature(handler).parameters) - 1
         self.in_syscall = True
         try:
-            return handler(self, *args[:arity])
+            return self.outcome(lambda: handler(self, *args[:arity]))
         except Parked:
             return None
-        except Interrupted:
-            if self.restart_after_signal():
-                self.state.pc = self.state.pc - 4  # the ecall runs again after the handler
+        except Interrupted as interruption:
+            # A signal the thread blocks leaves the call alone: it runs again, as it would
+            # have gone on waiting; so does one whose handler asked for SA_RESTART.
+            if not self.signal_waiting() or \
+                    interruption.restartable and self.restart_after_signal():
+                self.state.pc = self.state.pc - 4  # the ecall runs again (after the handler)
                 return self.state.get(A0)
             return -EINTR
+        finally:
+            self.in_syscall = False
+
+    def outcome(self, work: Callable[[], int]) -> int:
+        """What `work` returns, or -errno for the error it raises (as Linux returns them)."""
+        try:
+            return work()
         except SyscallError as error:
             return -error.errno
         except GuestFault:
             return -EFAULT
         except OSError as error:
             return -linux_errno(error)
-        finally:
-            self.in_syscall = False
 
     def signal_waiting(self) -> bool:
-        """A pending signal that the mask lets through (it interrupts the call)."""
-        mask = self.process.signal_mask
-        return any(not mask & (1 << (signum - 1)) for signum in self.process.pending)
+        """A pending signal that the calling thread's mask lets through (it interrupts the
+        call)."""
+        thread = self.process.threads[self.process.current]
+        mask = thread.signal_mask
+        return any(not mask & (1 << (signum - 1))
+                   for signum in (*self.process.pending, *thread.pending))
 
     def restart_after_signal(self) -> bool:
         from .signals import restartable  # signals builds on this module

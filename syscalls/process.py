@@ -9,6 +9,7 @@ import struct
 from ..emulator.memory import AddressSpace
 from ..loader import LoadError, load_program, probe
 from . import threads
+from .blocking import WouldBlock, complete
 from .errors import (
     E2BIG,
     EACCES,
@@ -164,7 +165,9 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     k.process.forked = True
     k.random = k.random.for_child()
     k.process.pending.clear()
+    k.process.timers.clear()
     caller = threads.current(k)  # the child has only the thread that forked
+    caller.pending.clear()
     caller.tid = k.process.last_tid = k.process.pid
     k.process.threads[:] = [caller]
     k.process.current = 0
@@ -179,13 +182,30 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     return 0
 
 
+WNOHANG = 1
+CHILD_POLL_INTERVAL = 5_000_000  # ns: how often a thread waiting for a child looks again
+
+
 def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int) -> int:
-    waited, status, usage = os.wait4(signed(pid), options & 0xF)  # WNOHANG WUNTRACED WCONTINUED
-    if waited and status_addr:
-        k.mem.write(status_addr, struct.pack("<i", status))
-    if rusage_addr:
-        k.mem.write(rusage_addr, pack_rusage(usage))
-    return waited
+    options &= 0xF  # WNOHANG WUNTRACED WCONTINUED
+
+    def report(waited: int, status: int, usage) -> int:
+        if waited and status_addr:
+            k.mem.write(status_addr, struct.pack("<i", status))
+        if rusage_addr:
+            k.mem.write(rusage_addr, pack_rusage(usage))
+        return waited
+
+    if len(k.process.threads) == 1 or options & WNOHANG:
+        return report(*os.wait4(signed(pid), options))  # a signal interrupts the host's wait
+
+    def attempt() -> int:
+        waited = os.wait4(signed(pid), options | WNOHANG)
+        if not waited[0]:
+            raise WouldBlock(every=CHILD_POLL_INTERVAL)
+        return report(*waited)
+
+    return complete(k, attempt)
 
 
 def pack_rusage(usage) -> bytes:

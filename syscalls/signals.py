@@ -10,10 +10,13 @@ including whatever the handler changed in the frame.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import EINVAL, ENOMEM, EPERM, ESRCH, SyscallError
+from .blocking import WouldBlock, complete, deadline_after
+from .errors import EAGAIN, EINVAL, ENOMEM, EPERM, ESRCH, SyscallError
 from .kernel import Interrupted, Kernel, ProcessExit, signed
+from .threads import Thread, by_tid, current
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
 SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = range(10, 16)
@@ -55,17 +58,26 @@ class Action:
 
 @dataclass(frozen=True)
 class SignalInfo:
+    """A siginfo_t. Timers put their id and overrun count where others put the sender's
+    pid and uid (si_timerid, si_overrun)."""
+
     signo: int
     code: int = SI_USER
     pid: int = 0
     uid: int = 0
     addr: int | None = None  # faults: the address; si_pid/si_uid are not used then
+    value: int = 0  # si_value: sigqueue's and timers' payload
 
     def pack(self) -> bytes:
         head = struct.pack("<iii4x", self.signo, 0, self.code)
         fields = struct.pack("<Q", self.addr) if self.addr is not None else \
-            struct.pack("<iI", self.pid, self.uid)
+            struct.pack("<iIQ", self.pid, self.uid, self.value)
         return (head + fields).ljust(SIGINFO_SIZE, b"\0")
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> SignalInfo:
+        signo, _, code, pid, uid, value = struct.unpack_from("<iii4xiIQ", raw)
+        return cls(signo, code, pid, uid, value=value)
 
 
 def bit(signum: int) -> int:
@@ -101,7 +113,8 @@ def rt_sigaction(k: Kernel, signum: int, act: int, oldact: int, sigsetsize: int)
     if act:
         k.process.signal_actions[signum] = new
         if new.handler == SIG_IGN or new.handler == SIG_DFL and signum in IGNORED_BY_DEFAULT:
-            k.process.pending.pop(signum, None)  # POSIX: a pending ignored signal is dropped
+            for pending in (k.process.pending, *(t.pending for t in k.process.threads)):
+                pending.pop(signum, None)  # POSIX: a pending ignored signal is dropped
     return 0
 
 
@@ -110,27 +123,29 @@ def rt_sigprocmask(k: Kernel, how: int, new_set: int, old_set: int, sigsetsize: 
         raise SyscallError(EINVAL)
     if new_set:
         (mask,) = struct.unpack("<Q", k.mem.read(new_set, 8))
+    thread = current(k)
+    if new_set and how not in (0, 1, 2):
+        raise SyscallError(EINVAL)
     if old_set:
-        k.mem.write(old_set, struct.pack("<Q", k.process.signal_mask))
+        k.mem.write(old_set, struct.pack("<Q", thread.signal_mask))
     if new_set:
-        current = k.process.signal_mask
-        if how == 0:
-            current |= mask
-        elif how == 1:
-            current &= ~mask
-        elif how == 2:
-            current = mask
-        else:
-            raise SyscallError(EINVAL)
-        k.process.signal_mask = current & ~UNBLOCKABLE
+        blocked = thread.signal_mask
+        if how == 0:  # SIG_BLOCK
+            blocked |= mask
+        elif how == 1:  # SIG_UNBLOCK
+            blocked &= ~mask
+        else:  # SIG_SETMASK
+            blocked = mask
+        thread.signal_mask = blocked & ~UNBLOCKABLE
     return 0
 
 
 def rt_sigpending(k: Kernel, set_addr: int, sigsetsize: int) -> int:
     if sigsetsize != 8:
         raise SyscallError(EINVAL)
-    pending = sum(bit(s) for s in k.process.pending)
-    k.mem.write(set_addr, struct.pack("<Q", pending & k.process.signal_mask))
+    thread = current(k)
+    pending = sum(bit(s) for s in {*k.process.pending, *thread.pending})
+    k.mem.write(set_addr, struct.pack("<Q", pending & thread.signal_mask))
     return 0
 
 
@@ -158,16 +173,17 @@ def sigaltstack(k: Kernel, new: int, old: int) -> int:
     return 0
 
 
-def send(k: Kernel, info: SignalInfo) -> int:
-    """Make a signal pending for this process (delivered when the syscall returns)."""
+def send(k: Kernel, info: SignalInfo, thread: Thread | None = None) -> int:
+    """Make a signal pending for this process, or for one of its threads (delivered when
+    a thread that does not block it returns to the guest)."""
+    if not 0 <= info.signo <= NSIG:
+        raise SyscallError(EINVAL)
     if info.signo == 0:
         return 0
-    if not 1 <= info.signo <= NSIG:
-        raise SyscallError(EINVAL)
     action = action_of(k, info.signo)
     if action.handler == SIG_IGN or action.handler == SIG_DFL and info.signo in IGNORED_BY_DEFAULT:
         return 0
-    k.process.pending.setdefault(info.signo, info)
+    (k.process.pending if thread is None else thread.pending).setdefault(info.signo, info)
     return 0
 
 
@@ -179,12 +195,17 @@ def kill(k: Kernel, pid: int, signum: int) -> int:
 
 
 def tkill(k: Kernel, tid: int, signum: int) -> int:
-    if signed(tid) != k.process.pid:
+    if signed(tid) <= 0:
+        raise SyscallError(EINVAL)
+    thread = by_tid(k, signed(tid))
+    if thread is None:
         raise SyscallError(ESRCH)
-    return send(k, SignalInfo(signed(signum), SI_TKILL, k.process.pid, k.uid))
+    return send(k, SignalInfo(signed(signum), SI_TKILL, k.process.pid, k.uid), thread)
 
 
 def tgkill(k: Kernel, tgid: int, tid: int, signum: int) -> int:
+    if signed(tgid) <= 0:
+        raise SyscallError(EINVAL)
     if signed(tgid) != k.process.pid:
         raise SyscallError(ESRCH)
     return tkill(k, tid, signum)
@@ -206,14 +227,16 @@ def rt_sigreturn(k: Kernel) -> int:
     for index, value in enumerate(fp):
         k.state.set_f(index, value)
     k.state.fcsr = fcsr
-    k.process.signal_mask = mask & ~UNBLOCKABLE
+    current(k).signal_mask = mask & ~UNBLOCKABLE
     return registers[10]  # a0 as restored: the dispatcher writes it back unchanged
 
 
 def restartable(k: Kernel) -> bool:
     """A blocked call interrupted by the pending signals restarts when each will run a
     handler installed with SA_RESTART (SA_RESTART semantics); otherwise it fails with EINTR."""
-    actions = [action_of(k, signum) for signum in k.process.pending]
+    thread = current(k)
+    actions = [action_of(k, signum) for signum in {*k.process.pending, *thread.pending}
+               if not thread.signal_mask & bit(signum)]
     return bool(actions) and all(a.handler not in (SIG_DFL, SIG_IGN) and a.flags & SA_RESTART
                                  for a in actions)
 
@@ -225,37 +248,162 @@ def host_signal(k: Kernel, signum: int) -> None:
         raise Interrupted
 
 
+def read_sigset(k: Kernel, addr: int, sigsetsize: int) -> int:
+    if sigsetsize != 8:
+        raise SyscallError(EINVAL)
+    return struct.unpack("<Q", k.mem.read(addr, 8))[0]
+
+
+def rt_sigsuspend(k: Kernel, mask_addr: int, sigsetsize: int) -> int:
+    """Wait with a temporary mask until a signal runs its handler (or ends the process);
+    the handler's frame restores the mask the thread had."""
+    mask = read_sigset(k, mask_addr, sigsetsize)
+    thread = current(k)
+    if thread.saved_mask is None:
+        thread.saved_mask = thread.signal_mask
+    thread.signal_mask = mask & ~UNBLOCKABLE
+    return wait_for_signal(k)
+
+
+def with_signal_mask(k: Kernel, mask_addr: int, sigsetsize: int, attempt: Callable[[], int],
+                     deadline: int | None, timed_out: Callable[[], int],
+                     on_interrupt: Callable[[], None] | None = None) -> int:
+    """A wait (never restarted) during which the thread's mask is the one at `mask_addr`
+    when given, as pselect, ppoll and epoll_pwait do: a handler that interrupts the wait
+    returns to the thread's own mask, and so does the call when it completes."""
+    if not mask_addr:
+        return complete(k, attempt, deadline, timed_out, False, on_interrupt)
+    mask = read_sigset(k, mask_addr, sigsetsize)
+    thread = current(k)
+    if thread.saved_mask is None:
+        thread.saved_mask = thread.signal_mask
+    thread.signal_mask = mask & ~UNBLOCKABLE
+
+    def restore() -> None:
+        if thread.saved_mask is not None:
+            thread.signal_mask, thread.saved_mask = thread.saved_mask, None
+
+    def restoring(work: Callable[[], int]) -> Callable[[], int]:
+        def run() -> int:
+            try:
+                result = work()
+            except WouldBlock:
+                raise
+            except BaseException:
+                restore()
+                raise
+            restore()
+            return result
+
+        return run
+
+    return complete(k, restoring(attempt), deadline, restoring(timed_out), False, on_interrupt)
+
+
+def wait_for_signal(k: Kernel, deadline: int | None = None) -> int:
+    """Block until a signal interrupts (EINTR, never restarted): pause, sigsuspend, ppoll
+    with nothing to poll."""
+    def attempt() -> int:
+        raise WouldBlock
+
+    return complete(k, attempt, deadline, lambda: 0, restartable=False)
+
+
+def rt_sigtimedwait(k: Kernel, set_addr: int, info_addr: int, timeout_addr: int,
+                    sigsetsize: int) -> int:
+    """Take a pending signal of the set (blocked or not) as it comes, without its handler."""
+    wanted = read_sigset(k, set_addr, sigsetsize) & ~UNBLOCKABLE
+    deadline = None
+    if timeout_addr:
+        seconds, nanoseconds = struct.unpack("<qq", k.mem.read(timeout_addr, 16))
+        if seconds < 0 or not 0 <= nanoseconds < 1_000_000_000:
+            raise SyscallError(EINVAL)
+        deadline = deadline_after(k, seconds * 1_000_000_000 + nanoseconds)
+
+    def attempt() -> int:
+        info = take_pending(k, wanted)
+        if info is None:
+            raise WouldBlock
+        if info_addr:
+            k.mem.write(info_addr, info.pack())
+        return info.signo
+
+    return complete(k, attempt, deadline, lambda: -EAGAIN, restartable=False)
+
+
+def rt_sigqueueinfo(k: Kernel, pid: int, signum: int, info_addr: int) -> int:
+    return rt_tgsigqueueinfo(k, pid, 0, signum, info_addr)
+
+
+def rt_tgsigqueueinfo(k: Kernel, tgid: int, tid: int, signum: int, info_addr: int) -> int:
+    """sigqueue: a signal with the sender's own siginfo (its code must say it came from
+    user space, unless it is sent to the sender itself)."""
+    info = SignalInfo.unpack(k.mem.read(info_addr, SIGINFO_SIZE))
+    tgid, tid = signed(tgid), signed(tid)
+    thread = None
+    if tid:
+        thread = by_tid(k, tid) if tgid == k.process.pid else None
+        if thread is None:
+            raise SyscallError(ESRCH)
+    elif tgid != k.process.pid:
+        raise SyscallError(ESRCH)
+    if (info.code >= 0 or info.code == SI_TKILL) and tgid != k.process.pid:
+        raise SyscallError(EPERM)
+    return send(k, SignalInfo(signed(signum), info.code, info.pid, info.uid,
+                              value=info.value), thread)
+
+
 # ---------------------------------------------------------------- delivery
 
 
+def any_pending(k: Kernel) -> bool:
+    return bool(k.process.pending or current(k).pending)
+
+
 def deliver_pending(k: Kernel) -> None:
-    """Deliver the lowest unblocked pending signal (as the kernel does on return to user
-    space): its handler is entered, or its default action taken."""
-    process = k.process
-    for signum in sorted(process.pending):
-        if process.signal_mask & bit(signum) and signum not in (SIGKILL, SIGSTOP):
-            continue
-        info = process.pending.pop(signum)
-        if action_of(k, signum).handler in (SIG_DFL, SIG_IGN):
-            if terminates(k, signum):
-                raise ProcessExit(signal=signum)
-            continue
-        enter_handler(k, info)
-        return
+    """Deliver the calling thread's lowest unblocked pending signal (as the kernel does on
+    return to user space): its handler is entered, or its default action taken. A mask that
+    rt_sigsuspend replaced is restored then."""
+    thread = current(k)
+    try:
+        while True:
+            info = take_pending(k, ~thread.signal_mask | UNBLOCKABLE)
+            if info is None:
+                return
+            if action_of(k, info.signo).handler not in (SIG_DFL, SIG_IGN):
+                enter_handler(k, info)
+                return
+            if terminates(k, info.signo):
+                raise ProcessExit(signal=info.signo)
+    finally:
+        if thread.saved_mask is not None:
+            thread.signal_mask, thread.saved_mask = thread.saved_mask, None
+
+
+def take_pending(k: Kernel, wanted: int) -> SignalInfo | None:
+    """Dequeue the calling thread's lowest pending signal in the set `wanted` (its own
+    before the process's)."""
+    thread = current(k)
+    for signum in sorted({*thread.pending, *k.process.pending}):
+        if wanted & bit(signum):
+            pending = thread.pending if signum in thread.pending else k.process.pending
+            return pending.pop(signum)
+    return None
 
 
 def force_fault(k: Kernel, info: SignalInfo) -> bool:
     """A fault raised by the instruction at pc: True when the guest's handler will run; the
     process ends otherwise (also when the signal is blocked or ignored, as Linux forces it)."""
     action = action_of(k, info.signo)
-    if action.handler in (SIG_DFL, SIG_IGN) or k.process.signal_mask & bit(info.signo):
+    if action.handler in (SIG_DFL, SIG_IGN) or current(k).signal_mask & bit(info.signo):
         return False
     enter_handler(k, info)
     return True
 
 
 def enter_handler(k: Kernel, info: SignalInfo) -> None:
-    state, process = k.state, k.process
+    state, process, thread = k.state, k.process, current(k)
+    restored_mask = thread.signal_mask if thread.saved_mask is None else thread.saved_mask
     action = action_of(k, info.signo)
     sp = state.get(2)
     on_altstack = process.altstack_size and \
@@ -271,7 +419,7 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
     try:
         k.mem.write(frame, info.pack())
         k.mem.write(frame + UC, bytes(UC_STACK - UC) + uc_stack)
-        k.mem.write(frame + UC_SIGMASK, struct.pack("<Q", process.signal_mask).ljust(
+        k.mem.write(frame + UC_SIGMASK, struct.pack("<Q", restored_mask).ljust(
             MCONTEXT - UC_SIGMASK, b"\0"))
         k.mem.write(frame + MCONTEXT, struct.pack("<32Q", *registers))
         k.mem.write(frame + FP_STATE, struct.pack("<32Q", *fp) + struct.pack(
@@ -279,7 +427,8 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
     except Exception:  # noqa: BLE001 - no room for the frame: the kernel kills with SIGSEGV
         raise ProcessExit(signal=SIGSEGV) from None
     blocked = action.mask | (0 if action.flags & SA_NODEFER else bit(info.signo))
-    process.signal_mask = (process.signal_mask | blocked) & ~UNBLOCKABLE
+    thread.signal_mask = (thread.signal_mask | blocked) & ~UNBLOCKABLE
+    thread.saved_mask = None  # the frame holds it: rt_sigreturn restores it
     if action.flags & SA_RESETHAND:
         process.signal_actions[info.signo] = Action()
     state.set(1, k.sigreturn_trampoline)

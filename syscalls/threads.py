@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import struct
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from ..emulator.cpu import RESERVATION, CpuState
 from ..emulator.memory import GuestFault
-from .errors import EAGAIN, EINVAL, ENOSYS, ETIMEDOUT, SyscallError
+from .errors import EAGAIN, EINVAL, ENOSYS, SyscallError
 from .kernel import Kernel, Parked, signed
 from .sources import CLOCK_MONOTONIC, CLOCK_REALTIME, NS
 
@@ -38,6 +39,14 @@ class Thread:
     waiting_on: int | None = None  # futex address while parked in a wait
     bitset: int = FUTEX_BITSET_MATCH_ANY
     deadline: int | None = None  # CLOCK_MONOTONIC nanoseconds at which the wait times out
+    host_wait: object | None = None  # blocking.HostWait while parked in another blocking call
+    signal_mask: int = 0  # each thread has its own, as in Linux
+    pending: dict = field(default_factory=dict)  # signals sent to this thread (tgkill, timers)
+    saved_mask: int | None = None  # rt_sigsuspend: the mask its handler's frame restores
+
+    @property
+    def parked(self) -> bool:
+        return self.waiting_on is not None or self.host_wait is not None
 
 
 class ThreadExit(BaseException):
@@ -46,6 +55,23 @@ class ThreadExit(BaseException):
 
 def current(k: Kernel) -> Thread:
     return k.process.threads[k.process.current]
+
+
+def by_tid(k: Kernel, tid: int) -> Thread | None:
+    return next((t for t in k.process.threads if t.tid == tid), None)
+
+
+@contextlib.contextmanager
+def as_thread(k: Kernel, index: int) -> Iterator[Thread]:
+    """Act for another (parked) thread: complete its call with its own registers and mask."""
+    process = k.process
+    previous, previous_state = process.current, k.state
+    process.current = index
+    k.state = process.threads[index].state
+    try:
+        yield process.threads[index]
+    finally:
+        process.current, k.state = previous, previous_state
 
 
 def new_thread(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
@@ -67,7 +93,7 @@ def new_thread(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
         state.set(4, tls)
     process = k.process
     process.last_tid += 1
-    thread = Thread(process.last_tid, state)
+    thread = Thread(process.last_tid, state, signal_mask=current(k).signal_mask)
     if flags & CLONE_CHILD_SETTID:
         k.mem.write(child_tid, struct.pack("<i", thread.tid))
     if flags & CLONE_CHILD_CLEARTID:
@@ -105,10 +131,15 @@ def wake(k: Kernel, addr: int, count: int, bitset: int) -> int:
     return woken
 
 
-def resume(thread: Thread, result: int) -> None:
+def resume(thread: Thread, result: int | None) -> None:
+    """End the thread's wait with `result` in a0; None: its call runs again (SA_RESTART)."""
     thread.waiting_on = None
     thread.deadline = None
-    thread.state.set(A0, result)
+    thread.host_wait = None
+    if result is None:
+        thread.state.pc = thread.state.pc - 4
+    else:
+        thread.state.set(A0, result)
 
 
 def _word(k: Kernel, addr: int) -> int:
@@ -185,12 +216,3 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
     if command == FUTEX_WAKE_OP:
         return _wake_op(k, uaddr, signed(val), signed(timeout), uaddr2, val3)
     raise SyscallError(ENOSYS)  # the priority-inheritance operations
-
-
-def time_out_waits(k: Kernel) -> None:
-    """Resume, with ETIMEDOUT, the waits whose deadline has passed."""
-    now = k.clock.now_ns(CLOCK_MONOTONIC)
-    for thread in k.process.threads:
-        if thread.waiting_on is not None and thread.deadline is not None \
-                and thread.deadline <= now:
-            resume(thread, -ETIMEDOUT)

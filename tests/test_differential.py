@@ -78,6 +78,7 @@ CASES = (
     Case("c++", "cplusplus.cc", opts=("-O2", "-O0")),
     Case("timers-and-eintr", "timers.c"),
     Case("timer-default-action", "timers.c", args=("die",), status=128 + SIGALRM),
+    Case("poll-select-epoll-eventfd-timerfd", "polling.c"),
 )
 
 

@@ -1,0 +1,261 @@
+"""System calls that may block, and the scheduler's side of waiting.
+
+A call that cannot complete yet (a read of an empty pipe, a poll with nothing ready, a sleep)
+is written as an attempt that either completes or raises WouldBlock, naming the host
+descriptors whose readiness would let it go on. A lone guest thread then waits in the host,
+and a signal for it interrupts the wait (EINTR, or the call runs again under SA_RESTART); with
+other guest threads, the caller is parked instead and the scheduler tries its attempt again
+between time slices, so a blocked thread never freezes the others. When every thread waits,
+the scheduler waits in the host for the first descriptor, deadline or signal that can wake one.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from .errors import EINTR, ETIMEDOUT
+from .kernel import Interrupted, Kernel, Parked
+from .sources import CLOCK_MONOTONIC
+from .threads import Thread, as_thread, current, resume
+
+POLLIN, POLLPRI, POLLOUT = 0x1, 0x2, 0x4
+
+
+class WouldBlock(Exception):
+    """The attempt cannot complete yet; `waits` are (host fd, poll events) that may change it,
+    `every` how often to try again when no descriptor tells (ns), `progress` what the
+    call returns if a signal interrupts it now (a write that wrote part of its data)."""
+
+    def __init__(self, *waits: tuple[int, int], every: int | None = None,
+                 progress: int | None = None):
+        super().__init__()
+        self.waits = waits
+        self.every = every
+        self.progress = progress
+
+
+@dataclass(eq=False)
+class HostWait:
+    """A parked thread's unfinished call."""
+
+    attempt: Callable[[], int]
+    deadline: int | None  # CLOCK_MONOTONIC ns (the kernel's clock) when timed_out() answers
+    timed_out: Callable[[], int]
+    restartable: bool
+    on_interrupt: Callable[[], None] | None
+    blocked: WouldBlock
+
+    def interrupted(self, k: Kernel) -> int | None:
+        """The result of the call that a signal interrupts (None: it runs again)."""
+        if self.blocked.progress:
+            return self.blocked.progress
+        if self.on_interrupt is not None:
+            self.on_interrupt()
+        return None if self.restartable and k.restart_after_signal() else -EINTR
+
+
+def now(k: Kernel) -> int:
+    return k.clock.now_ns(CLOCK_MONOTONIC)
+
+
+def deadline_after(k: Kernel, duration_ns: int | None) -> int | None:
+    """The CLOCK_MONOTONIC time (of the kernel's clock: the host's, or the virtual one) a
+    wait of `duration_ns` ends at (None: it does not)."""
+    return None if duration_ns is None else now(k) + max(duration_ns, 0)
+
+
+def _timed_out() -> int:
+    return -ETIMEDOUT
+
+
+def complete(k: Kernel, attempt: Callable[[], int], deadline: int | None = None,
+             timed_out: Callable[[], int] = _timed_out, restartable: bool = True,
+             on_interrupt: Callable[[], None] | None = None) -> int:
+    """The result of a call that may block: `attempt()` until it completes (or `timed_out()`
+    once `deadline` passes). A signal handler interrupts it: `on_interrupt()` runs, then the
+    call fails with EINTR, or runs again when `restartable` and the handler has SA_RESTART."""
+    while True:
+        blocked = _try(k, attempt)
+        if not isinstance(blocked, WouldBlock):
+            return blocked
+        if k.signal_waiting():
+            if blocked.progress:
+                return blocked.progress
+            if on_interrupt is not None:
+                on_interrupt()
+            raise Interrupted(restartable)
+        if deadline is not None and now(k) >= deadline:
+            return timed_out()
+        if len(k.process.threads) > 1:
+            current(k).host_wait = HostWait(attempt, deadline, timed_out, restartable,
+                                            on_interrupt, blocked)
+            raise Parked
+        try:
+            _host_wait(k, blocked.waits, _wake_at(k, [deadline], blocked.every))
+        except Interrupted:
+            pass  # the attempt may have been waiting for it (sigtimedwait); else it interrupts
+        fire_timers(k)
+
+
+def _try(k: Kernel, attempt: Callable[[], int]) -> int | WouldBlock:
+    """One attempt, which signals arriving meanwhile leave alone (they are only made
+    pending): its side effects happen entirely or not at all."""
+    was_in_syscall, k.in_syscall = k.in_syscall, False
+    try:
+        return attempt()
+    except WouldBlock as blocked:
+        return blocked
+    finally:
+        k.in_syscall = was_in_syscall
+
+
+def _wake_at(k: Kernel, deadlines: list[int | None], every: int | None) -> int | None:
+    """The first deadline, retry or expiry of a guest timer (None: none)."""
+    from .timers import next_deadline  # timers send signals, whose waits are built on this
+
+    known = [d for d in (*deadlines, next_deadline(k)) if d is not None]
+    if every is not None:
+        known.append(now(k) + every)
+    return min(known) if known else None
+
+
+def fire_timers(k: Kernel) -> None:
+    from .timers import fire_due
+
+    fire_due(k)
+
+
+def ready(host: int, events: int) -> bool:
+    """Whether the host descriptor is ready now (an error or hang-up counts: the call then
+    returns at once)."""
+    poller = select.poll()
+    poller.register(host, events)
+    return bool(poller.poll(0))
+
+
+def when_ready(host: int, events: int) -> None:
+    """Returns when a call on `host` waiting for `events` may go on to the host without
+    blocking (or fail with EAGAIN, on a non-blocking descriptor); raises WouldBlock else."""
+    if ready(host, events) or not os.get_blocking(host):
+        return
+    raise WouldBlock((host, events))
+
+
+def write_all(k: Kernel, host: int, data: bytes, write: Callable[[bytes], int]) -> int:
+    """A write to `host` that may block, as Linux does it: on a blocking descriptor it returns
+    once all of `data` is written (a signal interrupting it after a part returns that part);
+    with other threads, the host takes what it can now and the thread waits for the rest."""
+    if len(k.process.threads) == 1 or not os.get_blocking(host):
+        return write(data)
+    done = 0
+
+    def attempt() -> int:
+        nonlocal done
+        done += _write_now(host, data[done:], write)
+        if done < len(data):
+            raise WouldBlock((host, POLLOUT), progress=done)
+        return done
+
+    return complete(k, attempt)
+
+
+def _write_now(host: int, data: bytes, write: Callable[[bytes], int]) -> int:
+    """What the host takes of `data` now, on a descriptor the guest has in blocking mode."""
+    os.set_blocking(host, False)
+    try:
+        return write(data)
+    except BlockingIOError:
+        return 0
+    finally:
+        os.set_blocking(host, True)
+
+
+def _host_wait(k: Kernel, waits: tuple[tuple[int, int], ...], wake_at: int | None) -> None:
+    """Until a descriptor is ready, the kernel's clock reaches `wake_at` or a signal handler
+    raises. A virtual clock's time passes at once when no descriptor can end the wait, and
+    when the host's wait for them timed out."""
+    left = None if wake_at is None else max(0, wake_at - now(k))
+    if not waits and left is not None:
+        k.clock.sleep_ns(left)
+        return
+    poller = select.poll()
+    for fd, events in waits:
+        poller.register(fd, events)
+    if not poller.poll(None if left is None else max(1, -(-left // 1_000_000))) and \
+            wake_at is not None:
+        k.clock.sleep_ns(wake_at - now(k))  # the host's clock is there already
+
+
+# ---------------------------------------------------------------- the scheduler's side
+
+
+def settle(k: Kernel) -> None:
+    """Resume the parked threads whose wait is over: a call that can now complete, a
+    deadline passed, a signal that interrupts it."""
+    process = k.process
+    fire_timers(k)
+    time_now = now(k)
+    accepted = _accepted_by_runnable(k)
+    for index, thread in enumerate(process.threads):
+        if not thread.parked:
+            continue
+        with as_thread(k, index):
+            wait = thread.host_wait
+            if isinstance(wait, HostWait):
+                outcome = k.outcome(partial(_try, k, wait.attempt))
+                if not isinstance(outcome, WouldBlock):
+                    resume(thread, outcome)
+                    continue
+                wait.blocked = outcome
+            signum = _interrupting(k, thread, accepted)
+            if signum:
+                accepted.add(signum)  # a process-directed signal interrupts one thread
+                if isinstance(wait, HostWait):
+                    resume(thread, wait.interrupted(k))
+                else:
+                    resume(thread, None if k.restart_after_signal() else -EINTR)
+            elif isinstance(wait, HostWait) and wait.deadline is not None \
+                    and wait.deadline <= time_now:
+                resume(thread, k.outcome(wait.timed_out))
+            elif thread.deadline is not None and thread.deadline <= time_now:
+                resume(thread, -ETIMEDOUT)
+
+
+def _accepted_by_runnable(k: Kernel) -> set[int]:
+    """Process-directed pending signals that a running thread will take."""
+    return {signum for signum in k.process.pending for thread in k.process.threads
+            if not thread.parked and not thread.signal_mask & (1 << (signum - 1))}
+
+
+def _interrupting(k: Kernel, thread: Thread, accepted: set[int]) -> int:
+    """A pending signal that this parked thread is to be woken for (0: none)."""
+    candidates = [*thread.pending, *(s for s in k.process.pending if s not in accepted)]
+    return next((s for s in sorted(candidates) if not thread.signal_mask & (1 << (s - 1))), 0)
+
+
+def idle_wait(k: Kernel) -> bool:
+    """Every thread is parked: wait in the host until one may wake. False when none ever can
+    (every thread waits on a futex without a timeout)."""
+    parked = k.process.threads
+    calls = [t.host_wait for t in parked if isinstance(t.host_wait, HostWait)]
+    deadlines = [t.deadline for t in parked if t.waiting_on is not None]
+    deadlines += [call.deadline for call in calls]
+    every = min((c.blocked.every for c in calls if c.blocked.every is not None), default=None)
+    wake_at = _wake_at(k, deadlines, every)
+    if not calls and wake_at is None:
+        return False
+    waits = tuple(w for call in calls for w in call.blocked.waits)
+    k.in_syscall = True  # from here a host signal for the guest ends the wait
+    try:
+        if any(_interrupting(k, t, set()) for t in parked):
+            return True
+        _host_wait(k, waits, wake_at)
+    except Interrupted:
+        pass
+    finally:
+        k.in_syscall = False
+    return True

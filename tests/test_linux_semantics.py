@@ -1,0 +1,15 @@
+"""Where qemu-riscv64 7.2 lacks a call or gets it wrong, pyemu follows the Linux kernel: these
+tests compare with the output Linux gives, and check qemu on the rest of the same program."""
+
+from __future__ import annotations
+
+
+def test_epoll_pwait2_works_as_on_linux_where_qemu_has_no_such_call(build_guest, run_both):
+    results = run_both(build_guest("polling.c"), ["pwait2"])
+    ours = results.pyemu.stdout.decode().splitlines()
+    assert [line for line in ours if line.startswith("pwait2")] == [
+        "pwait2 times out: 0", "pwait2 ready: 1 data=42", "pwait2 EINVAL: -1 EINVAL"]
+    theirs = results.qemu.stdout.decode().splitlines()
+    assert [line for line in ours if not line.startswith("pwait2")] == \
+        [line for line in theirs if not line.startswith("pwait2")]
+    assert results.pyemu.returncode == results.qemu.returncode == 0
