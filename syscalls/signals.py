@@ -27,7 +27,7 @@ SIG_DFL, SIG_IGN = 0, 1
 SA_SIGINFO, SA_ONSTACK, SA_RESTART = 0x4, 0x08000000, 0x10000000
 SA_NODEFER, SA_RESETHAND = 0x40000000, 0x80000000
 SS_ONSTACK, SS_DISABLE = 1, 2
-SI_USER, SI_TKILL = 0, -6
+SI_USER, SI_TIMER, SI_TKILL = 0, -2, -6
 MINSIGSTKSZ = 2048
 
 # Default actions (signal(7)); the rest terminate the process.
@@ -387,7 +387,11 @@ def take_pending(k: Kernel, wanted: int) -> SignalInfo | None:
     for signum in sorted({*thread.pending, *k.process.pending}):
         if wanted & bit(signum):
             pending = thread.pending if signum in thread.pending else k.process.pending
-            return pending.pop(signum)
+            info = pending.pop(signum)
+            timer = k.process.timers.get(info.pid) if info.code == SI_TIMER else None
+            if timer is not None:
+                timer.overrun = info.uid  # what timer_getoverrun reports: the taken signal's
+            return info
     return None
 
 

@@ -8,11 +8,11 @@ expiry, so a timer's signal interrupts a busy loop or a blocked call as a host t
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import EAGAIN, EINVAL, SyscallError
 from .kernel import Kernel, signed
-from .signals import NSIG, SIGALRM, SignalInfo, send
+from .signals import NSIG, SI_TIMER, SIGALRM, SignalInfo, send
 from .sources import (
     CLOCK_BOOTTIME,
     CLOCK_MONOTONIC,
@@ -23,7 +23,6 @@ from .sources import (
 from .threads import Thread, by_tid
 
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID = 0, 1, 4
-SI_TIMER = -2
 TIMER_ABSTIME = 1
 SIGEVENT = struct.Struct("<Qii i")  # sigev_value, sigev_signo, sigev_notify, sigev_notify_thread_id
 ITIMERSPEC = struct.Struct("<qqqq")  # it_interval, it_value: each a 64-bit timespec
@@ -44,8 +43,7 @@ class Timer:
     thread: Thread | None  # SIGEV_THREAD_ID: the thread the signal goes to
     expiry: int = 0  # ns on `clock` of the next expiry; 0: disarmed
     interval: int = 0
-    overrun: int = 0
-
+    overrun: int = 0  # of its last signal taken (delivered or waited for)
 
 
 def _timer(k: Kernel, timer_id: int) -> Timer:
@@ -131,8 +129,14 @@ def fire_due(k: Kernel) -> None:
             continue
         missed = (now - timer.expiry) // timer.interval if timer.interval else 0
         timer.expiry = timer.expiry + (missed + 1) * timer.interval if timer.interval else 0
-        timer.overrun = missed
-        if timer.notify != SIGEV_NONE:
+        if timer.notify == SIGEV_NONE:
+            continue
+        pending = (k.process.pending if timer.thread is None else timer.thread.pending)
+        queued = pending.get(timer.signo)
+        if queued is not None and queued.code == SI_TIMER and queued.pid == timer_id:
+            missed += queued.uid + 1  # its signal is still pending: one more overrun
+            pending[timer.signo] = replace(queued, uid=missed)
+        else:
             send(k, SignalInfo(timer.signo, SI_TIMER, timer_id, missed, value=timer.value),
                  timer.thread)
 

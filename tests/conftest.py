@@ -92,8 +92,9 @@ def build_guest(cross_cc: str, cross_cxx: str,
                 tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
     """`build_guest(source, opt="-O2", freestanding=False, extra=())` -> path of the binary.
 
-    `source` is a file name under tests/guests/ or a path; a .cc source is C++ (g++). Binaries are cached by a hash of
-    the source text and the flags, so each variant is compiled once per test run, and a
+    `source` is a file name under tests/guests/ or a path; a .cc source is C++ (g++).
+    Binaries are cached by a hash of the source text, the guests' shared headers
+    (tests/guests/*.h) and the flags, so each variant is compiled once per test run, and a
     concurrent build by another worker is harmless (the result is renamed into place).
     """
     cache = shared_tmp_dir(tmp_path_factory, "pyemu-guests")
@@ -104,7 +105,9 @@ def build_guest(cross_cc: str, cross_cxx: str,
         if not source.is_absolute():
             source = GUEST_SOURCES / source
         flags = [opt, *(FREESTANDING_FLAGS if freestanding else GLIBC_FLAGS), *extra]
-        key = hashlib.sha256(source.read_bytes() + "\0".join(flags).encode()).hexdigest()[:16]
+        headers = b"".join(h.read_bytes() for h in sorted(GUEST_SOURCES.glob("*.h")))
+        key = hashlib.sha256(source.read_bytes() + headers + "\0".join(flags).encode()
+                             ).hexdigest()[:16]
         binary = cache / f"{source.stem}{opt}-{key}"
         if not binary.exists():
             partial = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")

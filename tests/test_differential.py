@@ -79,6 +79,8 @@ CASES = (
     Case("timers-and-eintr", "timers.c"),
     Case("timer-default-action", "timers.c", args=("die",), status=128 + SIGALRM),
     Case("poll-select-epoll-eventfd-timerfd", "polling.c"),
+    Case("signal-waits-and-posix-timers", "signal_waits.c"),
+    Case("threads-blocked-in-the-host", "blocking_threads.c"),
 )
 
 
