@@ -172,6 +172,8 @@ def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
     if description is None:
         raise SyscallError(EBADF)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        if not 0 <= signed(arg) < MAX_FDS:
+            raise SyscallError(EINVAL)
         return install_fd(k, os.dup(description.host_fd), description.path,
                           cmd == F_DUPFD_CLOEXEC, lowest=signed(arg))
     if cmd == F_GETFD:
@@ -281,7 +283,10 @@ def gather(k: Kernel, buffers: list[tuple[int, int]]) -> bytes:
     return b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in buffers)
 
 
-def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
+def read_vectors(k: Kernel, fd: int, iov: int, count: int, read: Callable[[int], bytes],
+                 may_block: bool = True) -> int:
+    """readv and its kin: one host read (`read(size)`) spread over the guest's buffers;
+    `may_block`: it reads at the descriptor's position, where a pipe may make it wait."""
     host = host_fd(k, fd)
     buffers = iovecs(k, iov, count)
     for base, length in buffers:
@@ -289,12 +294,17 @@ def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
             raise SyscallError(EFAULT)
 
     def attempt() -> int:
-        when_ready(host, POLLIN)
-        data = read_from(k, fd, min(sum(length for _, length in buffers), MAX_IO))
+        if may_block:
+            when_ready(host, POLLIN)
+        data = read(min(sum(length for _, length in buffers), MAX_IO))
         scatter(k, buffers, data)
         return len(data)
 
     return complete(k, attempt)
+
+
+def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
+    return read_vectors(k, fd, iov, count, lambda size: read_from(k, fd, size))
 
 
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:

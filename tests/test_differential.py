@@ -81,6 +81,7 @@ CASES = (
     Case("poll-select-epoll-eventfd-timerfd", "polling.c"),
     Case("signal-waits-and-posix-timers", "signal_waits.c"),
     Case("threads-blocked-in-the-host", "blocking_threads.c"),
+    Case("file-io-locks-memfd-dup", "file_io.c"),
 )
 
 

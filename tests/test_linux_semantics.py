@@ -13,3 +13,12 @@ def test_epoll_pwait2_works_as_on_linux_where_qemu_has_no_such_call(build_guest,
     assert [line for line in ours if not line.startswith("pwait2")] == \
         [line for line in theirs if not line.startswith("pwait2")]
     assert results.pyemu.returncode == results.qemu.returncode == 0
+
+
+def test_pwritev2_appends_with_rwf_append_as_on_linux_where_qemu_refuses_it(build_guest,
+                                                                           run_both):
+    results = run_both(build_guest("file_io.c"), ["append"])
+    ours = results.pyemu.stdout.decode().splitlines()
+    assert "pwritev2 append: 6" in ours
+    assert "appended at the end: 26" in ours
+    assert "pwritev2 append: -1 EOPNOTSUPP" in results.qemu.stdout.decode().splitlines()

@@ -1,0 +1,193 @@
+"""Operations on open files beyond reading and writing: locks (flock and fcntl's record and
+open-file-description locks), space (fallocate), syncing, advice, memfd_create, close_range,
+faccessat2, and the fcntl commands the host answers for us."""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl as host_fcntl
+import os
+import struct
+
+from .blocking import WouldBlock, complete
+from .errors import EACCES, EINVAL, SyscallError
+from .fs import (
+    AT_EMPTY_PATH,
+    AT_SYMLINK_NOFOLLOW,
+    guest_path,
+    host_fd,
+    host_path,
+    install_fd,
+    release_fd,
+)
+from .fs import fcntl as descriptor_fcntl
+from .host import libc_call
+from .kernel import Kernel, signed
+
+LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
+F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+FLOCK = struct.Struct("<hh4xqqi4x")  # struct flock on riscv64 (and x86-64): 32 bytes
+F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
+# fcntl commands with an integer argument that mean the same to the host's kernel.
+HOST_COMMANDS = {
+    8: "F_SETOWN", 9: "F_GETOWN", 10: "F_SETSIG", 11: "F_GETSIG", 1024: "F_SETLEASE",
+    1025: "F_GETLEASE", 1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ", 1033: "F_ADD_SEALS",
+    1034: "F_GET_SEALS",
+}
+LOCK_RETRY = 0.01  # seconds between attempts at a contended lock while other threads run
+
+
+def _wait_for_lock(k: Kernel, try_lock) -> int:
+    """A blocking lock: a lone thread waits in the host (a signal interrupts it); with other
+    threads, the lock is tried without blocking until it is granted."""
+    if len(k.process.threads) == 1:
+        return try_lock(blocking=True)
+
+    def attempt() -> int:
+        try:
+            return try_lock(blocking=False)
+        except BlockingIOError:
+            raise WouldBlock(every=LOCK_RETRY) from None
+        except PermissionError as error:  # F_SETLK's "held by another" (EACCES)
+            if error.errno == 13:
+                raise WouldBlock(every=LOCK_RETRY) from None
+            raise
+
+    return complete(k, attempt)
+
+
+def flock(k: Kernel, fd: int, operation: int) -> int:
+    host = host_fd(k, fd)
+    kind = operation & ~LOCK_NB
+    if kind not in (LOCK_SH, LOCK_EX, LOCK_UN):
+        raise SyscallError(EINVAL)
+    if operation & LOCK_NB or kind == LOCK_UN:
+        host_fcntl.flock(host, operation)
+        return 0
+
+    def try_lock(blocking: bool) -> int:
+        host_fcntl.flock(host, operation if blocking else operation | LOCK_NB)
+        return 0
+
+    return _wait_for_lock(k, try_lock)
+
+
+def _record_lock(k: Kernel, host: int, cmd: int, arg: int) -> int:
+    """F_GETLK/F_SETLK/F_SETLKW and their open-file-description twins: the guest's struct
+    flock goes to the host's kernel as it is (the same layout), and F_GETLK's answer back."""
+    raw = k.mem.read(arg, FLOCK.size)
+    kind = FLOCK.unpack(raw)[0]
+    if kind not in (F_RDLCK, F_WRLCK, F_UNLCK):
+        raise SyscallError(EINVAL)
+    if cmd in (F_GETLK, F_OFD_GETLK):
+        k.mem.write(arg, host_fcntl.fcntl(host, cmd, raw))
+        return 0
+    if cmd in (F_SETLK, F_OFD_SETLK):
+        host_fcntl.fcntl(host, cmd, raw)
+        return 0
+    no_wait = F_SETLK if cmd == F_SETLKW else F_OFD_SETLK
+
+    def try_lock(blocking: bool) -> int:
+        host_fcntl.fcntl(host, cmd if blocking else no_wait, raw)
+        return 0
+
+    return _wait_for_lock(k, try_lock)
+
+
+def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
+    if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
+        return _record_lock(k, host_fd(k, fd), cmd, arg)
+    if cmd in HOST_COMMANDS:
+        return host_fcntl.fcntl(host_fd(k, fd), cmd, signed(arg))
+    return descriptor_fcntl(k, fd, cmd, arg)
+
+
+# ---------------------------------------------------------------- space, syncing, advice
+
+
+def fallocate(k: Kernel, fd: int, mode: int, offset: int, length: int) -> int:
+    libc_call("fallocate", host_fd(k, fd), ctypes.c_int(signed(mode)),
+              ctypes.c_int64(signed(offset, 64)), ctypes.c_int64(signed(length, 64)))
+    return 0
+
+
+def sync(k: Kernel) -> int:
+    os.sync()
+    return 0
+
+
+def syncfs(k: Kernel, fd: int) -> int:
+    libc_call("syncfs", host_fd(k, fd))
+    return 0
+
+
+def sync_file_range(k: Kernel, fd: int, offset: int, count: int, flags: int) -> int:
+    libc_call("sync_file_range", host_fd(k, fd), ctypes.c_int64(signed(offset, 64)),
+              ctypes.c_int64(signed(count, 64)), ctypes.c_uint(flags & 0xFFFF_FFFF))
+    return 0
+
+
+def fadvise64(k: Kernel, fd: int, offset: int, length: int, advice: int) -> int:
+    os.posix_fadvise(host_fd(k, fd), signed(offset, 64), signed(length, 64), signed(advice))
+    return 0
+
+
+def readahead(k: Kernel, fd: int, offset: int, count: int) -> int:
+    libc_call("readahead", host_fd(k, fd), ctypes.c_int64(signed(offset, 64)),
+              ctypes.c_size_t(count))
+    return 0
+
+
+# ---------------------------------------------------------------- descriptors
+
+MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC = 1, 2, 4, 8, 0x10
+MFD_NAME_MAX = 249
+CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
+
+
+def memfd_create(k: Kernel, name_addr: int, flags: int) -> int:
+    name = k.mem.read_cstring(name_addr, 4096)
+    if len(name) > MFD_NAME_MAX:
+        raise SyscallError(EINVAL)
+    if flags & MFD_HUGETLB:
+        raise SyscallError(EINVAL)  # no huge pages for the emulated process
+    if flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC) or \
+            flags & MFD_NOEXEC_SEAL and flags & MFD_EXEC:
+        raise SyscallError(EINVAL)
+    host_flags = MFD_CLOEXEC | flags & (MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC)
+    try:
+        host = os.memfd_create(os.fsdecode(name), host_flags)
+    except OSError:  # an older host kernel without MFD_NOEXEC_SEAL / MFD_EXEC
+        host = os.memfd_create(os.fsdecode(name), host_flags & ~(MFD_NOEXEC_SEAL | MFD_EXEC))
+    return install_fd(k, host, f"/memfd:{os.fsdecode(name)} (deleted)", bool(flags & MFD_CLOEXEC))
+
+
+def close_range(k: Kernel, first: int, last: int, flags: int) -> int:
+    if flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) or first > last:
+        raise SyscallError(EINVAL)
+    for fd in [fd for fd in k.process.files if first <= fd <= last]:
+        if flags & CLOSE_RANGE_CLOEXEC:
+            k.process.files[fd].cloexec = True
+        else:
+            release_fd(k, fd)
+    return 0
+
+
+AT_EACCESS = 0x200
+
+
+def faccessat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> int:
+    if mode & ~7 or flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(EINVAL)
+    path = guest_path(k, path_addr)
+    if not path and flags & AT_EMPTY_PATH:
+        target = f"/proc/self/fd/{host_fd(k, dirfd)}"
+    else:
+        target = host_path(k, dirfd, path)
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    os.stat(target, follow_symlinks=follow)  # ENOENT, ENOTDIR, ELOOP as the kernel says them
+    if not os.access(target, mode, effective_ids=bool(flags & AT_EACCESS),
+                     follow_symlinks=follow):
+        raise SyscallError(EACCES)
+    return 0
