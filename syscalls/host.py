@@ -4,6 +4,7 @@ guest's own data, timerfd, tee, fallocate, sockets with raw addresses)."""
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import platform
 import sys
@@ -14,17 +15,22 @@ LINUX = sys.platform == "linux"
 _libc = ctypes.CDLL(None, use_errno=True) if LINUX else None
 
 
-def libc_call(name: str, *args) -> int:
-    """Call the host's `name` with ctypes arguments; its -1 becomes the OSError of errno.
-    ENOSYS where the host has no such function (not Linux)."""
+def libc_call(name: str, *args, sized: bool = False) -> int:
+    """Call the host's `name` with ctypes arguments; its -1 becomes the OSError of errno
+    (EINTR from a host signal the guest does not take: called again, as Python's own
+    calls do). `sized`: it returns a ssize_t. ENOSYS where the host has no such function."""
     function = getattr(_libc, name, None) if _libc is not None else None
     if function is None:
         raise SyscallError(ENOSYS)
-    result = function(*args)
-    if result == -1:
+    if sized:
+        function.restype = ctypes.c_ssize_t
+    while True:
+        result = function(*args)
+        if result != -1:
+            return result
         number = ctypes.get_errno()
-        raise OSError(number, os.strerror(number))
-    return result
+        if number != errno.EINTR:
+            raise OSError(number, os.strerror(number))
 
 
 def buffer(data: bytes | int) -> ctypes.Array:

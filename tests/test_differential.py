@@ -82,6 +82,7 @@ CASES = (
     Case("signal-waits-and-posix-timers", "signal_waits.c"),
     Case("threads-blocked-in-the-host", "blocking_threads.c"),
     Case("file-io-locks-memfd-dup", "file_io.c"),
+    Case("sockets", "sockets.c"),
 )
 
 
