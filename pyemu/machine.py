@@ -27,7 +27,7 @@ from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
 from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
 from .loader import load_program, probe
-from .syscalls import blocking, signals, threads, timers
+from .syscalls import blocking, mm, signals, threads, timers
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
@@ -142,6 +142,9 @@ class Machine:
         process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
         process.name = os.path.basename(os.fsencode(image.executable))[:15]
         process.timers.clear()
+        for shared in process.shared_maps:  # written back as execve began
+            os.close(shared.host)
+        process.shared_maps.clear()
         process.brk_start = process.brk = image.brk
         process.mmap_base, process.auxv = image.mmap_base, image.auxv
         self._start(image, new.mem)
@@ -193,6 +196,8 @@ class Machine:
                 self._trap(stop)
             elif signals.any_pending(self.kernel):
                 self._deliver()
+        if process.shared_maps:
+            mm.write_back(self.kernel)  # as Linux does for a process that ends however it ends
         return self.exit
 
     def _schedule(self) -> bool:

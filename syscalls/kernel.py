@@ -94,6 +94,7 @@ class Process:
     dumpable: int = 1
     parent_death_signal: int = 0
     timers: dict = field(default_factory=dict)  # timers.Timer by timer id
+    shared_maps: list = field(default_factory=list)  # mm.SharedMapping, MAP_SHARED mappings
 
     def __post_init__(self) -> None:
         self.name = os.path.basename(os.fsencode(self.executable))[:15]
@@ -146,6 +147,12 @@ class Kernel:
             name = entry.name if entry else f"#{number}"
             self.warn_once(number, f"unsupported syscall {name} ({number}): returning -ENOSYS")
             result = -ENOSYS
+        elif self.process.shared_maps:
+            from .mm import reconcile  # memory management builds on this module
+
+            reconcile(self)  # what the call or others may read of the files is current
+            result = self.call(entry.handler, args)
+            reconcile(self)  # and what the call wrote to them, or into them, is seen
         else:
             result = self.call(entry.handler, args)
         if self.trace:

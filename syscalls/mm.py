@@ -1,22 +1,142 @@
-"""Memory-management system calls: brk, mmap and friends."""
+"""Memory-management system calls: brk, mmap and friends.
+
+Guest memory is pyemu's own (numpy frames), so a MAP_SHARED mapping of a file cannot be the
+host's page cache. Instead each shared mapping keeps the contents it last agreed on with its
+file, and the two are reconciled around every system call while one exists: pages the guest
+changed are written to the file before the call (so whatever the call, or another process
+after it, reads of the file sees them) and after it (the call may have written into the
+mapping), then pages the file changed are copied into the mapping. Nothing can observe a
+mapping's file between two system calls of the process but other processes, which see what
+it wrote up to its last call. An anonymous MAP_SHARED mapping is a shared mapping of a
+memfd, so that a forked child and its parent share it the same way.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import stat
+from dataclasses import dataclass
 
-from ..emulator.memory import PAGE_OFFSET_MASK, page_ceil, page_floor
-from .errors import EEXIST, EFAULT, EINVAL, ENOMEM, SyscallError
+import numpy as np
+
+from ..emulator.memory import (
+    PAGE_OFFSET_MASK,
+    PAGE_SHIFT,
+    PAGE_SIZE,
+    PTE_FRAME_SHIFT,
+    page_ceil,
+    page_floor,
+)
+from .errors import (
+    EACCES,
+    EEXIST,
+    EFAULT,
+    EINVAL,
+    ENODEV,
+    ENOMEM,
+    EOPNOTSUPP,
+    EPERM,
+    SyscallError,
+)
 from .fs import host_fd
 from .kernel import Kernel, signed
 
 MAP_SHARED = 0x01
 MAP_PRIVATE = 0x02
+MAP_SHARED_VALIDATE = 0x03
+MAP_TYPE = 0x0F
 MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
 MAP_FIXED_NOREPLACE = 0x100000
+# Flags MAP_SHARED_VALIDATE knows (the rest make it fail with EOPNOTSUPP).
+MAP_KNOWN = 0x0F | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | \
+    0x10000 | 0x20000 | 0x40000 | 0x100000 | 0xFC000000
+PROT_WRITE = 2
 MADV_DONTNEED = 4
 MREMAP_MAYMOVE = 1
 MREMAP_FIXED = 2
+
+
+@dataclass(eq=False)
+class SharedMapping:
+    """A MAP_SHARED mapping of [start, end) to `host` at `offset`, and the contents both
+    had when last reconciled."""
+
+    start: int
+    end: int
+    host: int  # a descriptor of pyemu's own (the guest may close its fd)
+    offset: int
+    agreed: np.ndarray  # uint8, end - start bytes
+
+    def pages(self) -> int:
+        return (self.end - self.start) // PAGE_SIZE
+
+
+def _changed_pages(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.nonzero((a.reshape(-1, PAGE_SIZE) != b.reshape(-1, PAGE_SIZE)).any(axis=1))[0]
+
+
+def write_back(k: Kernel) -> None:
+    """Pages of shared mappings the guest changed since they were reconciled go to their
+    files (not beyond a file's end, as Linux writes nothing there)."""
+    for shared in k.process.shared_maps:
+        now = np.frombuffer(k.mem.peek(shared.start, shared.end - shared.start), np.uint8)
+        changed = _changed_pages(now, shared.agreed)
+        if not len(changed):
+            continue
+        size = os.fstat(shared.host).st_size
+        for page in changed:
+            lo = int(page) * PAGE_SIZE
+            hi = min(lo + PAGE_SIZE, size - shared.offset)
+            if hi > lo:
+                os.pwrite(shared.host, now[lo:hi].tobytes(), shared.offset + lo)
+        shared.agreed = now.copy()
+
+
+def read_in(k: Kernel) -> None:
+    """Pages whose file contents changed (written by the call, or by another process) are
+    copied into the shared mappings."""
+    for shared in k.process.shared_maps:
+        data = os.pread(shared.host, shared.end - shared.start, shared.offset)
+        if not data:
+            continue
+        now = shared.agreed.copy()
+        now[: len(data)] = np.frombuffer(data, np.uint8)
+        for page in _changed_pages(now, shared.agreed):
+            lo = int(page) * PAGE_SIZE
+            k.mem.poke(shared.start + lo, now[lo : lo + PAGE_SIZE].tobytes())
+        shared.agreed = now
+
+
+def reconcile(k: Kernel) -> None:
+    write_back(k)
+    read_in(k)
+
+
+def _forget_shared(k: Kernel, start: int, end: int) -> None:
+    """[start, end) is unmapped or replaced: the shared mappings there end (written back)."""
+    kept = []
+    for shared in k.process.shared_maps:
+        if shared.end <= start or shared.start >= end:
+            kept.append(shared)
+            continue
+        for lo, hi in ((shared.start, min(start, shared.end)), (max(end, shared.start),
+                                                                shared.end)):
+            if lo < hi:
+                kept.append(SharedMapping(
+                    lo, hi, os.dup(shared.host), shared.offset + lo - shared.start,
+                    shared.agreed[lo - shared.start : hi - shared.start].copy()))
+        os.close(shared.host)
+    k.process.shared_maps[:] = kept
+
+
+def _share(k: Kernel, start: int, size: int, host: int, offset: int) -> None:
+    data = os.pread(host, size, offset)
+    agreed = np.zeros(size, np.uint8)
+    agreed[: len(data)] = np.frombuffer(data, np.uint8)
+    k.process.shared_maps.append(SharedMapping(start, start + size, os.dup(host), offset,
+                                               agreed))
 
 
 def brk(k: Kernel, addr: int) -> int:
@@ -35,13 +155,22 @@ def brk(k: Kernel, addr: int) -> int:
 
 
 def mmap(k: Kernel, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
+    kind = flags & MAP_TYPE
+    if kind == MAP_SHARED_VALIDATE and flags & ~MAP_KNOWN:
+        raise SyscallError(EOPNOTSUPP)
     if not length or addr & PAGE_OFFSET_MASK and flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         raise SyscallError(EINVAL)
-    if offset & PAGE_OFFSET_MASK or not flags & (MAP_SHARED | MAP_PRIVATE):
+    if offset & PAGE_OFFSET_MASK or kind not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
         raise SyscallError(EINVAL)
+    shared = kind != MAP_PRIVATE
     size = page_ceil(length)
     if size < length or size > k.mem.limit:
         raise SyscallError(ENOMEM)
+    host = None
+    if not flags & MAP_ANONYMOUS:
+        host = host_fd(k, fd)
+        if _check_mappable(host, prot, shared):
+            host = None  # /dev/zero and the like: anonymous memory
     if flags & MAP_FIXED_NOREPLACE:
         if not k.mem.is_free(addr, size):
             raise SyscallError(EEXIST)
@@ -57,21 +186,43 @@ def mmap(k: Kernel, addr: int, length: int, prot: int, flags: int, fd: int, offs
         if found is None:
             raise SyscallError(ENOMEM)
         start = found
-    name = ""
-    data = b""
-    if not flags & MAP_ANONYMOUS:
-        host = host_fd(k, fd)
-        data = os.pread(host, size, signed(offset, 64))
-        name = k.process.files[signed(fd)].path
+    if k.process.shared_maps:
+        _forget_shared(k, start, start + size)
+    name = "" if flags & MAP_ANONYMOUS else k.process.files[signed(fd)].path
+    if shared and host is None:  # shared anonymous memory: a memfd a forked child shares
+        host = os.memfd_create("pyemu-shared", os.MFD_CLOEXEC)
+        os.ftruncate(host, size)
+        offset, name = 0, "/dev/zero (deleted)"
+        _share(k, start, size, host, 0)
+        os.close(host)
+        host = None
     k.mem.map(start, size, prot, name, offset)
-    if data:
-        k.mem.poke(start, data)
+    if host is not None:
+        data = os.pread(host, size, signed(offset, 64))
+        if data:
+            k.mem.poke(start, data)
+        if shared:
+            _share(k, start, size, host, signed(offset, 64))
     return start
+
+
+def _check_mappable(host: int, prot: int, shared: bool) -> bool:
+    """Linux maps files and devices that the descriptor may read (and write, for a shared
+    writable mapping). True for a device: its pages are memory, not file contents."""
+    mode = os.fstat(host).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode) or stat.S_ISCHR(mode)):
+        raise SyscallError(ENODEV)
+    access = fcntl.fcntl(host, fcntl.F_GETFL) & os.O_ACCMODE
+    if access == os.O_WRONLY or shared and prot & PROT_WRITE and access != os.O_RDWR:
+        raise SyscallError(EACCES)
+    return stat.S_ISCHR(mode)
 
 
 def munmap(k: Kernel, addr: int, length: int) -> int:
     if addr & PAGE_OFFSET_MASK or not length or not k.mem.check_range(addr, page_ceil(length)):
         raise SyscallError(EINVAL)
+    if k.process.shared_maps:
+        _forget_shared(k, addr, addr + page_ceil(length))
     k.mem.unmap(addr, page_ceil(length))
     return 0
 
@@ -86,47 +237,170 @@ def mprotect(k: Kernel, addr: int, length: int, prot: int) -> int:
     return 0
 
 
+# Advice Linux knows (mm/madvise.c); MADV_HWPOISON and MADV_SOFT_OFFLINE need privileges.
+MADV_KNOWN = set(range(5)) | set(range(8, 26))
+MADV_PRIVILEGED = {100, 101}
+
+
 def madvise(k: Kernel, addr: int, length: int, advice: int) -> int:
-    if addr & PAGE_OFFSET_MASK:
+    advice = signed(advice)
+    if advice in MADV_PRIVILEGED:
+        raise SyscallError(EPERM)
+    if addr & PAGE_OFFSET_MASK or advice not in MADV_KNOWN:
         raise SyscallError(EINVAL)
     size = page_ceil(length)
+    if size < length:
+        raise SyscallError(EINVAL)
+    if not size:
+        return 0
+    if not k.mem.is_mapped(addr, size):
+        raise SyscallError(ENOMEM)
     if advice == MADV_DONTNEED:
-        # Private anonymous pages read back as zeros afterwards: map them afresh.
+        # Private anonymous pages read back as zeros afterwards: map them afresh. Shared
+        # pages read back what their file holds, which they hold already.
         for region in k.mem.maps():
             lo, hi = max(region.start, addr), min(region.end, addr + size)
-            if lo < hi:
+            if lo < hi and not _shared_at(k, lo, hi - lo):
                 k.mem.map(lo, hi - lo, region.prot, region.name, region.offset)
     return 0
 
 
+def _shared_at(k: Kernel, addr: int, size: int) -> SharedMapping | None:
+    return next((m for m in k.process.shared_maps
+                 if m.start < addr + size and addr < m.end), None)
+
+
+MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
+
+
+def msync(k: Kernel, addr: int, length: int, flags: int) -> int:
+    """Shared mappings were written back as this call began; MS_SYNC also waits for the
+    files to reach the disk."""
+    if addr & PAGE_OFFSET_MASK or flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) or \
+            flags & MS_ASYNC and flags & MS_SYNC:
+        raise SyscallError(EINVAL)
+    size = page_ceil(length)
+    if not k.mem.is_mapped(addr, size):
+        raise SyscallError(ENOMEM)
+    if flags & MS_SYNC:
+        for shared in k.process.shared_maps:
+            if shared.start < addr + size and addr < shared.end:
+                os.fsync(shared.host)
+    return 0
+
+
+def mincore(k: Kernel, addr: int, length: int, vector: int) -> int:
+    """A page is resident once touched (pyemu gives a page its frame on first use)."""
+    if addr & PAGE_OFFSET_MASK:
+        raise SyscallError(EINVAL)
+    size = page_ceil(length)
+    if not k.mem.check_range(addr, size):
+        raise SyscallError(ENOMEM)
+    if not k.mem.is_mapped(addr, size):
+        raise SyscallError(ENOMEM)
+    first = addr >> PAGE_SHIFT
+    k.mem.write(vector, bytes(int(k.mem.pte(first + i) >> PTE_FRAME_SHIFT != 0)
+                              for i in range(size // PAGE_SIZE)))
+    return 0
+
+
+MLOCK_ONFAULT = 1
+MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
+
+
+def mlock(k: Kernel, addr: int, length: int) -> int:
+    return mlock2(k, addr, length, 0)
+
+
+def mlock2(k: Kernel, addr: int, length: int, flags: int) -> int:
+    """Every page of the emulated process stays in memory: locking only checks the range."""
+    if flags & ~MLOCK_ONFAULT:
+        raise SyscallError(EINVAL)
+    start = page_floor(addr)
+    if not k.mem.is_mapped(start, page_ceil(addr + length) - start):
+        raise SyscallError(ENOMEM)
+    return 0
+
+
+def munlock(k: Kernel, addr: int, length: int) -> int:
+    return mlock2(k, addr, length, 0)
+
+
+def mlockall(k: Kernel, flags: int) -> int:
+    if not flags & (MCL_CURRENT | MCL_FUTURE) or flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT):
+        raise SyscallError(EINVAL)
+    return 0
+
+
+def munlockall(k: Kernel) -> int:
+    return 0
+
+
+MREMAP_DONTUNMAP = 4
 
 
 def mremap(k: Kernel, old_addr: int, old_size: int, new_size: int, flags: int,
            new_addr: int) -> int:
-    """Resize a mapping in place when the pages after it are free, else move it (MAYMOVE)."""
-    if old_addr & PAGE_OFFSET_MASK or not new_size or flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED):
+    """Resize a mapping in place when the pages after it are free, else move it (MAYMOVE),
+    or to `new_addr` (FIXED). A shared mapping stays shared with its file."""
+    if old_addr & PAGE_OFFSET_MASK or not new_size or \
+            flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP):
         raise SyscallError(EINVAL)
-    if flags & MREMAP_FIXED:  # moving to a chosen address is not supported yet
+    if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) and not flags & MREMAP_MAYMOVE:
         raise SyscallError(EINVAL)
     old_size, new_size = page_ceil(old_size), page_ceil(new_size)
+    if flags & MREMAP_DONTUNMAP and old_size != new_size:
+        raise SyscallError(EINVAL)
+    if flags & MREMAP_FIXED and (new_addr & PAGE_OFFSET_MASK or new_addr < old_addr + old_size
+                                 and old_addr < new_addr + new_size):
+        raise SyscallError(EINVAL)
     region = k.mem.region_at(old_addr)
     if region is None or not k.mem.is_mapped(old_addr, old_size):
         raise SyscallError(EFAULT)
-    if new_size <= old_size:
-        if new_size < old_size:
-            k.mem.unmap(old_addr + new_size, old_size - new_size)
-        return old_addr
-    grow = new_size - old_size
-    if k.mem.is_free(old_addr + old_size, grow):
-        k.mem.map(old_addr + old_size, grow, region.prot, region.name)
-        return old_addr
-    if not flags & MREMAP_MAYMOVE:
-        raise SyscallError(ENOMEM)
-    target = k.mem.find_free(new_size, below=k.process.mmap_base)
-    if target is None:
-        raise SyscallError(ENOMEM)
-    data = k.mem.peek(old_addr, old_size)
+    shared = _shared_at(k, old_addr, old_size)
+    file = None if shared is None else (os.dup(shared.host),
+                                        shared.offset + old_addr - shared.start)
+    try:
+        start = _remap(k, region, old_addr, old_size, new_size, flags, new_addr)
+        if file is not None:
+            _forget_shared(k, old_addr, old_addr + old_size)
+            _share(k, start, new_size, *file)
+            k.mem.poke(start, os.pread(file[0], new_size, file[1]))
+    finally:
+        if file is not None:
+            os.close(file[0])
+    return start
+
+
+def _remap(k: Kernel, region, old_addr: int, old_size: int, new_size: int, flags: int,
+           new_addr: int) -> int:
+    if not flags & (MREMAP_FIXED | MREMAP_DONTUNMAP):
+        if new_size <= old_size:
+            if new_size < old_size:
+                k.mem.unmap(old_addr + new_size, old_size - new_size)
+            return old_addr
+        grow = new_size - old_size
+        if k.mem.is_free(old_addr + old_size, grow):
+            k.mem.map(old_addr + old_size, grow, region.prot, region.name)
+            return old_addr
+        if not flags & MREMAP_MAYMOVE:
+            raise SyscallError(ENOMEM)
+    if flags & MREMAP_FIXED:
+        if not k.mem.check_range(new_addr, new_size):
+            raise SyscallError(EINVAL)
+        target = new_addr
+    else:
+        found = k.mem.find_free(new_size, below=k.process.mmap_base)
+        if found is None:
+            raise SyscallError(ENOMEM)
+        target = found
+    data = k.mem.peek(old_addr, min(old_size, new_size))
+    if k.process.shared_maps:
+        _forget_shared(k, target, target + new_size)
     k.mem.map(target, new_size, region.prot, region.name)
     k.mem.poke(target, data)
-    k.mem.unmap(old_addr, old_size)
+    if flags & MREMAP_DONTUNMAP:  # the old pages stay mapped, and read as zeros
+        k.mem.map(old_addr, old_size, region.prot, region.name, region.offset)
+    else:
+        k.mem.unmap(old_addr, old_size)
     return target

@@ -83,6 +83,7 @@ CASES = (
     Case("threads-blocked-in-the-host", "blocking_threads.c"),
     Case("file-io-locks-memfd-dup", "file_io.c"),
     Case("sockets", "sockets.c"),
+    Case("mmap-shared-private-advice", "mmap_shared.c"),
 )
 
 

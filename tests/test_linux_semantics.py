@@ -22,3 +22,18 @@ def test_pwritev2_appends_with_rwf_append_as_on_linux_where_qemu_refuses_it(buil
     assert "pwritev2 append: 6" in ours
     assert "appended at the end: 26" in ours
     assert "pwritev2 append: -1 EOPNOTSUPP" in results.qemu.stdout.decode().splitlines()
+
+
+def test_mappings_follow_linux_where_qemu_does_not(build_guest, run_both):
+    """qemu 7.2 maps over a mapping with MAP_FIXED_NOREPLACE, lets an unknown flag through
+    MAP_SHARED_VALIDATE, has no mlock2 and accepts any madvise."""
+    results = run_both(build_guest("mmap_shared.c"), ["linux"])
+    assert results.pyemu.stdout.decode().splitlines() == [
+        "MAP_FIXED_NOREPLACE over a mapping: -1 EEXIST, contents kept 'k'",
+        "MAP_FIXED_NOREPLACE on a hole: 1",
+        "validate unknown flag: -1 EOPNOTSUPP",
+        "mlock2: 0 bad flags: -1 EINVAL",
+        "madvise bad advice: -1 EINVAL",
+        "madvise unmapped: -1 ENOMEM",
+    ]
+    assert "MAP_FIXED_NOREPLACE on a hole: 1" in results.qemu.stdout.decode().splitlines()

@@ -7,11 +7,14 @@
 #include <string.h>
 #include <sys/time.h>
 
-/* "N" for a result N >= 0, else "-1 ENAME" (the errno's name, which qemu and Linux share). */
+/* "N" for a result N >= 0, else "-1 ENAME" (the errno's name, which qemu and Linux share).
+   Several may stand in one printf: each call has its own buffer (of eight in turn). */
 static inline const char *err(long result) {
-    static char text[64];
-    if (result >= 0) snprintf(text, sizeof text, "%ld", result);
-    else snprintf(text, sizeof text, "-1 %s", strerrorname_np(errno));
+    static char texts[8][64];
+    static int next;
+    char *text = texts[next++ % 8];
+    if (result >= 0) snprintf(text, 64, "%ld", result);
+    else snprintf(text, 64, "-1 %s", strerrorname_np(errno));
     return text;
 }
 
