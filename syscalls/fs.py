@@ -113,6 +113,9 @@ def host_path(k: Kernel, dirfd: int, path: str) -> str:
     """Where the host finds `path`, resolved against `dirfd` like the *at() calls."""
     if path == "/proc/self/exe":
         return k.process.executable
+    linked = procfs.fd_link(k, os.path.normpath(path)) if path.startswith("/proc/") else None
+    if linked is not None:
+        return linked
     dirfd = signed(dirfd)
     if os.path.isabs(path):
         # Like qemu's -L: the interpreter prefix is tried first, then the host path.
@@ -134,6 +137,11 @@ def openat(k: Kernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
     emulated = procfs.contents(k, os.path.normpath(guest)) if guest.startswith("/proc/") else None
     if emulated is not None:
         return install_fd(k, procfs.open_contents(emulated), guest, bool(flags & O_CLOEXEC))
+    if guest.startswith("/proc/") and procfs.fd_listing(k, os.path.normpath(guest)):
+        fd = install_fd(k, os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY), guest,
+                        bool(flags & O_CLOEXEC))
+        k.process.files[fd].listing = procfs.fd_listing(k, os.path.normpath(guest))
+        return fd  # a directory of the guest's descriptors (its own among them), not pyemu's
     path = host_path(k, dirfd, guest)
     host = os.open(path, host_open_flags(flags), mode & 0o7777)
     return install_fd(k, host, path, bool(flags & O_CLOEXEC))
@@ -316,7 +324,11 @@ def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
 def lseek(k: Kernel, fd: int, offset: int, whence: int) -> int:
     if whence > 4:
         raise SyscallError(EINVAL)
-    return os.lseek(host_fd(k, fd), signed(offset, 64), whence)
+    position = os.lseek(host_fd(k, fd), signed(offset, 64), whence)
+    description = k.process.files[signed(fd)]
+    if description.listing is not None:  # rewinddir and seekdir in an emulated directory
+        description.position = position
+    return position
 
 
 # ---------------------------------------------------------------- metadata
@@ -495,7 +507,8 @@ def _listed_getdents64(k: Kernel, fd: int, host: int, count: int) -> bytes:
 def getdents64(k: Kernel, fd: int, dirp: int, count: int) -> int:
     host = host_fd(k, fd)
     count = min(count, MAX_IO)
-    records = _host_getdents64(host, count)
+    listed = k.process.files[signed(fd)].listing is not None  # an emulated directory
+    records = None if listed else _host_getdents64(host, count)
     if records is None:
         records = _listed_getdents64(k, signed(fd), host, count)
     k.mem.write(dirp, records)

@@ -107,13 +107,6 @@ def sched_yield(k: Kernel) -> int:
     return 0
 
 
-def sched_getaffinity(k: Kernel, pid: int, size: int, mask: int) -> int:
-    if size < 8 or size & 7:
-        raise SyscallError(EINVAL)
-    k.mem.write(mask, struct.pack("<Q", 1))
-    return 8
-
-
 def riscv_flush_icache(k: Kernel, start: int, end: int, flags: int) -> int:
     """Stores into cached code already dropped its decoded form; nothing is stale."""
     if flags & ~1:

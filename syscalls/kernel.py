@@ -95,6 +95,7 @@ class Process:
     parent_death_signal: int = 0
     timers: dict = field(default_factory=dict)  # timers.Timer by timer id
     shared_maps: list = field(default_factory=list)  # mm.SharedMapping, MAP_SHARED mappings
+    limits: dict = field(default_factory=dict)  # resource -> (soft, hard), once asked or set
 
     def __post_init__(self) -> None:
         self.name = os.path.basename(os.fsencode(self.executable))[:15]

@@ -14,16 +14,20 @@ from .errors import (
     E2BIG,
     EACCES,
     EBUSY,
+    EFAULT,
     EINVAL,
     ELOOP,
     ENOENT,
     ENOEXEC,
     ENOSYS,
+    EOPNOTSUPP,
+    EPERM,
     ESRCH,
     SyscallError,
 )
-from .fs import guest_path, host_path
+from .fs import guest_path, host_fd, host_path, install_fd
 from .kernel import Kernel, NewImage, ProcessExit, signed
+from .signals import SIG_IGN
 
 AT_FDCWD = -100
 
@@ -84,22 +88,46 @@ def umask(k: Kernel, mask: int) -> int:
 
 
 def prlimit64(k: Kernel, pid: int, resource_id: int, new_limit: int, old_limit: int) -> int:
-    if pid and pid != k.process.pid:
+    """Limits are the guest's own: they start as the host's (the stack's as a Linux process
+    gets it) and changes are kept, checked as Linux checks them, but not enforced."""
+    pid = signed(pid)
+    if pid < 0:
+        raise SyscallError(EINVAL)
+    if pid and pid != k.process.pid and threads.by_tid(k, pid) is None:
         raise SyscallError(ESRCH)
     if resource_id >= 16:
         raise SyscallError(EINVAL)
-    if old_limit:
+    limits = k.process.limits
+    if resource_id not in limits:
         if resource_id == RLIMIT_STACK:
-            soft, hard = GUEST_STACK_LIMIT, RLIM_INFINITY
+            limits[resource_id] = (GUEST_STACK_LIMIT, RLIM_INFINITY)
         else:
-            soft, hard = (RLIM_INFINITY if v == resource.RLIM_INFINITY else v
-                          for v in resource.getrlimit(resource_id))
+            limits[resource_id] = tuple(RLIM_INFINITY if v == resource.RLIM_INFINITY else v
+                                        for v in resource.getrlimit(resource_id))
+    soft, hard = limits[resource_id]
+    if new_limit:
+        new_soft, new_hard = struct.unpack("<QQ", k.mem.read(new_limit, 16))
+        if new_soft > new_hard:
+            raise SyscallError(EINVAL)
+        if new_hard > hard and os.geteuid() != 0:
+            raise SyscallError(EPERM)
+    if old_limit:
         k.mem.write(old_limit, struct.pack("<QQ", soft, hard))
     if new_limit:
-        soft, hard = struct.unpack("<QQ", k.mem.read(new_limit, 16))
-        if soft > hard:
-            raise SyscallError(EINVAL)
+        limits[resource_id] = (new_soft, new_hard)
     return 0
+
+
+def getrlimit(k: Kernel, resource_id: int, limit: int) -> int:
+    if not limit:
+        raise SyscallError(EFAULT)
+    return prlimit64(k, 0, resource_id, 0, limit)
+
+
+def setrlimit(k: Kernel, resource_id: int, limit: int) -> int:
+    if not limit:
+        raise SyscallError(EFAULT)
+    return prlimit64(k, 0, resource_id, limit, 0)
 
 
 ROBUST_LIST_HEAD_SIZE = 24  # struct robust_list_head on riscv64
@@ -186,6 +214,61 @@ WNOHANG = 1
 CHILD_POLL_INTERVAL = 5_000_000  # ns: how often a thread waiting for a child looks again
 
 
+CLONE_ARGS = struct.Struct("<11Q")  # struct clone_args, up to cgroup (CLONE_ARGS_SIZE_VER2)
+CLONE_ARGS_SIZE_VER0 = 64
+CLONE_PIDFD, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP = 0x1000, 1 << 32, 1 << 33
+CSIGNAL = 0xFF
+
+
+def clone3(k: Kernel, args_addr: int, size: int) -> int:
+    """clone with its arguments in a struct: the new thread's or process's stack is given
+    as a base and a size; a process can get a pidfd."""
+    if size < CLONE_ARGS_SIZE_VER0:
+        raise SyscallError(EINVAL)
+    if size > 4096:
+        raise SyscallError(E2BIG)
+    raw = k.mem.read(args_addr, size)
+    if any(raw[CLONE_ARGS.size:]):
+        raise SyscallError(E2BIG)  # fields this kernel does not know, set
+    (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+     set_tid_size, _) = CLONE_ARGS.unpack(raw.ljust(CLONE_ARGS.size, b"\0"))
+    if flags & CSIGNAL or exit_signal > 64 or bool(stack) != bool(stack_size) or \
+            set_tid_size and not set_tid or flags & CLONE_THREAD and exit_signal:
+        raise SyscallError(EINVAL)
+    if set_tid_size:
+        raise SyscallError(EPERM)  # choosing the new pid needs CAP_SYS_ADMIN
+    if flags & CLONE_INTO_CGROUP:
+        raise SyscallError(EOPNOTSUPP)
+    if flags & CLONE_PIDFD and flags & CLONE_THREAD:
+        raise SyscallError(EINVAL)
+    if flags & CLONE_CLEAR_SIGHAND and flags & CLONE_SIGHAND:
+        raise SyscallError(EINVAL)
+    newsp = stack + stack_size if stack else 0
+    if flags & CLONE_PIDFD:
+        return _clone_with_pidfd(k, flags, newsp, parent_tid, tls, child_tid, pidfd)
+    created = clone(k, (flags & 0xFFFF_FFFF & ~CLONE_PIDFD) | exit_signal, newsp, parent_tid,
+                    tls, child_tid)
+    if created == 0 and flags & CLONE_CLEAR_SIGHAND:
+        _clear_handlers(k)
+    return created
+
+
+def _clear_handlers(k: Kernel) -> None:
+    k.process.signal_actions = {n: a for n, a in k.process.signal_actions.items()
+                                if a.handler == SIG_IGN}
+
+
+def _clone_with_pidfd(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
+                      child_tid: int, pidfd_addr: int) -> int:
+    created = clone(k, flags & 0xFFFF_FFFF & ~CLONE_PIDFD, newsp, parent_tid, tls, child_tid)
+    if created:
+        k.mem.write(pidfd_addr, struct.pack("<i", install_fd(
+            k, os.pidfd_open(created), "anon_inode:[pidfd]", cloexec=True)))
+    elif flags & CLONE_CLEAR_SIGHAND:
+        _clear_handlers(k)
+    return created
+
+
 def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int) -> int:
     options &= 0xF  # WNOHANG WUNTRACED WCONTINUED
 
@@ -206,6 +289,49 @@ def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int)
         return report(*waited)
 
     return complete(k, attempt)
+
+
+P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
+WAITID_OPTIONS = 0x1 | 0x2 | 0x4 | 0x8 | 0x1000000 | 0x20000000 | 0x40000000 | 0x80000000
+SIGCHLD = 17
+
+
+def waitid(k: Kernel, idtype: int, ident: int, info_addr: int, options: int,
+           rusage_addr: int) -> int:
+    """The child's state as a siginfo (all zero with WNOHANG when no child changed)."""
+    if idtype not in (P_ALL, P_PID, P_PGID, P_PIDFD) or options & ~WAITID_OPTIONS or \
+            not options & 0xE:  # WSTOPPED | WEXITED | WCONTINUED
+        raise SyscallError(EINVAL)
+    target = signed(ident)
+    if idtype == P_PIDFD:
+        target = host_fd(k, ident)
+    host_options = options & (0xF | 0x1000000)
+
+    def report(result) -> int:
+        if info_addr:
+            fields = (SIGCHLD, 0, result.si_code, result.si_pid, result.si_uid,
+                      result.si_status) if result else (0,) * 6
+            k.mem.write(info_addr, struct.pack("<iii4xiIi", *fields).ljust(128, b"\0"))
+        if rusage_addr:
+            k.mem.write(rusage_addr, bytes(RUSAGE.size))
+        return 0
+
+    if len(k.process.threads) == 1 or options & WNOHANG:
+        return report(os.waitid(idtype, target, host_options))
+
+    def attempt() -> int:
+        result = os.waitid(idtype, target, host_options | WNOHANG)
+        if result is None:
+            raise WouldBlock(every=CHILD_POLL_INTERVAL)
+        return report(result)
+
+    return complete(k, attempt)
+
+
+def pidfd_open(k: Kernel, pid: int, flags: int) -> int:
+    if flags & ~0o4000:  # PIDFD_NONBLOCK
+        raise SyscallError(EINVAL)
+    return install_fd(k, os.pidfd_open(signed(pid), flags), "anon_inode:[pidfd]", cloexec=True)
 
 
 def pack_rusage(usage) -> bytes:

@@ -8,9 +8,12 @@ import re
 import struct
 
 from ..emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE
+from .errors import ENOENT, SyscallError
 from .kernel import Kernel
 
 SELF = re.compile(r"^/proc/(self|thread-self|\d+)/(maps|cmdline|environ|auxv|stat|comm)$")
+FD_DIRECTORY = re.compile(r"^/proc/(self|thread-self|\d+)/fd$")
+FD_LINK = re.compile(r"^/proc/(self|thread-self|\d+)/fd/(\d+)$")
 ISA_STRING = "rv64imafdc_zicsr_zifencei_zba_zbb_zbc_zbs"
 
 
@@ -38,12 +41,37 @@ def cpuinfo(k: Kernel) -> bytes:
     return f"processor\t: 0\nhart\t\t: 0\nisa\t\t: {isa}\nmmu\t\t: {mmu}\n\n".encode()
 
 
+def _is_self(k: Kernel, name: str) -> bool:
+    return name in ("self", "thread-self", str(k.process.pid))
+
+
+def fd_link(k: Kernel, path: str) -> str | None:
+    """/proc/self/fd/N names the guest's descriptor N: the host's own link for the host
+    descriptor behind it (readlink, stat and open then act on what it refers to, as on
+    Linux). None for any other path."""
+    match = FD_LINK.match(path)
+    if match is None or not _is_self(k, match.group(1)):
+        return None
+    description = k.process.files.get(int(match.group(2)))
+    if description is None:
+        raise SyscallError(ENOENT)
+    return f"/proc/self/fd/{description.host_fd}"
+
+
+def fd_listing(k: Kernel, path: str) -> list[str] | None:
+    """The names in /proc/self/fd: the guest's descriptors (None for any other path)."""
+    match = FD_DIRECTORY.match(path)
+    if match is None or not _is_self(k, match.group(1)):
+        return None
+    return [".", "..", *(str(fd) for fd in sorted(k.process.files))]
+
+
 def contents(k: Kernel, path: str) -> bytes | None:
     """The bytes of an emulated /proc file, or None for any other path."""
     if path == "/proc/cpuinfo":
         return cpuinfo(k)
     match = SELF.match(path)
-    if match is None or match.group(1) not in ("self", "thread-self", str(k.process.pid)):
+    if match is None or not _is_self(k, match.group(1)):
         return None
     process = k.process
     word = "<Q" if k.xlen == 64 else "<I"

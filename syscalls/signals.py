@@ -9,6 +9,8 @@ including whatever the handler changed in the frame.
 
 from __future__ import annotations
 
+import os
+import signal as host_signal_module
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -188,10 +190,29 @@ def send(k: Kernel, info: SignalInfo, thread: Thread | None = None) -> int:
 
 
 def kill(k: Kernel, pid: int, signum: int) -> int:
-    pid = signed(pid)
-    if pid not in (0, -1, k.process.pid):
-        raise SyscallError(EPERM if pid > 0 else ESRCH)
-    return send(k, SignalInfo(signed(signum), SI_USER, k.process.pid, k.uid))
+    """To the process itself (and, for its own group or everyone, to it alone: pyemu does not
+    signal its host's other processes on its behalf), or to another process (a forked
+    guest runs in its own pyemu, which passes the host signal on to it)."""
+    pid, signum = signed(pid), signed(signum)
+    if not 0 <= signum <= NSIG:
+        raise SyscallError(EINVAL)
+    if pid > 0 and pid != k.process.pid:
+        os.kill(pid, signum)
+        return 0
+    if pid < -1 and -pid != os.getpgid(0):
+        os.killpg(-pid, signum)
+        return 0
+    return send(k, SignalInfo(signum, SI_USER, k.process.pid, k.uid))
+
+
+def pidfd_send_signal(k: Kernel, pidfd: int, signum: int, info_addr: int, flags: int) -> int:
+    """Through the host (a siginfo given is not passed on: the signal arrives as kill's)."""
+    from .fs import host_fd  # the descriptor table builds on signals (SIGPIPE)
+
+    if flags:
+        raise SyscallError(EINVAL)
+    host_signal_module.pidfd_send_signal(host_fd(k, pidfd), signed(signum))
+    return 0
 
 
 def tkill(k: Kernel, tid: int, signum: int) -> int:

@@ -43,6 +43,8 @@ class Thread:
     signal_mask: int = 0  # each thread has its own, as in Linux
     pending: dict = field(default_factory=dict)  # signals sent to this thread (tgkill, timers)
     saved_mask: int | None = None  # rt_sigsuspend: the mask its handler's frame restores
+    policy: int = 0  # sched_setscheduler's policy (SCHED_OTHER) and priority, as reported
+    priority: int = 0
 
     @property
     def parked(self) -> bool:

@@ -84,6 +84,7 @@ CASES = (
     Case("file-io-locks-memfd-dup", "file_io.c"),
     Case("sockets", "sockets.c"),
     Case("mmap-shared-private-advice", "mmap_shared.c"),
+    Case("sched-limits-waitid-pidfd-proc-fd", "process_misc.c"),
 )
 
 

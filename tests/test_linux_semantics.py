@@ -37,3 +37,23 @@ def test_mappings_follow_linux_where_qemu_does_not(build_guest, run_both):
         "madvise unmapped: -1 ENOMEM",
     ]
     assert "MAP_FIXED_NOREPLACE on a hole: 1" in results.qemu.stdout.decode().splitlines()
+
+
+def test_clone3_makes_processes_and_threads_where_qemu_has_no_such_call(build_guest, run_both):
+    results = run_both(build_guest("process_misc.c"), ["clone3"])
+    ours = results.pyemu.stdout.decode().splitlines()
+    assert ours[-4:] == [
+        "clone3 process exited 12",
+        "clone3 small size: -1 EINVAL",
+        "clone3 thread without VM: -1 EINVAL",
+        "clone3 thread: created 1 ran 1 cleared its tid",
+    ]
+    assert results.qemu.stdout.decode().splitlines()[-1] == "clone3: -1 ENOSYS"
+
+
+def test_proc_self_fd_lists_the_guests_descriptors_only(build_guest, run_pyemu):
+    """0, 1, 2, a file, a pipe's two ends and the directory itself: as Linux lists them
+    (qemu 7.2 shows its own descriptors among them)."""
+    result = run_pyemu(build_guest("process_misc.c"), ["count"])
+    assert "/proc/self/fd lists 7" in result.stdout.decode().splitlines()
+    assert result.returncode == 0
