@@ -35,7 +35,7 @@ HOST_COMMANDS = {
     1025: "F_GETLEASE", 1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ", 1033: "F_ADD_SEALS",
     1034: "F_GET_SEALS",
 }
-LOCK_RETRY = 0.01  # seconds between attempts at a contended lock while other threads run
+LOCK_RETRY = 10_000_000  # ns between attempts at a contended lock while other threads run
 
 
 def _wait_for_lock(k: Kernel, try_lock) -> int:

@@ -196,15 +196,15 @@ def _int_option(host: int, level: int, name: int) -> int:
     return value.value
 
 
-def _timeout_of(host: int, option: int) -> float | None:
-    """SO_RCVTIMEO or SO_SNDTIMEO in seconds (None: none set)."""
+def _timeout_of(host: int, option: int) -> int | None:
+    """SO_RCVTIMEO or SO_SNDTIMEO in ns (None: none set)."""
     value, size = buffer(16), ctypes.c_uint(16)
     try:
         libc_call("getsockopt", host, SOL_SOCKET, option, value, ctypes.byref(size))
     except OSError:
         return None
     seconds, micro = struct.unpack("<qq", value.raw[:16])
-    return seconds + micro / 1e6 if seconds or micro else None
+    return seconds * 1_000_000_000 + micro * 1000 if seconds or micro else None
 
 
 def _blocking(k: Kernel, host: int, attempt, timeout_option: int) -> int:
@@ -214,8 +214,8 @@ def _blocking(k: Kernel, host: int, attempt, timeout_option: int) -> int:
     `parking` (raising WouldBlock instead)."""
     if len(k.process.threads) == 1 or not os.get_blocking(host):
         return attempt(False)
-    seconds = _timeout_of(host, timeout_option)
-    return complete(k, lambda: attempt(True), deadline_after(seconds), lambda: -EAGAIN)
+    timeout = _timeout_of(host, timeout_option)
+    return complete(k, lambda: attempt(True), deadline_after(k, timeout), lambda: -EAGAIN)
 
 
 def _receive(host: int, flags: int, parking: bool, done: int, receive) -> int:
@@ -257,7 +257,7 @@ def _send(k: Kernel, host: int, flags: int, send, data: bytes) -> int:
             raise WouldBlock((host, POLLOUT), progress=done)
         return done
 
-    return complete(k, attempt, deadline_after(_timeout_of(host, SO_SNDTIMEO)),
+    return complete(k, attempt, deadline_after(k, _timeout_of(host, SO_SNDTIMEO)),
                     lambda: done or -EAGAIN)
 
 
