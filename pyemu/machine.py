@@ -265,14 +265,19 @@ class Machine:
     @contextlib.contextmanager
     def forwarding_host_signals(self):
         """While running: signals sent to pyemu (Ctrl-C, kill, its own timers) go to the guest,
-        which handles them or takes their default action, as under qemu."""
+        which handles them or takes their default action, as under qemu; so does SIGCHLD
+        when a forked child changes state."""
         previous = {}
         for signum in FORWARDED_SIGNALS:
             previous[signum] = host_signal.signal(
                 signum, lambda number, frame: signals.host_signal(self.kernel, number))
+        previous[host_signal.SIGCHLD] = host_signal.signal(
+            host_signal.SIGCHLD, lambda number, frame: signals.child_changed(self.kernel))
+        blocking.install_wakeup(self.kernel)  # and every blocking wait ends when one comes
         try:
             yield self
         finally:
+            blocking.remove_wakeup(self.kernel)
             for signum, handler in previous.items():
                 host_signal.signal(signum, handler)
 

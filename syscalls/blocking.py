@@ -2,24 +2,30 @@
 
 A call that cannot complete yet (a read of an empty pipe, a poll with nothing ready, a sleep)
 is written as an attempt that either completes or raises WouldBlock, naming the host
-descriptors whose readiness would let it go on. A lone guest thread then waits in the host,
-and a signal for it interrupts the wait (EINTR, or the call runs again under SA_RESTART); with
-other guest threads, the caller is parked instead and the scheduler tries its attempt again
-between time slices, so a blocked thread never freezes the others. When every thread waits,
-the scheduler waits in the host for the first descriptor, deadline or signal that can wake one.
+descriptors whose readiness would let it go on. Attempts never block in the host, so a call
+never stops half done. A lone guest thread then waits in the host, and a signal for it
+interrupts the wait (EINTR, or the call runs again under SA_RESTART); with other guest
+threads, the caller is parked instead and the scheduler tries its attempt again between time
+slices, so a blocked thread never freezes the others. When every thread waits, the scheduler
+waits in the host for the first descriptor, deadline or signal that can wake one.
+
+Host signals (those pyemu forwards to the guest, and SIGCHLD) end any such wait: Python's
+handler writes their number to a pipe every host wait also watches.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import signal as host_signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from .errors import EINTR, ETIMEDOUT
 from .kernel import Interrupted, Kernel, Parked
-from .sources import CLOCK_MONOTONIC
+from .sources import CLOCK_MONOTONIC, VirtualClock
 from .threads import Thread, as_thread, current, resume
 
 POLLIN, POLLPRI, POLLOUT = 0x1, 0x2, 0x4
@@ -79,7 +85,8 @@ def complete(k: Kernel, attempt: Callable[[], int], deadline: int | None = None,
     once `deadline` passes). A signal handler interrupts it: `on_interrupt()` runs, then the
     call fails with EINTR, or runs again when `restartable` and the handler has SA_RESTART."""
     while True:
-        blocked = _try(k, attempt)
+        _drain_wakeups(k)
+        blocked = _try(attempt)
         if not isinstance(blocked, WouldBlock):
             return blocked
         if k.signal_waiting():
@@ -94,23 +101,15 @@ def complete(k: Kernel, attempt: Callable[[], int], deadline: int | None = None,
             current(k).host_wait = HostWait(attempt, deadline, timed_out, restartable,
                                             on_interrupt, blocked)
             raise Parked
-        try:
-            _host_wait(k, blocked.waits, _wake_at(k, [deadline], blocked.every))
-        except Interrupted:
-            pass  # the attempt may have been waiting for it (sigtimedwait); else it interrupts
+        _host_wait(k, blocked.waits, _wake_at(k, [deadline], blocked.every))
         fire_timers(k)
 
 
-def _try(k: Kernel, attempt: Callable[[], int]) -> int | WouldBlock:
-    """One attempt, which signals arriving meanwhile leave alone (they are only made
-    pending): its side effects happen entirely or not at all."""
-    was_in_syscall, k.in_syscall = k.in_syscall, False
+def _try(attempt: Callable[[], int]) -> int | WouldBlock:
     try:
         return attempt()
     except WouldBlock as blocked:
         return blocked
-    finally:
-        k.in_syscall = was_in_syscall
 
 
 def _wake_at(k: Kernel, deadlines: list[int | None], every: int | None) -> int | None:
@@ -145,11 +144,14 @@ def when_ready(host: int, events: int) -> None:
     raise WouldBlock((host, events))
 
 
+PIPE_BUF = 4096  # a write this small to a pipe that polls writable cannot block
+
+
 def write_all(k: Kernel, host: int, data: bytes, write: Callable[[bytes], int]) -> int:
     """A write to `host` that may block, as Linux does it: on a blocking descriptor it returns
     once all of `data` is written (a signal interrupting it after a part returns that part);
-    with other threads, the host takes what it can now and the thread waits for the rest."""
-    if len(k.process.threads) == 1 or not os.get_blocking(host):
+    the host takes what it can at once and the caller waits for room for the rest."""
+    if not os.get_blocking(host) or len(data) <= PIPE_BUF and ready(host, POLLOUT):
         return write(data)
     done = 0
 
@@ -175,19 +177,49 @@ def _write_now(host: int, data: bytes, write: Callable[[bytes], int]) -> int:
 
 
 def _host_wait(k: Kernel, waits: tuple[tuple[int, int], ...], wake_at: int | None) -> None:
-    """Until a descriptor is ready, the kernel's clock reaches `wake_at` or a signal handler
-    raises. A virtual clock's time passes at once when no descriptor can end the wait, and
+    """Until a descriptor is ready, the kernel's clock reaches `wake_at` or a host signal
+    arrives. A virtual clock's time passes at once when no descriptor can end the wait, and
     when the host's wait for them timed out."""
     left = None if wake_at is None else max(0, wake_at - now(k))
-    if not waits and left is not None:
+    if not waits and left is not None and isinstance(k.clock, VirtualClock):
         k.clock.sleep_ns(left)
         return
     poller = select.poll()
     for fd, events in waits:
         poller.register(fd, events)
+    if k.wakeup is not None:
+        poller.register(k.wakeup[0], POLLIN)
     if not poller.poll(None if left is None else max(1, -(-left // 1_000_000))) and \
             wake_at is not None:
         k.clock.sleep_ns(wake_at - now(k))  # the host's clock is there already
+
+
+def install_wakeup(k: Kernel) -> None:
+    """A fresh pipe that Python writes each caught host signal's number to (at start, and
+    in a forked child, which must not share its parent's)."""
+    remove_wakeup(k)
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    host_signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    k.wakeup = (read_end, write_end)
+
+
+def remove_wakeup(k: Kernel) -> None:
+    if k.wakeup is not None:
+        host_signal.set_wakeup_fd(-1)
+        for end in k.wakeup:
+            os.close(end)
+        k.wakeup = None
+
+
+def _drain_wakeups(k: Kernel) -> None:
+    """Forget the signals that woke earlier waits (they are pending if the guest takes them);
+    one arriving from now on wakes the next wait."""
+    if k.wakeup is not None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(k.wakeup[0], 512):
+                pass
 
 
 # ---------------------------------------------------------------- the scheduler's side
@@ -197,6 +229,7 @@ def settle(k: Kernel) -> None:
     """Resume the parked threads whose wait is over: a call that can now complete, a
     deadline passed, a signal that interrupts it."""
     process = k.process
+    _drain_wakeups(k)
     fire_timers(k)
     time_now = now(k)
     accepted = _accepted_by_runnable(k)
@@ -206,7 +239,7 @@ def settle(k: Kernel) -> None:
         with as_thread(k, index):
             wait = thread.host_wait
             if isinstance(wait, HostWait):
-                outcome = k.outcome(partial(_try, k, wait.attempt))
+                outcome = k.outcome(partial(_try, wait.attempt))
                 if not isinstance(outcome, WouldBlock):
                     resume(thread, outcome)
                     continue
@@ -249,13 +282,6 @@ def idle_wait(k: Kernel) -> bool:
     if not calls and wake_at is None:
         return False
     waits = tuple(w for call in calls for w in call.blocked.waits)
-    k.in_syscall = True  # from here a host signal for the guest ends the wait
-    try:
-        if any(_interrupting(k, t, set()) for t in parked):
-            return True
+    if not any(_interrupting(k, t, set()) for t in parked):
         _host_wait(k, waits, wake_at)
-    except Interrupted:
-        pass
-    finally:
-        k.in_syscall = False
     return True

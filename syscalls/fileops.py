@@ -39,14 +39,11 @@ LOCK_RETRY = 10_000_000  # ns between attempts at a contended lock while other t
 
 
 def _wait_for_lock(k: Kernel, try_lock) -> int:
-    """A blocking lock: a lone thread waits in the host (a signal interrupts it); with other
-    threads, the lock is tried without blocking until it is granted."""
-    if len(k.process.threads) == 1:
-        return try_lock(blocking=True)
-
+    """A blocking lock, tried without blocking until it is granted (no descriptor tells when
+    another process lets go), so that signals and other threads go on meanwhile."""
     def attempt() -> int:
         try:
-            return try_lock(blocking=False)
+            return try_lock()
         except BlockingIOError:
             raise WouldBlock(every=LOCK_RETRY) from None
         except PermissionError as error:  # F_SETLK's "held by another" (EACCES)
@@ -66,8 +63,8 @@ def flock(k: Kernel, fd: int, operation: int) -> int:
         host_fcntl.flock(host, operation)
         return 0
 
-    def try_lock(blocking: bool) -> int:
-        host_fcntl.flock(host, operation if blocking else operation | LOCK_NB)
+    def try_lock() -> int:
+        host_fcntl.flock(host, operation | LOCK_NB)
         return 0
 
     return _wait_for_lock(k, try_lock)
@@ -88,8 +85,8 @@ def _record_lock(k: Kernel, host: int, cmd: int, arg: int) -> int:
         return 0
     no_wait = F_SETLK if cmd == F_SETLKW else F_OFD_SETLK
 
-    def try_lock(blocking: bool) -> int:
-        host_fcntl.fcntl(host, cmd if blocking else no_wait, raw)
+    def try_lock() -> int:
+        host_fcntl.fcntl(host, no_wait, raw)
         return 0
 
     return _wait_for_lock(k, try_lock)

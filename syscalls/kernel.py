@@ -120,7 +120,7 @@ class Kernel:
         self.trace: Callable[[int, tuple[int, ...], int], None] | None = None
         self.uid = os.getuid()
         self.sigreturn_trampoline = 0  # where handlers return to; the machine maps it
-        self.in_syscall = False  # host signals interrupt only blocking calls
+        self.wakeup: tuple[int, int] | None = None  # blocking.install_wakeup's pipe
         # Time and randomness: the host's, or virtual and seeded ones (--deterministic).
         self.clock: HostClock = HostClock()
         self.random: HostRandom = HostRandom()
@@ -165,7 +165,6 @@ class Kernel:
         arity = self._arity.get(handler)
         if arity is None:
             arity = self._arity[handler] = len(inspect.signature(handler).parameters) - 1
-        self.in_syscall = True
         try:
             return self.outcome(lambda: handler(self, *args[:arity]))
         except Parked:
@@ -178,8 +177,6 @@ class Kernel:
                 self.state.pc = self.state.pc - 4  # the ecall runs again (after the handler)
                 return self.state.get(A0)
             return -EINTR
-        finally:
-            self.in_syscall = False
 
     def outcome(self, work: Callable[[], int]) -> int:
         """What `work` returns, or -errno for the error it raises (as Linux returns them)."""

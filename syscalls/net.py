@@ -165,8 +165,8 @@ def accept(k: Kernel, fd: int, addr: int, length_addr: int) -> int:
 def connect(k: Kernel, fd: int, addr: int, length: int) -> int:
     host = host_fd(k, fd)
     address, size = _address_in(k, addr, length)
-    if len(k.process.threads) == 1 or not os.get_blocking(host):
-        libc_call("connect", host, address, size)  # a lone thread waits in the host
+    if not os.get_blocking(host):
+        libc_call("connect", host, address, size)
         return 0
     os.set_blocking(host, False)  # start it, then wait for it as the kernel would
     try:
@@ -208,11 +208,11 @@ def _timeout_of(host: int, option: int) -> int | None:
 
 
 def _blocking(k: Kernel, host: int, attempt, timeout_option: int) -> int:
-    """A socket call that may wait: a lone thread waits in the host (which applies the
-    socket's timeouts); with other threads it is parked until ready, or until the socket's
-    timeout gives EAGAIN. `attempt(parking)` makes the host call, without waiting when
-    `parking` (raising WouldBlock instead)."""
-    if len(k.process.threads) == 1 or not os.get_blocking(host):
+    """A socket call that may wait: it waits (see blocking.py) until ready, or until the
+    socket's timeout gives EAGAIN. `attempt(parking)` makes the host call, without waiting
+    when `parking` (raising WouldBlock instead); a non-blocking socket's host call answers
+    at once."""
+    if not os.get_blocking(host):
         return attempt(False)
     timeout = _timeout_of(host, timeout_option)
     return complete(k, lambda: attempt(True), deadline_after(k, timeout), lambda: -EAGAIN)
@@ -241,9 +241,9 @@ def sendto(k: Kernel, fd: int, buf: int, length: int, flags: int, addr: int,
 
 def _send(k: Kernel, host: int, flags: int, send, data: bytes) -> int:
     """A send that may block: on a stream socket it returns once all is sent (what a
-    signal interrupts after a part, that part), and with other threads the host takes what
-    it can now while the thread waits for the rest."""
-    if len(k.process.threads) == 1 or flags & MSG_DONTWAIT or not os.get_blocking(host):
+    signal interrupts after a part, that part); the host takes what it can at once and the
+    caller waits for room for the rest."""
+    if flags & MSG_DONTWAIT or not os.get_blocking(host):
         return send(data, 0)
     done = 0
 

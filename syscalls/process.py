@@ -9,7 +9,7 @@ import struct
 from ..emulator.memory import AddressSpace
 from ..loader import LoadError, load_program, probe
 from . import threads
-from .blocking import WouldBlock, complete
+from .blocking import WouldBlock, complete, install_wakeup
 from .errors import (
     E2BIG,
     EACCES,
@@ -194,6 +194,8 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     k.random = k.random.for_child()
     k.process.pending.clear()
     k.process.timers.clear()
+    if k.wakeup is not None:
+        install_wakeup(k)  # its own, not its parent's
     caller = threads.current(k)  # the child has only the thread that forked
     caller.pending.clear()
     caller.tid = k.process.last_tid = k.process.pid
@@ -211,7 +213,13 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
 
 
 WNOHANG = 1
-CHILD_POLL_INTERVAL = 5_000_000  # ns: how often a thread waiting for a child looks again
+CHILD_POLL_INTERVAL = 5_000_000  # ns: how often a wait for a child looks again, unwoken
+
+
+def _child_poll(k: Kernel) -> int | None:
+    """A wait for a child is woken by SIGCHLD when pyemu forwards host signals; otherwise
+    (pyemu used as a library) it looks again now and then."""
+    return None if k.wakeup is not None else CHILD_POLL_INTERVAL
 
 
 CLONE_ARGS = struct.Struct("<11Q")  # struct clone_args, up to cgroup (CLONE_ARGS_SIZE_VER2)
@@ -279,13 +287,13 @@ def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int)
             k.mem.write(rusage_addr, pack_rusage(usage))
         return waited
 
-    if len(k.process.threads) == 1 or options & WNOHANG:
-        return report(*os.wait4(signed(pid), options))  # a signal interrupts the host's wait
+    if options & WNOHANG:
+        return report(*os.wait4(signed(pid), options))
 
     def attempt() -> int:
         waited = os.wait4(signed(pid), options | WNOHANG)
         if not waited[0]:
-            raise WouldBlock(every=CHILD_POLL_INTERVAL)
+            raise WouldBlock(every=_child_poll(k))
         return report(*waited)
 
     return complete(k, attempt)
@@ -316,13 +324,13 @@ def waitid(k: Kernel, idtype: int, ident: int, info_addr: int, options: int,
             k.mem.write(rusage_addr, bytes(RUSAGE.size))
         return 0
 
-    if len(k.process.threads) == 1 or options & WNOHANG:
+    if options & WNOHANG:
         return report(os.waitid(idtype, target, host_options))
 
     def attempt() -> int:
         result = os.waitid(idtype, target, host_options | WNOHANG)
         if result is None:
-            raise WouldBlock(every=CHILD_POLL_INTERVAL)
+            raise WouldBlock(every=_child_poll(k))
         return report(result)
 
     return complete(k, attempt)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .blocking import WouldBlock, complete, deadline_after
 from .errors import EAGAIN, EINVAL, ENOMEM, EPERM, ESRCH, SyscallError
-from .kernel import Interrupted, Kernel, ProcessExit, signed
+from .kernel import Kernel, ProcessExit, signed
 from .threads import Thread, by_tid, current
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
@@ -262,11 +262,28 @@ def restartable(k: Kernel) -> bool:
                                  for a in actions)
 
 
+CLD_CODES = {"exited": 1, "killed": 2, "dumped": 3, "trapped": 4, "stopped": 5, "continued": 6}
+
+
+def child_changed(k: Kernel) -> None:
+    """SIGCHLD from the host: a forked guest child exited, stopped or went on. The guest's
+    siginfo tells which child and how, as Linux's does (looked at without reaping it)."""
+    try:
+        state = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG
+                          | os.WNOWAIT)
+    except ChildProcessError:
+        state = None
+    if state is None:
+        send(k, SignalInfo(SIGCHLD, SI_USER))
+        return
+    send(k, SignalInfo(SIGCHLD, state.si_code, state.si_pid, state.si_uid,
+                       value=state.si_status & 0xFFFF_FFFF))
+
+
 def host_signal(k: Kernel, signum: int) -> None:
-    """A signal sent to pyemu itself, for the guest: pending, and a blocking call returns."""
+    """A signal sent to pyemu itself, for the guest: pending (a blocking call's wait ends,
+    woken by the signal's byte in the wakeup pipe; see blocking.py)."""
     send(k, SignalInfo(signum, SI_USER))
-    if k.in_syscall and signum in k.process.pending:
-        raise Interrupted
 
 
 def read_sigset(k: Kernel, addr: int, sigsetsize: int) -> int:

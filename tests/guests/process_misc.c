@@ -72,7 +72,35 @@ static void limits(void) {
     printf("prlimit no such pid: %s\n", err(prlimit(999999, RLIMIT_NOFILE, NULL, &old)));
 }
 
+static volatile sig_atomic_t chld_code, chld_status, chld_pid;
+
+static void on_child(int sig, siginfo_t *info, void *context) {
+    (void)sig;
+    (void)context;
+    chld_pid = info->si_pid;
+    chld_status = info->si_status;
+    chld_code = info->si_code;
+}
+
+static void child_signal(void) {
+    struct sigaction sa = {.sa_sigaction = on_child, .sa_flags = SA_SIGINFO};
+    sigaction(SIGCHLD, &sa, NULL);
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    pid_t child = fork();
+    if (child == 0) _exit(3);
+    while (!chld_code) sigsuspend(&old);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("SIGCHLD: code %d status %d pid ok %d\n", chld_code, chld_status, chld_pid == child);
+    int status;
+    printf("waitpid after it: %d\n", waitpid(child, &status, 0) == child && WEXITSTATUS(status) == 3);
+    signal(SIGCHLD, SIG_DFL);
+}
+
 static void waiting(void) {
+    child_signal();
     pid_t child = fork();
     if (child == 0) {
         usleep(20000);
