@@ -188,3 +188,12 @@ def faccessat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> 
                      follow_symlinks=follow):
         raise SyscallError(EACCES)
     return 0
+
+
+def mknodat(k: Kernel, dirfd: int, path_addr: int, mode: int, dev: int) -> int:
+    """Regular files, FIFOs and sockets anyone may make; devices need the host's privilege.
+    `dev` is the kernel's encoding of major and minor."""
+    major, minor = (dev & 0xFFF00) >> 8, (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+    os.mknod(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o177777,
+             os.makedev(major, minor))
+    return 0

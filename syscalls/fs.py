@@ -156,7 +156,14 @@ def dup(k: Kernel, fd: int) -> int:
     description = k.process.files.get(signed(fd))
     if description is None:
         raise SyscallError(EBADF)
-    return install_fd(k, os.dup(description.host_fd), description.path)
+    return _duplicate(k, description, install_fd(k, os.dup(description.host_fd),
+                                                   description.path))
+
+
+def _duplicate(k: Kernel, description: FileDescription, newfd: int) -> int:
+    """A new descriptor for the same open file shares what pyemu keeps of it too."""
+    k.process.files[newfd].special = description.special
+    return newfd
 
 
 def dup3(k: Kernel, oldfd: int, newfd: int, flags: int) -> int:
@@ -171,7 +178,7 @@ def dup3(k: Kernel, oldfd: int, newfd: int, flags: int) -> int:
     k.process.files[newfd] = FileDescription(
         os.dup(description.host_fd), description.path, bool(flags & O_CLOEXEC)
     )
-    return newfd
+    return _duplicate(k, description, newfd)
 
 
 def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
@@ -182,8 +189,9 @@ def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
         if not 0 <= signed(arg) < MAX_FDS:
             raise SyscallError(EINVAL)
-        return install_fd(k, os.dup(description.host_fd), description.path,
-                          cmd == F_DUPFD_CLOEXEC, lowest=signed(arg))
+        return _duplicate(k, description, install_fd(
+            k, os.dup(description.host_fd), description.path, cmd == F_DUPFD_CLOEXEC,
+            lowest=signed(arg)))
     if cmd == F_GETFD:
         return FD_CLOEXEC if description.cloexec else 0
     if cmd == F_SETFD:
@@ -234,6 +242,9 @@ def read(k: Kernel, fd: int, buf: int, count: int) -> int:
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
         host_fd(k, fd)  # EBADF comes before EFAULT
         raise SyscallError(EFAULT)
+    special = k.process.files[signed(fd)].special
+    if special is not None:
+        return special.read(k, buf, count)
 
     def attempt() -> int:
         when_ready(host_fd(k, fd), POLLIN)

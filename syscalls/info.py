@@ -8,7 +8,8 @@ import struct
 
 from .blocking import WouldBlock, complete, deadline_after
 from .errors import EINVAL, SyscallError
-from .kernel import Kernel
+from .host import buffer, libc_call
+from .kernel import Kernel, signed
 from .sources import (
     CLOCK_BOOTTIME,
     CLOCK_MONOTONIC,
@@ -201,3 +202,18 @@ def riscv_hwprobe(k: Kernel, pairs: int, count: int, cpusetsize: int, cpus: int,
         answer = HWPROBE_ANSWERS.get(key)
         k.mem.write(addr, HWPROBE_PAIR.pack(key if answer is not None else -1, answer or 0))
     return 0
+
+
+TIMEX_SIZE = 208  # struct timex: the same on riscv64 and a 64-bit Linux host
+
+
+def adjtimex(k: Kernel, buf: int) -> int:
+    return clock_adjtime(k, CLOCK_REALTIME, buf)
+
+
+def clock_adjtime(k: Kernel, clock: int, buf: int) -> int:
+    """The host kernel's clock discipline: read it, or (with the privilege) change it."""
+    timex = buffer(k.mem.read(buf, TIMEX_SIZE))
+    state = libc_call("clock_adjtime", signed(clock), timex)
+    k.mem.write(buf, timex.raw[:TIMEX_SIZE])
+    return state

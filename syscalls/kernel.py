@@ -61,6 +61,8 @@ class FileDescription:
     # A directory read without the host's getdents64: its names and how many were returned.
     listing: list[str] | None = None
     position: int = 0
+    # What reads of it are, when not the host descriptor's (a signalfd): read(k, buf, count).
+    special: object | None = None
 
 
 @dataclass
@@ -96,6 +98,8 @@ class Process:
     timers: dict = field(default_factory=dict)  # timers.Timer by timer id
     shared_maps: list = field(default_factory=list)  # mm.SharedMapping, MAP_SHARED mappings
     limits: dict = field(default_factory=dict)  # resource -> (soft, hard), once asked or set
+    personality: int = 0  # PER_LINUX
+    membarrier_registrations: int = 0  # membarrier's REGISTER_* commands given
 
     def __post_init__(self) -> None:
         self.name = os.path.basename(os.fsencode(self.executable))[:15]

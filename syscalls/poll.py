@@ -15,6 +15,7 @@ import struct
 from ..emulator.memory import GuestFault
 from .blocking import WouldBlock, deadline_after, now
 from .errors import EBADF, EFAULT, EINVAL, SyscallError
+from .events import refresh_signalfds
 from .fs import MAX_FDS, install_fd
 from .host import HOST_EPOLL_PACKED, buffer, libc_call
 from .info import read_timespec, timespec
@@ -65,6 +66,7 @@ def ppoll(k: Kernel, fds_addr: int, nfds: int, timeout_addr: int, mask_addr: int
     files = k.process.files
 
     def attempt() -> int:
+        refresh_signalfds(k)
         watched = [(files[fd].host_fd, events | POLLERR | POLLHUP)
                    for fd, events, _ in entries if fd in files]
         ready = _host_poll(watched)
@@ -116,6 +118,7 @@ def pselect6(k: Kernel, nfds: int, read_addr: int, write_addr: int, except_addr:
     deadline = _deadline(k, timeout_addr)
 
     def attempt() -> int:
+        refresh_signalfds(k)
         watched = [(files[fd].host_fd, events) for fd, events in wanted.items() if fd in files]
         ready = _host_poll(watched)
         results = [{fd for fd in fd_set if fd in files
@@ -210,6 +213,7 @@ def _epoll_wait(k: Kernel, epfd: int, events_addr: int, maxevents: int,
     out = buffer(HOST_EVENT.size * count)
 
     def attempt() -> int:
+        refresh_signalfds(k)
         ready = libc_call("epoll_wait", host_epoll, out, count, 0)
         if not ready:
             raise WouldBlock((host_epoll, POLLIN))

@@ -15,6 +15,7 @@ from .errors import (
     EACCES,
     EBUSY,
     EFAULT,
+    EINTR,
     EINVAL,
     ELOOP,
     ENOENT,
@@ -128,6 +129,24 @@ def setrlimit(k: Kernel, resource_id: int, limit: int) -> int:
     if not limit:
         raise SyscallError(EFAULT)
     return prlimit64(k, 0, resource_id, limit, 0)
+
+
+PER_QUERY = 0xFFFF_FFFF
+
+
+def personality(k: Kernel, persona: int) -> int:
+    """The execution domain: PER_LINUX (0) and its flags are only recorded; the previous
+    one is returned (0xffffffff only asks)."""
+    previous = k.process.personality
+    if persona & 0xFFFF_FFFF != PER_QUERY:
+        k.process.personality = persona & 0xFFFF_FFFF
+    return previous
+
+
+def restart_syscall(k: Kernel) -> int:
+    """No call is ever left to restart this way (pyemu restarts calls by running them
+    again), so it fails as Linux's does then."""
+    return -EINTR
 
 
 ROBUST_LIST_HEAD_SIZE = 24  # struct robust_list_head on riscv64

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..emulator.cpu import RESERVATION, CpuState
 from ..emulator.memory import GuestFault
-from .errors import EAGAIN, EINVAL, ENOSYS, SyscallError
+from .errors import EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ESRCH, SyscallError
 from .kernel import Kernel, Parked, signed
 from .sources import CLOCK_MONOTONIC, CLOCK_REALTIME, NS
 
@@ -43,6 +43,7 @@ class Thread:
     signal_mask: int = 0  # each thread has its own, as in Linux
     pending: dict = field(default_factory=dict)  # signals sent to this thread (tgkill, timers)
     saved_mask: int | None = None  # rt_sigsuspend: the mask its handler's frame restores
+    pi_wait: bool = False  # waiting_on is a priority-inheritance futex (FUTEX_LOCK_PI)
     policy: int = 0  # sched_setscheduler's policy (SCHED_OTHER) and priority, as reported
     priority: int = 0
 
@@ -110,6 +111,7 @@ def end_thread(k: Kernel) -> None:
     """The calling thread ends: its tid word is cleared and waiters on it woken, as Linux does
     for CLONE_CHILD_CLEARTID (what pthread_join waits for)."""
     thread = current(k)
+    release_robust_locks(k, thread)
     if thread.clear_child_tid:
         with contextlib.suppress(GuestFault):  # an unmapped tid word is ignored, as by Linux
             k.mem.write(thread.clear_child_tid, struct.pack("<i", 0))
@@ -127,7 +129,7 @@ def wake(k: Kernel, addr: int, count: int, bitset: int) -> int:
     for thread in k.process.threads:
         if woken >= count:
             break
-        if thread.waiting_on == addr and thread.bitset & bitset:
+        if thread.waiting_on == addr and thread.bitset & bitset and not thread.pi_wait:
             resume(thread, 0)
             woken += 1
     return woken
@@ -138,6 +140,7 @@ def resume(thread: Thread, result: int | None) -> None:
     thread.waiting_on = None
     thread.deadline = None
     thread.host_wait = None
+    thread.pi_wait = False
     if result is None:
         thread.state.pc = thread.state.pc - 4
     else:
@@ -182,6 +185,32 @@ def _wake_op(k: Kernel, uaddr: int, count: int, count2: int, uaddr2: int, encode
     return woken
 
 
+def _wait(k: Kernel, uaddr: int, expected: int, bitset: int, deadline: int | None) -> int:
+    """Park the caller on the futex at uaddr while it holds `expected` (EAGAIN otherwise)."""
+    if not bitset:
+        raise SyscallError(EINVAL)
+    if _word(k, uaddr) != expected:
+        raise SyscallError(EAGAIN)
+    thread = current(k)
+    thread.waiting_on, thread.bitset, thread.deadline = uaddr, bitset, deadline
+    raise Parked
+
+
+def _requeue(k: Kernel, uaddr: int, uaddr2: int, wake_count: int,
+             move_count: int) -> tuple[int, int]:
+    """Wake up to wake_count waiters of uaddr and move up to move_count others to uaddr2:
+    how many were woken, and moved."""
+    woken = wake(k, uaddr, wake_count, FUTEX_BITSET_MATCH_ANY)
+    moved = 0
+    for thread in k.process.threads:
+        if moved >= move_count:
+            break
+        if thread.waiting_on == uaddr and not thread.pi_wait:
+            thread.waiting_on = uaddr2
+            moved += 1
+    return woken, moved
+
+
 def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
           val3: int) -> int:
     command = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
@@ -189,15 +218,8 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
         raise SyscallError(EINVAL)
     if command in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         bitset = val3 & 0xFFFF_FFFF if command == FUTEX_WAIT_BITSET else FUTEX_BITSET_MATCH_ANY
-        if not bitset:
-            raise SyscallError(EINVAL)
-        if _word(k, uaddr) != signed(val):
-            raise SyscallError(EAGAIN)
-        thread = current(k)
-        thread.waiting_on, thread.bitset = uaddr, bitset
-        thread.deadline = _deadline(k, timeout, command == FUTEX_WAIT_BITSET,
-                                    bool(op & FUTEX_CLOCK_REALTIME))
-        raise Parked
+        return _wait(k, uaddr, signed(val), bitset, _deadline(
+            k, timeout, command == FUTEX_WAIT_BITSET, bool(op & FUTEX_CLOCK_REALTIME)))
     if command in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = val3 & 0xFFFF_FFFF if command == FUTEX_WAKE_BITSET else FUTEX_BITSET_MATCH_ANY
         if not bitset:
@@ -206,15 +228,178 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
     if command in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
         if command == FUTEX_CMP_REQUEUE and _word(k, uaddr) != signed(val3):
             raise SyscallError(EAGAIN)
-        woken = wake(k, uaddr, signed(val), FUTEX_BITSET_MATCH_ANY)
-        moved = 0
-        for thread in k.process.threads:
-            if moved >= signed(timeout) & 0x7FFF_FFFF:  # val2 travels in the timeout slot
-                break
-            if thread.waiting_on == uaddr:
-                thread.waiting_on = uaddr2
-                moved += 1
-        return woken + (moved if command == FUTEX_CMP_REQUEUE else 0)
+        move = signed(timeout) & 0x7FFF_FFFF  # val2 travels in the timeout slot
+        woken, moved = _requeue(k, uaddr, uaddr2, signed(val), move)
+        return woken + moved if command == FUTEX_CMP_REQUEUE else woken
     if command == FUTEX_WAKE_OP:
         return _wake_op(k, uaddr, signed(val), signed(timeout), uaddr2, val3)
-    raise SyscallError(ENOSYS)  # the priority-inheritance operations
+    if command in (FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI):
+        realtime = command == FUTEX_LOCK_PI or op & FUTEX_CLOCK_REALTIME
+        deadline = None if command == FUTEX_TRYLOCK_PI else \
+            _deadline(k, timeout, True, bool(realtime))
+        return _lock_pi(k, uaddr, deadline, command == FUTEX_TRYLOCK_PI)
+    if command == FUTEX_UNLOCK_PI:
+        return _unlock_pi(k, uaddr)
+    raise SyscallError(ENOSYS)  # requeueing onto a priority-inheritance futex
+
+
+# ---------------------------------------------------------------- priority inheritance
+
+FUTEX_LOCK_PI, FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI, FUTEX_LOCK_PI2 = 6, 7, 8, 13
+FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x8000_0000, 0x4000_0000, 0x3FFF_FFFF
+
+
+def _set_word(k: Kernel, addr: int, value: int) -> None:
+    k.mem.write(addr, struct.pack("<I", value & 0xFFFF_FFFF))
+
+
+def _lock_pi(k: Kernel, uaddr: int, deadline: int | None, trylock: bool) -> int:
+    """Take the lock (the word becomes the caller's tid) or wait for its owner to hand it
+    over. Threads take turns on one host thread, so there is no priority to lend."""
+    word = _word(k, uaddr) & 0xFFFF_FFFF
+    thread = current(k)
+    owner = word & FUTEX_TID_MASK
+    if owner == thread.tid:
+        raise SyscallError(EDEADLK)
+    if not owner or by_tid(k, owner) is None and word & FUTEX_OWNER_DIED:
+        _set_word(k, uaddr, thread.tid | word & FUTEX_WAITERS)
+        return 0
+    if trylock:
+        raise SyscallError(EAGAIN)
+    if by_tid(k, owner) is None:
+        raise SyscallError(ESRCH)  # an owner that is no thread of this process
+    _set_word(k, uaddr, word | FUTEX_WAITERS)
+    thread.pi_wait = True
+    thread.waiting_on, thread.bitset, thread.deadline = uaddr, FUTEX_BITSET_MATCH_ANY, deadline
+    raise Parked
+
+
+def _unlock_pi(k: Kernel, uaddr: int) -> int:
+    """Hand the lock to the first waiter (its tid in the word, FUTEX_WAITERS kept while
+    others wait), or leave it free."""
+    word = _word(k, uaddr) & 0xFFFF_FFFF
+    if word & FUTEX_TID_MASK != current(k).tid:
+        raise SyscallError(EPERM)
+    waiters = [t for t in k.process.threads if t.waiting_on == uaddr and t.pi_wait]
+    if not waiters:
+        _set_word(k, uaddr, 0)
+        return 0
+    heir = waiters[0]
+    _set_word(k, uaddr, heir.tid | (FUTEX_WAITERS if len(waiters) > 1 else 0))
+    resume(heir, 0)
+    return 0
+
+
+# ---------------------------------------------------------------- futex2
+
+FUTEX2_SIZE_MASK, FUTEX2_SIZE_U32, FUTEX2_PRIVATE = 0x3, 0x2, 128
+FUTEX_WAITV = struct.Struct("<QQII")  # struct futex_waitv: val, uaddr, flags, reserved
+
+
+def _check_futex2_flags(flags: int) -> None:
+    """Linux takes 32-bit futexes only (and FUTEX2_PRIVATE)."""
+    if flags & ~(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) or \
+            flags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32:
+        raise SyscallError(EINVAL)
+
+
+def futex_wake(k: Kernel, uaddr: int, mask: int, count: int, flags: int) -> int:
+    _check_futex2_flags(flags)
+    if uaddr & 3 or not mask & 0xFFFF_FFFF:
+        raise SyscallError(EINVAL)
+    return wake(k, uaddr, min(signed(count, 64), 1 << 31), mask & 0xFFFF_FFFF)
+
+
+def futex_wait(k: Kernel, uaddr: int, val: int, mask: int, flags: int, timeout: int,
+               clock: int) -> int:
+    _check_futex2_flags(flags)
+    if uaddr & 3 or clock not in (CLOCK_MONOTONIC, CLOCK_REALTIME) or val >> 32:
+        raise SyscallError(EINVAL)
+    deadline = _deadline(k, timeout, True, clock == CLOCK_REALTIME)
+    return _wait(k, uaddr, signed(val), mask & 0xFFFF_FFFF, deadline)
+
+
+def futex_requeue(k: Kernel, waiters: int, flags: int, wake_count: int, move_count: int) -> int:
+    if flags:
+        raise SyscallError(EINVAL)
+    raw = k.mem.read(waiters, 2 * FUTEX_WAITV.size)
+    (val, uaddr, flags1, _), (_, uaddr2, flags2, _) = (FUTEX_WAITV.unpack_from(raw, 0),
+                                                       FUTEX_WAITV.unpack_from(raw, 32))
+    _check_futex2_flags(flags1)
+    _check_futex2_flags(flags2)
+    if uaddr & 3 or uaddr2 & 3:
+        raise SyscallError(EINVAL)
+    if _word(k, uaddr) != signed(val):
+        raise SyscallError(EAGAIN)
+    return sum(_requeue(k, uaddr, uaddr2, signed(wake_count), signed(move_count)))
+
+
+# ---------------------------------------------------------------- robust lists
+
+ROBUST_LIST_LIMIT = 2048  # Linux follows at most this many locks
+
+
+def release_robust_locks(k: Kernel, thread: Thread) -> None:
+    """At a thread's end, each robust mutex it still holds is marked FUTEX_OWNER_DIED and
+    one of its waiters woken, as Linux does (what lets the next owner see EOWNERDEAD)."""
+    if not thread.robust_list:
+        return
+    word = k.xlen // 8
+
+    def pointer(addr: int) -> int:
+        return int.from_bytes(k.mem.read(addr, word), "little")
+
+    with contextlib.suppress(GuestFault):  # a list that leads nowhere ends the walk
+        head = thread.robust_list
+        offset = signed(pointer(head + word), k.xlen)
+        pending = pointer(head + 2 * word) & ~1
+        entry = pointer(head) & ~1
+        seen = 0
+        while entry != head and seen < ROBUST_LIST_LIMIT:
+            following = pointer(entry) & ~1
+            if entry != pending:
+                _owner_died(k, thread, entry + offset)
+            entry, seen = following, seen + 1
+        if pending:
+            _owner_died(k, thread, pending + offset)
+
+
+def _owner_died(k: Kernel, thread: Thread, uaddr: int) -> None:
+    word = _word(k, uaddr) & 0xFFFF_FFFF
+    if word & FUTEX_TID_MASK != thread.tid:
+        return
+    _set_word(k, uaddr, word & FUTEX_WAITERS | FUTEX_OWNER_DIED)
+    if word & FUTEX_WAITERS:
+        wake(k, uaddr, 1, FUTEX_BITSET_MATCH_ANY)
+
+
+MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_GLOBAL, MEMBARRIER_CMD_GLOBAL_EXPEDITED = 0, 1, 2
+MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED = 4, 8
+MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, MEMBARRIER_CMD_GET_REGISTRATIONS = 16, 512
+MEMBARRIER_SUPPORTED = (MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED
+                        | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+                        | MEMBARRIER_CMD_PRIVATE_EXPEDITED
+                        | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+                        | MEMBARRIER_CMD_GET_REGISTRATIONS)
+REGISTERS = {MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED}
+
+
+def membarrier(k: Kernel, cmd: int, flags: int, cpu_id: int) -> int:
+    """Every guest thread runs on one host thread, one at a time: each barrier has happened
+    by the time it is asked for. Linux's rules on registering are kept (EPERM without)."""
+    if flags:
+        raise SyscallError(EINVAL)
+    if cmd == MEMBARRIER_CMD_QUERY:
+        return MEMBARRIER_SUPPORTED
+    if cmd == MEMBARRIER_CMD_GET_REGISTRATIONS:
+        return k.process.membarrier_registrations
+    if cmd in REGISTERS:
+        k.process.membarrier_registrations |= cmd
+        return 0
+    if cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED and \
+            not k.process.membarrier_registrations & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+        raise SyscallError(EPERM)
+    if cmd not in (MEMBARRIER_CMD_GLOBAL, MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+                   MEMBARRIER_CMD_PRIVATE_EXPEDITED):
+        raise SyscallError(EINVAL)
+    return 0

@@ -85,6 +85,7 @@ CASES = (
     Case("sockets", "sockets.c"),
     Case("mmap-shared-private-advice", "mmap_shared.c"),
     Case("sched-limits-waitid-pidfd-proc-fd", "process_misc.c"),
+    Case("xattr-inotify-signalfd-creds-robust-pi", "misc_calls.c"),
 )
 
 

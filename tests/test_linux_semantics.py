@@ -57,3 +57,16 @@ def test_proc_self_fd_lists_the_guests_descriptors_only(build_guest, run_pyemu):
     result = run_pyemu(build_guest("process_misc.c"), ["count"])
     assert "/proc/self/fd lists 7" in result.stdout.decode().splitlines()
     assert result.returncode == 0
+
+
+def test_futex2_and_membarrier_as_on_linux_where_qemu_lacks_them(build_guest, run_both):
+    results = run_both(build_guest("misc_calls.c"), ["linux"])
+    assert results.pyemu.stdout.decode().splitlines() == [
+        "futex_wait wrong value: -1 EAGAIN",
+        "futex_wait times out: -1 ETIMEDOUT",
+        "futex_wake: 0",
+        "futex_wake 64-bit: -1 EINVAL",
+        "membarrier private unregistered: -1 EPERM",
+        "membarrier register: 0 then 0",
+    ]
+    assert "futex_wake: -1 ENOSYS" in results.qemu.stdout.decode().splitlines()

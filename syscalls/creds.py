@@ -1,0 +1,102 @@
+"""Credentials: the set*id family, supplementary groups and capabilities.
+
+The guest's credentials are pyemu's, so these go to the host, which grants or refuses them
+as it would the guest (EPERM for an unprivileged process). All guest threads are one host
+thread: a change made by one is every thread's at once, which glibc arranges anyway.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+
+from .errors import EINVAL, SyscallError
+from .host import buffer, libc_call
+from .kernel import Kernel, signed
+
+NGROUPS_MAX = 65536
+CAP_HEADER = struct.Struct("<Ii")  # version, pid
+LINUX_CAPABILITY_VERSION_1, LINUX_CAPABILITY_VERSION_3 = 0x19980330, 0x20080522
+CAP_DATA_SIZE = 12  # effective, permitted, inheritable (u32 each), one per 32 capabilities
+
+
+def _id(value: int) -> int:
+    """A uid_t/gid_t argument: -1 (all ones) means "leave it"."""
+    return signed(value)
+
+
+def setuid(k: Kernel, uid: int) -> int:
+    os.setuid(_id(uid))
+    return 0
+
+
+def setgid(k: Kernel, gid: int) -> int:
+    os.setgid(_id(gid))
+    return 0
+
+
+def setreuid(k: Kernel, ruid: int, euid: int) -> int:
+    os.setreuid(_id(ruid), _id(euid))
+    return 0
+
+
+def setregid(k: Kernel, rgid: int, egid: int) -> int:
+    os.setregid(_id(rgid), _id(egid))
+    return 0
+
+
+def setresuid(k: Kernel, ruid: int, euid: int, suid: int) -> int:
+    os.setresuid(_id(ruid), _id(euid), _id(suid))
+    return 0
+
+
+def setresgid(k: Kernel, rgid: int, egid: int, sgid: int) -> int:
+    os.setresgid(_id(rgid), _id(egid), _id(sgid))
+    return 0
+
+
+def setfsuid(k: Kernel, fsuid: int) -> int:
+    """The previous fsuid, whether or not the change was allowed (it never fails)."""
+    return libc_call("setfsuid", ctypes.c_uint(fsuid & 0xFFFF_FFFF))
+
+
+def setfsgid(k: Kernel, fsgid: int) -> int:
+    return libc_call("setfsgid", ctypes.c_uint(fsgid & 0xFFFF_FFFF))
+
+
+def setgroups(k: Kernel, size: int, addr: int) -> int:
+    size = signed(size)
+    if not 0 <= size <= NGROUPS_MAX:
+        raise SyscallError(EINVAL)
+    groups = struct.unpack(f"<{size}I", k.mem.read(addr, 4 * size)) if size else ()
+    os.setgroups(list(groups))
+    return 0
+
+
+def _capability_call(k: Kernel, name: str, header_addr: int, data_addr: int,
+                     read_data: bool) -> int:
+    """capget/capset through the host's: the header says how many sets the data holds;
+    an unknown version makes the kernel write the one it prefers and fail with EINVAL."""
+    header = buffer(k.mem.read(header_addr, CAP_HEADER.size))
+    version = CAP_HEADER.unpack(header.raw[: CAP_HEADER.size])[0]
+    words = 1 if version == LINUX_CAPABILITY_VERSION_1 else 2
+    data = None
+    if data_addr:
+        data = buffer(k.mem.read(data_addr, words * CAP_DATA_SIZE) if read_data
+                      else words * CAP_DATA_SIZE)
+    try:
+        libc_call(name, header, data)
+    finally:
+        k.mem.write(header_addr, header.raw[: CAP_HEADER.size])
+    if data is not None and not read_data:
+        k.mem.write(data_addr, data.raw[: words * CAP_DATA_SIZE])
+    return 0
+
+
+def capget(k: Kernel, header: int, data: int) -> int:
+    return _capability_call(k, "capget", header, data, read_data=False)
+
+
+def capset(k: Kernel, header: int, data: int) -> int:
+    return _capability_call(k, "capset", header, data, read_data=True)

@@ -1,0 +1,112 @@
+"""Extended attributes, the host's: set, get, list and remove, by path (following a final
+symbolic link or not) or by descriptor."""
+
+from __future__ import annotations
+
+import os
+
+from .errors import E2BIG, EINVAL, ERANGE, SyscallError
+from .fs import AT_FDCWD, guest_path, host_fd, host_path
+from .kernel import Kernel
+
+XATTR_CREATE, XATTR_REPLACE = 1, 2
+XATTR_NAME_MAX = 255
+XATTR_SIZE_MAX = 65536
+XATTR_LIST_MAX = 65536
+
+
+def _target(k: Kernel, path_addr: int | None, fd: int | None) -> int | str:
+    return host_fd(k, fd) if fd is not None else host_path(k, AT_FDCWD, guest_path(k, path_addr))
+
+
+def _name(k: Kernel, addr: int) -> str:
+    name = k.mem.read_cstring(addr, XATTR_NAME_MAX + 1)
+    if not name or len(name) > XATTR_NAME_MAX:
+        raise SyscallError(ERANGE)
+    return os.fsdecode(name)
+
+
+def _set(k: Kernel, target: int | str, name_addr: int, value: int, size: int, flags: int,
+         follow: bool) -> int:
+    if flags & ~(XATTR_CREATE | XATTR_REPLACE):
+        raise SyscallError(EINVAL)
+    if size > XATTR_SIZE_MAX:
+        raise SyscallError(E2BIG)
+    name = _name(k, name_addr)
+    data = k.mem.read(value, size) if size else b""
+    os.setxattr(target, name, data, flags, follow_symlinks=follow)
+    return 0
+
+
+def _get(k: Kernel, target: int | str, name_addr: int, value: int, size: int,
+         follow: bool) -> int:
+    """The value's length when `size` is 0; ERANGE when it does not fit."""
+    data = os.getxattr(target, _name(k, name_addr), follow_symlinks=follow)
+    if size:
+        if len(data) > size:
+            raise SyscallError(ERANGE)
+        k.mem.write(value, data)
+    return len(data)
+
+
+def _list(k: Kernel, target: int | str, buf: int, size: int, follow: bool) -> int:
+    names = b"".join(os.fsencode(name) + b"\0"
+                     for name in os.listxattr(target, follow_symlinks=follow))
+    if size:
+        if len(names) > size:
+            raise SyscallError(ERANGE)
+        k.mem.write(buf, names)
+    return len(names)
+
+
+def _remove(k: Kernel, target: int | str, name_addr: int, follow: bool) -> int:
+    os.removexattr(target, _name(k, name_addr), follow_symlinks=follow)
+    return 0
+
+
+def setxattr(k: Kernel, path: int, name: int, value: int, size: int, flags: int) -> int:
+    return _set(k, _target(k, path, None), name, value, size, flags, True)
+
+
+def lsetxattr(k: Kernel, path: int, name: int, value: int, size: int, flags: int) -> int:
+    return _set(k, _target(k, path, None), name, value, size, flags, False)
+
+
+def fsetxattr(k: Kernel, fd: int, name: int, value: int, size: int, flags: int) -> int:
+    return _set(k, _target(k, None, fd), name, value, size, flags, True)
+
+
+def getxattr(k: Kernel, path: int, name: int, value: int, size: int) -> int:
+    return _get(k, _target(k, path, None), name, value, size, True)
+
+
+def lgetxattr(k: Kernel, path: int, name: int, value: int, size: int) -> int:
+    return _get(k, _target(k, path, None), name, value, size, False)
+
+
+def fgetxattr(k: Kernel, fd: int, name: int, value: int, size: int) -> int:
+    return _get(k, _target(k, None, fd), name, value, size, True)
+
+
+def listxattr(k: Kernel, path: int, buf: int, size: int) -> int:
+    return _list(k, _target(k, path, None), buf, size, True)
+
+
+def llistxattr(k: Kernel, path: int, buf: int, size: int) -> int:
+    return _list(k, _target(k, path, None), buf, size, False)
+
+
+def flistxattr(k: Kernel, fd: int, buf: int, size: int) -> int:
+    return _list(k, _target(k, None, fd), buf, size, True)
+
+
+def removexattr(k: Kernel, path: int, name: int) -> int:
+    return _remove(k, _target(k, path, None), name, True)
+
+
+def lremovexattr(k: Kernel, path: int, name: int) -> int:
+    return _remove(k, _target(k, path, None), name, False)
+
+
+def fremovexattr(k: Kernel, fd: int, name: int) -> int:
+    return _remove(k, _target(k, None, fd), name, True)
