@@ -142,6 +142,7 @@ class Machine:
         process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
         process.name = os.path.basename(os.fsencode(image.executable))[:15]
         process.timers.clear()
+        process.aio.clear()
         for shared in process.shared_maps:  # written back as execve began
             os.close(shared.host)
         process.shared_maps.clear()

@@ -11,8 +11,8 @@ import ctypes
 import os
 import struct
 
-from .errors import EINVAL, SyscallError
-from .host import buffer, libc_call
+from .errors import E2BIG, EINVAL, SyscallError
+from .host import buffer, libc_call, raw_syscall
 from .kernel import Kernel, signed
 
 NGROUPS_MAX = 65536
@@ -100,3 +100,42 @@ def capget(k: Kernel, header: int, data: int) -> int:
 
 def capset(k: Kernel, header: int, data: int) -> int:
     return _capability_call(k, "capset", header, data, read_data=True)
+
+
+# ---------------------------------------------------------------- LSM attributes
+
+SYS_LSM_GET_SELF_ATTR, SYS_LSM_SET_SELF_ATTR, SYS_LSM_LIST_MODULES = 459, 460, 461
+LSM_CONTEXT_MAX = 1 << 16
+
+
+def _sized_answer(k: Kernel, call, out_addr: int, size_addr: int) -> int:
+    """`call(buffer, size)` fills a buffer of *size_addr bytes and sets the size it needs,
+    which goes back to the guest whether or not the buffer was large enough."""
+    (size,) = struct.unpack("<I", k.mem.read(size_addr, 4))
+    size_box = ctypes.c_uint32(size)
+    out = buffer(max(min(size, LSM_CONTEXT_MAX), 1)) if out_addr else None
+    try:
+        result = call(out, ctypes.byref(size_box))
+    finally:
+        k.mem.write(size_addr, struct.pack("<I", size_box.value))
+    if out is not None:
+        k.mem.write(out_addr, out.raw[: min(size_box.value, size)])
+    return result
+
+
+def lsm_get_self_attr(k: Kernel, attr: int, ctx: int, size_addr: int, flags: int) -> int:
+    """The host's security modules' attributes of pyemu, the guest's own process."""
+    return _sized_answer(k, lambda out, size: raw_syscall(SYS_LSM_GET_SELF_ATTR, attr, out,
+                                                          size, flags), ctx, size_addr)
+
+
+def lsm_set_self_attr(k: Kernel, attr: int, ctx: int, size: int, flags: int) -> int:
+    if size > LSM_CONTEXT_MAX:
+        raise SyscallError(E2BIG)
+    context = buffer(k.mem.read(ctx, size))
+    return raw_syscall(SYS_LSM_SET_SELF_ATTR, attr, context, size, flags)
+
+
+def lsm_list_modules(k: Kernel, ids: int, size_addr: int, flags: int) -> int:
+    return _sized_answer(k, lambda out, size: raw_syscall(SYS_LSM_LIST_MODULES, out, size,
+                                                          flags), ids, size_addr)

@@ -10,18 +10,22 @@ import os
 import struct
 
 from .blocking import WouldBlock, complete
-from .errors import EACCES, EINVAL, SyscallError
+from .errors import E2BIG, EACCES, EINVAL, SyscallError
 from .fs import (
     AT_EMPTY_PATH,
+    AT_FDCWD,
     AT_SYMLINK_NOFOLLOW,
+    O_CLOEXEC,
     guest_path,
     host_fd,
+    host_open_flags,
     host_path,
     install_fd,
     release_fd,
 )
 from .fs import fcntl as descriptor_fcntl
-from .host import libc_call
+from .fs import openat as descriptor_openat
+from .host import buffer, libc_call, raw_syscall
 from .kernel import Kernel, signed
 
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
@@ -141,6 +145,10 @@ def readahead(k: Kernel, fd: int, offset: int, count: int) -> int:
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC = 1, 2, 4, 8, 0x10
 MFD_NAME_MAX = 249
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
+O_CREAT, O_TMPFILE = 0o100, 0o20200000
+VALID_OPEN_FLAGS = 0o37777703  # every O_ flag Linux knows (fs/fcntl.c VALID_OPEN_FLAGS)
+RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x08, 0x10
+AT_SYMLINK_FOLLOW, AT_HANDLE_FID = 0x400, 0x200
 
 
 def memfd_create(k: Kernel, name_addr: int, flags: int) -> int:
@@ -197,3 +205,124 @@ def mknodat(k: Kernel, dirfd: int, path_addr: int, mode: int, dev: int) -> int:
     os.mknod(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o177777,
              os.makedev(major, minor))
     return 0
+
+
+# ---------------------------------------------------------------- newer file calls
+
+OPEN_HOW = struct.Struct("<QQQ")  # struct open_how: flags, mode, resolve
+OPEN_HOW_SIZE_VER0 = OPEN_HOW.size
+RESOLVE_ALL = 0x1F | 0x20  # NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED
+SYS_OPENAT2, SYS_CACHESTAT, SYS_FCHMODAT2, SYS_STATMOUNT, SYS_LISTMOUNT = 437, 451, 452, 457, 458
+
+
+def _extensible_struct(k: Kernel, addr: int, size: int, known: int) -> bytes:
+    """A struct that grows across Linux versions: at least its first version, at most a
+    page, anything beyond what this kernel knows zero (E2BIG otherwise)."""
+    if size < known:
+        raise SyscallError(EINVAL)
+    if size > 4096:
+        raise SyscallError(E2BIG)
+    raw = k.mem.read(addr, size)
+    if any(raw[known:]):
+        raise SyscallError(E2BIG)
+    return raw[:known]
+
+
+def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> int:
+    """openat with strict checks and path-resolution limits: without limits it is openat
+    (the guest's /proc files included); with them, the host resolves the path, from the
+    host descriptor behind dirfd."""
+    flags, mode, resolve = OPEN_HOW.unpack(_extensible_struct(k, how_addr, size,
+                                                              OPEN_HOW_SIZE_VER0))
+    if flags >> 32 or flags & ~VALID_OPEN_FLAGS or resolve & ~RESOLVE_ALL or mode & ~0o7777 \
+            or mode and not flags & (O_CREAT | O_TMPFILE):
+        raise SyscallError(EINVAL)
+    if not resolve:
+        return descriptor_openat(k, dirfd, path_addr, flags, mode)
+    path = guest_path(k, path_addr)
+    host_dir = -100 if signed(dirfd) == AT_FDCWD else host_fd(k, dirfd)
+    if os.path.isabs(path) and not resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
+        path = host_path(k, dirfd, path)
+    how = buffer(OPEN_HOW.pack(host_open_flags(flags) | os.O_CLOEXEC, mode, resolve))
+    host = raw_syscall(SYS_OPENAT2, host_dir, os.fsencode(path), how, OPEN_HOW.size)
+    return install_fd(k, host, path, bool(flags & O_CLOEXEC))
+
+
+def fchmodat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> int:
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(EINVAL)
+    path = guest_path(k, path_addr)
+    if not path and flags & AT_EMPTY_PATH:
+        raw_syscall(SYS_FCHMODAT2, host_fd(k, dirfd), b"", mode & 0o7777, AT_EMPTY_PATH)
+    else:
+        raw_syscall(SYS_FCHMODAT2, -100, os.fsencode(host_path(k, dirfd, path)),
+                    mode & 0o7777, flags & AT_SYMLINK_NOFOLLOW)
+    return 0
+
+
+def cachestat(k: Kernel, fd: int, range_addr: int, stat_addr: int, flags: int) -> int:
+    """Page-cache residency of a file range, the host's (struct cachestat_range and
+    struct cachestat are the same everywhere)."""
+    span = buffer(k.mem.read(range_addr, 16))
+    answer = buffer(40)
+    raw_syscall(SYS_CACHESTAT, host_fd(k, fd), span, answer, flags)
+    k.mem.write(stat_addr, answer.raw[:40])
+    return 0
+
+
+def statmount(k: Kernel, request: int, buf: int, size: int, flags: int) -> int:
+    """The host's mounts: struct mnt_id_req in, struct statmount (with self-relative
+    strings) out, the same on every architecture."""
+    (length,) = struct.unpack("<I", k.mem.read(request, 4))
+    req = buffer(k.mem.read(request, max(length, 24)))
+    answer = buffer(max(size, 1))
+    raw_syscall(SYS_STATMOUNT, req, answer, size, flags)
+    k.mem.write(buf, answer.raw[:size])
+    return 0
+
+
+def listmount(k: Kernel, request: int, ids: int, count: int, flags: int) -> int:
+    (length,) = struct.unpack("<I", k.mem.read(request, 4))
+    req = buffer(k.mem.read(request, max(length, 24)))
+    answer = buffer(max(8 * min(count, 1 << 20), 1))
+    listed = raw_syscall(SYS_LISTMOUNT, req, answer, min(count, 1 << 20), flags)
+    k.mem.write(ids, answer.raw[: 8 * listed])
+    return listed
+
+
+FILE_HANDLE_HEADER = struct.Struct("<Ii")  # handle_bytes, handle_type
+MAX_HANDLE_SZ = 128
+
+
+def name_to_handle_at(k: Kernel, dirfd: int, path_addr: int, handle_addr: int,
+                      mount_id_addr: int, flags: int) -> int:
+    if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | AT_HANDLE_FID):
+        raise SyscallError(EINVAL)
+    (room,) = struct.unpack("<I", k.mem.read(handle_addr, 4))
+    if room > MAX_HANDLE_SZ:
+        raise SyscallError(EINVAL)
+    handle = buffer(FILE_HANDLE_HEADER.pack(room, 0) + bytes(room))
+    mount_id = ctypes.c_int(0)
+    path = guest_path(k, path_addr)
+    try:
+        if not path and flags & AT_EMPTY_PATH:
+            libc_call("name_to_handle_at", host_fd(k, dirfd), b"", handle,
+                      ctypes.byref(mount_id), flags)
+        else:
+            libc_call("name_to_handle_at", -100, os.fsencode(host_path(k, dirfd, path)),
+                      handle, ctypes.byref(mount_id), flags & ~AT_EMPTY_PATH)
+    finally:  # EOVERFLOW says, in handle_bytes, how much room the handle needs
+        k.mem.write(handle_addr, handle.raw[:FILE_HANDLE_HEADER.size + room])
+    k.mem.write(mount_id_addr, struct.pack("<i", mount_id.value))
+    return 0
+
+
+def open_by_handle_at(k: Kernel, mount_fd: int, handle_addr: int, flags: int) -> int:
+    """Needs CAP_DAC_READ_SEARCH, which the host grants pyemu or not."""
+    (size,) = struct.unpack("<I", k.mem.read(handle_addr, 4))
+    if size > MAX_HANDLE_SZ:
+        raise SyscallError(EINVAL)
+    handle = buffer(k.mem.read(handle_addr, FILE_HANDLE_HEADER.size + size))
+    host = libc_call("open_by_handle_at", host_fd(k, mount_fd), handle,
+                     host_open_flags(flags) | os.O_CLOEXEC)
+    return install_fd(k, host, "", bool(flags & O_CLOEXEC))

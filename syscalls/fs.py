@@ -25,6 +25,7 @@ from .errors import (
     ERANGE,
     SyscallError,
 )
+from .host import LINUX, libc_call
 from .kernel import FileDescription, Kernel, signed
 from .signals import SI_USER, SIGPIPE, SignalInfo, send
 from .sources import CLOCK_REALTIME
@@ -460,12 +461,21 @@ def ioctl(k: Kernel, fd: int, request: int, arg: int) -> int:
 RENAME_NOREPLACE = 1
 
 
+RENAME_EXCHANGE, RENAME_WHITEOUT = 2, 4
+
+
 def renameat2(k: Kernel, olddirfd: int, oldpath: int, newdirfd: int, newpath: int,
               flags: int) -> int:
-    if flags & ~RENAME_NOREPLACE:
-        raise SyscallError(EINVAL)  # RENAME_EXCHANGE and RENAME_WHITEOUT: not supported yet
+    if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT):
+        raise SyscallError(EINVAL)
     source = host_path(k, olddirfd, guest_path(k, oldpath))
     target = host_path(k, newdirfd, guest_path(k, newpath))
+    if LINUX:  # the host's own, with every flag's checks
+        libc_call("renameat2", AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(target),
+                  ctypes.c_uint(flags))
+        return 0
+    if flags & ~RENAME_NOREPLACE:
+        raise SyscallError(EINVAL)
     if flags & RENAME_NOREPLACE and os.path.lexists(target):
         raise SyscallError(EEXIST)
     os.rename(source, target)
@@ -625,18 +635,35 @@ def _pack_statfs(st: os.statvfs_result) -> bytes:
                        st.f_ffree, 0, 0, st.f_namemax, st.f_frsize, st.f_flag)
 
 
+def _host_struct(call: str, target: int | bytes, size: int, *more) -> bytes:
+    """What the host's statfs/fstatfs/statx writes: the layouts are riscv64's too."""
+    answer = ctypes.create_string_buffer(size)
+    libc_call(call, target, *more, answer)
+    return answer.raw
+
+
 def statfs(k: Kernel, path_addr: int, buf: int) -> int:
-    k.mem.write(buf, _pack_statfs(os.statvfs(host_path(k, AT_FDCWD, guest_path(k, path_addr)))))
+    path = host_path(k, AT_FDCWD, guest_path(k, path_addr))
+    k.mem.write(buf, _host_struct("statfs", os.fsencode(path), STATFS.size) if LINUX
+                else _pack_statfs(os.statvfs(path)))
     return 0
 
 
 def fstatfs(k: Kernel, fd: int, buf: int) -> int:
-    k.mem.write(buf, _pack_statfs(os.fstatvfs(host_fd(k, fd))))
+    host = host_fd(k, fd)
+    k.mem.write(buf, _host_struct("fstatfs", host, STATFS.size) if LINUX
+                else _pack_statfs(os.fstatvfs(host)))
     return 0
 
 
 def statx(k: Kernel, dirfd: int, path_addr: int, flags: int, mask: int, buf: int) -> int:
     path = guest_path(k, path_addr)
+    if LINUX:  # every field and attribute the host knows; struct statx is the same everywhere
+        dir_host, target = (host_fd(k, dirfd), b"") if not path and flags & AT_EMPTY_PATH \
+            else (AT_FDCWD, os.fsencode(host_path(k, dirfd, path)))
+        k.mem.write(buf, _host_struct("statx", dir_host, 256, target, ctypes.c_int(flags),
+                                      ctypes.c_uint(mask)))
+        return 0
     if not path and flags & AT_EMPTY_PATH:
         st = os.fstat(host_fd(k, dirfd))
     else:

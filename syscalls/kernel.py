@@ -99,6 +99,7 @@ class Process:
     shared_maps: list = field(default_factory=list)  # mm.SharedMapping, MAP_SHARED mappings
     limits: dict = field(default_factory=dict)  # resource -> (soft, hard), once asked or set
     personality: int = 0  # PER_LINUX
+    aio: dict = field(default_factory=dict)  # aio.AioContext by its ring's address
     membarrier_registrations: int = 0  # membarrier's REGISTER_* commands given
 
     def __post_init__(self) -> None:

@@ -213,6 +213,7 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     k.random = k.random.for_child()
     k.process.pending.clear()
     k.process.timers.clear()
+    k.process.aio.clear()  # asynchronous I/O contexts are the parent's alone
     if k.wakeup is not None:
         install_wakeup(k)  # its own, not its parent's
     caller = threads.current(k)  # the child has only the thread that forked

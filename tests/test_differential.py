@@ -86,6 +86,7 @@ CASES = (
     Case("mmap-shared-private-advice", "mmap_shared.c"),
     Case("sched-limits-waitid-pidfd-proc-fd", "process_misc.c"),
     Case("xattr-inotify-signalfd-creds-robust-pi", "misc_calls.c"),
+    Case("mqueue-sysv-ipc-statfs-statx-handles", "ipc_aio.c"),
 )
 
 
