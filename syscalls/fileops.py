@@ -7,10 +7,11 @@ from __future__ import annotations
 import ctypes
 import fcntl as host_fcntl
 import os
+import stat
 import struct
 
 from .blocking import WouldBlock, complete
-from .errors import E2BIG, EACCES, EINVAL, SyscallError
+from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, SyscallError
 from .fs import (
     AT_EMPTY_PATH,
     AT_FDCWD,
@@ -212,7 +213,7 @@ def mknodat(k: Kernel, dirfd: int, path_addr: int, mode: int, dev: int) -> int:
 OPEN_HOW = struct.Struct("<QQQ")  # struct open_how: flags, mode, resolve
 OPEN_HOW_SIZE_VER0 = OPEN_HOW.size
 RESOLVE_ALL = 0x1F | 0x20  # NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED
-SYS_OPENAT2, SYS_CACHESTAT, SYS_FCHMODAT2, SYS_STATMOUNT, SYS_LISTMOUNT = 437, 451, 452, 457, 458
+SYS_OPENAT2, SYS_CACHESTAT, SYS_STATMOUNT, SYS_LISTMOUNT = 437, 451, 457, 458
 
 
 def _extensible_struct(k: Kernel, addr: int, size: int, known: int) -> bytes:
@@ -249,14 +250,18 @@ def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> 
 
 
 def fchmodat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> int:
+    """fchmodat with flags: a symbolic link's own mode cannot change (EOPNOTSUPP), as on
+    Linux (done here, so that hosts older than Linux 6.6 answer the same)."""
     if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise SyscallError(EINVAL)
     path = guest_path(k, path_addr)
     if not path and flags & AT_EMPTY_PATH:
-        raw_syscall(SYS_FCHMODAT2, host_fd(k, dirfd), b"", mode & 0o7777, AT_EMPTY_PATH)
-    else:
-        raw_syscall(SYS_FCHMODAT2, -100, os.fsencode(host_path(k, dirfd, path)),
-                    mode & 0o7777, flags & AT_SYMLINK_NOFOLLOW)
+        os.chmod(f"/proc/self/fd/{host_fd(k, dirfd)}", mode & 0o7777)
+        return 0
+    target = host_path(k, dirfd, path)
+    if flags & AT_SYMLINK_NOFOLLOW and stat.S_ISLNK(os.lstat(target).st_mode):
+        raise SyscallError(EOPNOTSUPP)
+    os.chmod(target, mode & 0o7777)
     return 0
 
 
