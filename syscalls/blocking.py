@@ -19,12 +19,13 @@ import contextlib
 import os
 import select
 import signal as host_signal
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from .errors import EINTR, ETIMEDOUT
-from .kernel import Interrupted, Kernel, Parked
+from .kernel import FileDescription, Interrupted, Kernel, Parked
 from .sources import CLOCK_MONOTONIC, VirtualClock
 from .threads import Thread, as_thread, current, resume
 
@@ -84,11 +85,13 @@ def complete(k: Kernel, attempt: Callable[[], int], deadline: int | None = None,
     """The result of a call that may block: `attempt()` until it completes (or `timed_out()`
     once `deadline` passes). A signal handler interrupts it: `on_interrupt()` runs, then the
     call fails with EINTR, or runs again when `restartable` and the handler has SA_RESTART."""
+    blocked = _try(attempt)  # most calls complete at once
     while True:
-        _drain_wakeups(k)
-        blocked = _try(attempt)
         if not isinstance(blocked, WouldBlock):
             return blocked
+        if _drain_wakeups(k):  # what woke since the attempt may have let it complete
+            blocked = _try(attempt)
+            continue
         if k.signal_waiting():
             if blocked.progress:
                 return blocked.progress
@@ -103,6 +106,7 @@ def complete(k: Kernel, attempt: Callable[[], int], deadline: int | None = None,
             raise Parked
         _host_wait(k, blocked.waits, _wake_at(k, [deadline], blocked.every))
         fire_timers(k)
+        blocked = _try(attempt)
 
 
 def _try(attempt: Callable[[], int]) -> int | WouldBlock:
@@ -134,6 +138,16 @@ def ready(host: int, events: int) -> bool:
     poller = select.poll()
     poller.register(host, events)
     return bool(poller.poll(0))
+
+
+def never_blocks(description: FileDescription) -> bool:
+    """A regular file, or one of the memory devices (/dev/null, /dev/zero, /dev/full,
+    /dev/random, /dev/urandom): no read or write of it waits (found out once)."""
+    if description.never_blocks is None:
+        mode_and_device = os.fstat(description.host_fd)
+        description.never_blocks = stat.S_ISREG(mode_and_device.st_mode) or \
+            stat.S_ISCHR(mode_and_device.st_mode) and os.major(mode_and_device.st_rdev) == 1
+    return description.never_blocks
 
 
 def when_ready(host: int, events: int) -> None:
@@ -213,13 +227,15 @@ def remove_wakeup(k: Kernel) -> None:
         k.wakeup = None
 
 
-def _drain_wakeups(k: Kernel) -> None:
-    """Forget the signals that woke earlier waits (they are pending if the guest takes them);
-    one arriving from now on wakes the next wait."""
+def _drain_wakeups(k: Kernel) -> bool:
+    """Empty the wakeup pipe, so that only a signal arriving from now on wakes the next
+    wait (those before are pending if the guest takes them). Whether any had come."""
+    woken = False
     if k.wakeup is not None:
         with contextlib.suppress(BlockingIOError):
             while os.read(k.wakeup[0], 512):
-                pass
+                woken = True
+    return woken
 
 
 # ---------------------------------------------------------------- the scheduler's side

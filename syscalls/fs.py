@@ -11,7 +11,7 @@ import termios
 from collections.abc import Callable
 
 from . import procfs
-from .blocking import POLLIN, complete, when_ready, write_all
+from .blocking import POLLIN, complete, never_blocks, when_ready, write_all
 from .errors import (
     EACCES,
     EBADF,
@@ -243,12 +243,13 @@ def read(k: Kernel, fd: int, buf: int, count: int) -> int:
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
         host_fd(k, fd)  # EBADF comes before EFAULT
         raise SyscallError(EFAULT)
-    special = k.process.files[signed(fd)].special
-    if special is not None:
-        return special.read(k, buf, count)
+    description = k.process.files[signed(fd)]
+    if description.special is not None:
+        return description.special.read(k, buf, count)
 
     def attempt() -> int:
-        when_ready(host_fd(k, fd), POLLIN)
+        if not never_blocks(description):
+            when_ready(description.host_fd, POLLIN)
         data = read_from(k, fd, min(count, MAX_IO))
         k.mem.write(buf, data)
         return len(data)
@@ -261,9 +262,16 @@ def host_writer(k: Kernel, host: int) -> Callable[[bytes], int]:
 
 
 def write(k: Kernel, fd: int, buf: int, count: int) -> int:
-    host = host_fd(k, fd)
-    data = k.mem.read(buf, min(count, MAX_IO))
-    return write_all(k, host, data, host_writer(k, host))
+    host_fd(k, fd)  # EBADF comes before EFAULT
+    return write_out(k, fd, k.mem.read(buf, min(count, MAX_IO)))
+
+
+def write_out(k: Kernel, fd: int, data: bytes) -> int:
+    """write and writev: at once to what never blocks, else as blocking.write_all does."""
+    description = k.process.files[signed(fd)]
+    writer = host_writer(k, description.host_fd)
+    return writer(data) if never_blocks(description) else \
+        write_all(k, description.host_fd, data, writer)
 
 
 def pread64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
@@ -313,8 +321,10 @@ def read_vectors(k: Kernel, fd: int, iov: int, count: int, read: Callable[[int],
         if not k.mem.is_mapped(base, min(length, MAX_IO)):
             raise SyscallError(EFAULT)
 
+    description = k.process.files[signed(fd)]
+
     def attempt() -> int:
-        if may_block:
+        if may_block and not never_blocks(description):
             when_ready(host, POLLIN)
         data = read(min(sum(length for _, length in buffers), MAX_IO))
         scatter(k, buffers, data)
@@ -328,9 +338,9 @@ def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
 
 
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
-    host = host_fd(k, fd)
+    host_fd(k, fd)  # EBADF comes before EFAULT
     data = gather(k, iovecs(k, iov, count))
-    return write_all(k, host, data, host_writer(k, host)) if data else 0
+    return write_out(k, fd, data) if data else 0
 
 
 def lseek(k: Kernel, fd: int, offset: int, whence: int) -> int:

@@ -63,6 +63,7 @@ class FileDescription:
     position: int = 0
     # What reads of it are, when not the host descriptor's (a signalfd): read(k, buf, count).
     special: object | None = None
+    never_blocks: bool | None = None  # blocking.never_blocks, once asked
 
 
 @dataclass
