@@ -127,9 +127,10 @@ def _wake_at(k: Kernel, deadlines: list[int | None], every: int | None) -> int |
 
 
 def fire_timers(k: Kernel) -> None:
-    from .timers import fire_due
+    if k.process.timers:
+        from .timers import fire_due
 
-    fire_due(k)
+        fire_due(k)
 
 
 def ready(host: int, events: int) -> bool:
@@ -245,10 +246,12 @@ def settle(k: Kernel) -> None:
     """Resume the parked threads whose wait is over: a call that can now complete, a
     deadline passed, a signal that interrupts it."""
     process = k.process
+    if not any(thread.parked for thread in process.threads):
+        return
     _drain_wakeups(k)
     fire_timers(k)
     time_now = now(k)
-    accepted = _accepted_by_runnable(k)
+    accepted = _accepted_by_runnable(k) if process.pending else set()
     for index, thread in enumerate(process.threads):
         if not thread.parked:
             continue

@@ -199,6 +199,8 @@ class Kernel:
         """A pending signal that the calling thread's mask lets through (it interrupts the
         call)."""
         thread = self.process.threads[self.process.current]
+        if not self.process.pending and not thread.pending:
+            return False
         mask = thread.signal_mask
         return any(not mask & (1 << (signum - 1))
                    for signum in (*self.process.pending, *thread.pending))
