@@ -195,12 +195,15 @@ def die_by_signal(signum: int) -> None:
 
 
 def strace_printer(machine):
+    """Each call as strace shows it, after the thread's id (strace -f's), arguments decoded."""
+    from .syscalls import strace, threads
+
     table = machine.kernel.table
 
-    def show(number: int, args: tuple[int, ...], result: int) -> None:
+    def show(number: int, args: tuple[int, ...], result: int | None) -> None:
         entry = table.get(number)
         name = entry.name if entry else f"syscall_{number}"
-        shown = ", ".join(f"{a:#x}" for a in args[:6])
-        print(f"{machine.kernel.process.pid} {name}({shown}) = {result}", file=sys.stderr)
+        tid = threads.current(machine.kernel).tid
+        print(f"{tid} {strace.describe(machine.kernel, name, args, result)}", file=sys.stderr)
 
     return show

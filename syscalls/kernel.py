@@ -146,7 +146,7 @@ class Kernel:
         while the guest ran is delivered first: the ecall runs when its handler returns."""
         if self.signal_waiting():
             return
-        self.state.pc = self.state.pc + 4
+        pc = self.state.pc = self.state.pc + 4
         number = self.state.get(A7)
         args = tuple(self.state.get(A0 + i) for i in range(6))
         entry = self.table.get(number)
@@ -162,8 +162,8 @@ class Kernel:
             reconcile(self)  # and what the call wrote to them, or into them, is seen
         else:
             result = self.call(entry.handler, args)
-        if self.trace:
-            self.trace(number, args, result)
+        if self.trace:  # a call to run again (pc back on the ecall) has no result yet
+            self.trace(number, args, None if self.state.pc == pc - 4 else result)
         if result is not None:  # None: the thread waits, and its waker writes a0
             self.state.set(A0, result)
 
