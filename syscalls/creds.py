@@ -12,6 +12,7 @@ import os
 import struct
 
 from .errors import E2BIG, EINVAL, SyscallError
+from .fs import owner_id
 from .host import buffer, libc_call, raw_syscall
 from .kernel import Kernel, signed
 
@@ -21,38 +22,33 @@ LINUX_CAPABILITY_VERSION_1, LINUX_CAPABILITY_VERSION_3 = 0x19980330, 0x20080522
 CAP_DATA_SIZE = 12  # effective, permitted, inheritable (u32 each), one per 32 capabilities
 
 
-def _id(value: int) -> int:
-    """A uid_t/gid_t argument: -1 (all ones) means "leave it"."""
-    return signed(value)
-
-
 def setuid(k: Kernel, uid: int) -> int:
-    os.setuid(_id(uid))
+    os.setuid(owner_id(uid))
     return 0
 
 
 def setgid(k: Kernel, gid: int) -> int:
-    os.setgid(_id(gid))
+    os.setgid(owner_id(gid))
     return 0
 
 
 def setreuid(k: Kernel, ruid: int, euid: int) -> int:
-    os.setreuid(_id(ruid), _id(euid))
+    os.setreuid(owner_id(ruid), owner_id(euid))
     return 0
 
 
 def setregid(k: Kernel, rgid: int, egid: int) -> int:
-    os.setregid(_id(rgid), _id(egid))
+    os.setregid(owner_id(rgid), owner_id(egid))
     return 0
 
 
 def setresuid(k: Kernel, ruid: int, euid: int, suid: int) -> int:
-    os.setresuid(_id(ruid), _id(euid), _id(suid))
+    os.setresuid(owner_id(ruid), owner_id(euid), owner_id(suid))
     return 0
 
 
 def setresgid(k: Kernel, rgid: int, egid: int, sgid: int) -> int:
-    os.setresgid(_id(rgid), _id(egid), _id(sgid))
+    os.setresgid(owner_id(rgid), owner_id(egid), owner_id(sgid))
     return 0
 
 

@@ -584,8 +584,14 @@ def fchmodat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
     return 0
 
 
+def owner_id(value: int) -> int:
+    """A uid_t or gid_t argument (32 bits, unsigned): all ones means "leave it" (-1)."""
+    value &= 0xFFFF_FFFF
+    return -1 if value == 0xFFFF_FFFF else value
+
+
 def fchown(k: Kernel, fd: int, uid: int, gid: int) -> int:
-    os.fchown(host_fd(k, fd), signed(uid), signed(gid))
+    os.fchown(host_fd(k, fd), owner_id(uid), owner_id(gid))
     return 0
 
 
@@ -593,7 +599,7 @@ def fchownat(k: Kernel, dirfd: int, path_addr: int, uid: int, gid: int, flags: i
     path = guest_path(k, path_addr)
     if not path and flags & AT_EMPTY_PATH:
         return fchown(k, dirfd, uid, gid)
-    os.chown(host_path(k, dirfd, path), signed(uid), signed(gid),
+    os.chown(host_path(k, dirfd, path), owner_id(uid), owner_id(gid),
              follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
     return 0
 
