@@ -193,10 +193,16 @@ class PythonEngine:
         cache = self._cache
         X, F, C, M = self.X, self.F, self.C, self.mem
         limit = C[INSTRET] + max_insns
+        no_overrun = limit - BLOCK_LIMIT  # below it, any block fits in what is left
         stop = Stop(StopReason.LIMIT)
         block = None
         try:
             while True:
+                while C[INSTRET] <= no_overrun:  # the common case, with the fewest checks
+                    block = blocks.get(pc)
+                    if block is None:
+                        break
+                    pc = block.run(X, F, C, M, limit)
                 remaining = limit - C[INSTRET]
                 if remaining <= 0:
                     break
@@ -455,21 +461,20 @@ class _LocalRegisters(ast.NodeTransformer):
         self.used: set[int] = set()
         self.written: set[int] = set()
 
-    @staticmethod
-    def applicable(statements: list[ast.stmt]) -> bool:
-        """Whether every use of X is a register with a constant number."""
-        names = sum(isinstance(n, ast.Name) and n.id == "X"
-                    for s in statements for n in ast.walk(s))
-        return names == sum(_constant_register(n) is not None
-                            for s in statements for n in ast.walk(s))
-
-    def scan(self, statements: list[ast.stmt]) -> None:
+    def scan(self, statements: list[ast.stmt]) -> bool:
+        """Find the registers used and written; whether every use of X is a register with a
+        constant number (else the block keeps X as it is)."""
+        names = registers = 0
         for node in (n for s in statements for n in ast.walk(s)):
+            if isinstance(node, ast.Name) and node.id == "X":
+                names += 1
             number = _constant_register(node)
             if number is not None:
+                registers += 1
                 self.used.add(number)
                 if isinstance(node.ctx, ast.Store):
                     self.written.add(number)
+        return names == registers
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         self.generic_visit(node)
@@ -548,10 +553,8 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
         instructions = [[folding.visit(_NoLoops().visit(s)) for s in statements]
                         for statements in instructions]
     registers = _LocalRegisters()
-    every_statement = [s for statements in instructions for s in statements]
-    local = registers.applicable(every_statement)
+    local = registers.scan([s for statements in instructions for s in statements])
     if local:
-        registers.scan(every_statement)
         instructions = [[registers.visit(s) for s in statements] for statements in instructions]
         instructions = [[r for s in statements for r in (s if isinstance(s, list) else [s])]
                         for statements in instructions]
