@@ -12,6 +12,7 @@ TLB): they are flushed whenever a mapping or permission changes.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ PTE_WRITE = PROT_WRITE
 PTE_EXEC = PROT_EXEC
 PTE_MAPPED = 8  # a mapping exists (also for PROT_NONE pages)
 PTE_CODE = 16  # decoded code is cached for this page: stores must take the slow path
+PTE_WATCHED = 32  # a debugger watches part of this page: loads and stores take the slow path
 PTE_FRAME_SHIFT = 8
 
 VA_BITS = 47
@@ -50,6 +52,17 @@ _S8 = struct.Struct("<b")
 _S16 = struct.Struct("<h")
 _S32 = struct.Struct("<i")
 _S64 = struct.Struct("<q")
+
+
+class WatchpointHit(Exception):
+    """An engine's load or store touches a watched range; raised before the access is made,
+    so the instruction has changed nothing and can run again with the watch logged instead."""
+
+    def __init__(self, addr: int, size: int, access: str):
+        super().__init__(f"{access} of {size} bytes at {addr:#x}")
+        self.addr = addr
+        self.size = size
+        self.access = access
 
 
 class GuestFault(Exception):
@@ -109,6 +122,10 @@ class AddressSpace:
         self._fast_status = np.zeros(1, dtype=np.int64)
         # Called with a page number when a store hits a page whose code is cached.
         self.code_write_listeners: list[Callable[[int], None]] = []
+        # Watched ranges (start, end): engine accesses that touch one raise WatchpointHit, or
+        # are appended to watch_log while that is a list. Their pages never enter a TLB.
+        self.watched: list[tuple[int, int]] = []
+        self.watch_log: list[tuple[int, int, str]] | None = None
 
     # ----------------------------------------------------------------- page table
 
@@ -220,6 +237,8 @@ class AddressSpace:
 
         self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
         self._add_region(Region(start, end, prot, name, offset))
+        if self.watched:
+            self._mark_watched(PTE_WATCHED)
 
     def unmap(self, addr: int, size: int) -> None:
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -329,6 +348,73 @@ class AddressSpace:
         for listener in self.code_write_listeners:
             listener(vpn)
 
+    # ----------------------------------------------------------------- snapshots
+
+    def contents(self) -> dict[str, np.ndarray]:
+        """The page table and the frames in use (views, not copies): with bookkeeping(),
+        everything that restore() needs to bring this address space back."""
+        return {"l1": self.l1, "l2": self.l2[: self._rows_used["l2"]],
+                "l3": self.l3[: self._rows_used["l3"]],
+                "frames": self.frames[: self._frames_used << PAGE_SHIFT]}
+
+    def bookkeeping(self) -> dict:
+        return {"rows_used": dict(self._rows_used), "frames_used": self._frames_used,
+                "free_frames": list(self._free_frames),
+                "regions": [dataclasses.replace(r) for r in self.regions]}
+
+    def restore(self, contents: dict[str, bytes], bookkeeping: dict) -> None:
+        """Bring back what contents() (as bytes) and bookkeeping() described. The engines drop
+        the decoded code of the pages that change; the watched ranges stay the present ones."""
+        code = self._code_pages()
+        rows = bookkeeping["rows_used"]
+        for name in ("l2", "l3"):
+            table = getattr(self, name)
+            if table.shape[0] < rows[name]:
+                table = np.zeros((rows[name], table.shape[1]), dtype=table.dtype)
+                setattr(self, name, table)
+            table[: rows[name]] = np.frombuffer(contents[name], table.dtype).reshape(
+                rows[name], table.shape[1])
+            table[rows[name] : self._rows_used[name]] = 0
+        self.l1[:] = np.frombuffer(contents["l1"], self.l1.dtype)
+        size = bookkeeping["frames_used"] << PAGE_SHIFT
+        if self.frames.size < size:
+            self.frames = np.zeros(size, dtype=np.uint8)
+            self.buffer = memoryview(self.frames)
+        self.frames[:size] = np.frombuffer(contents["frames"], np.uint8)
+        self.frames[size : self._frames_used << PAGE_SHIFT] = 0
+        self._rows_used = dict(rows)
+        self._frames_used = bookkeeping["frames_used"]
+        self._free_frames = list(bookkeeping["free_frames"])
+        self.regions = [dataclasses.replace(r) for r in bookkeeping["regions"]]
+        # PTE_CODE and PTE_WATCHED describe the present (what engines cache, what is watched).
+        self.l3[: rows["l3"]] &= ~np.int64(PTE_CODE | PTE_WATCHED)
+        for vpn, (entry, data) in code.items():
+            if self.pte(vpn) == entry and self._page_bytes(entry) == data:
+                row, col = self._leaf(vpn, create=False)
+                self.l3[row, col] |= PTE_CODE
+            else:
+                for listener in self.code_write_listeners:
+                    listener(vpn)
+        self._mark_watched(PTE_WATCHED)  # flushes the TLBs too
+
+    def _code_pages(self) -> dict[int, tuple[int, bytes]]:
+        """Pages whose decoded code is cached: their entry (without the debugger's and the
+        cache's bits) and contents."""
+        pages = {}
+        for i1 in np.flatnonzero(self.l1):
+            t2 = self.l1[i1]
+            for i2 in np.flatnonzero(self.l2[t2]):
+                t3 = self.l2[t2, i2]
+                for col in np.flatnonzero(self.l3[t3] & PTE_CODE):
+                    vpn = (int(i1) << L1_SHIFT) | (int(i2) << _LEVEL_BITS) | int(col)
+                    entry = int(self.l3[t3, col]) & ~(PTE_CODE | PTE_WATCHED)
+                    pages[vpn] = (entry, self._page_bytes(entry))
+        return pages
+
+    def _page_bytes(self, entry: int) -> bytes:
+        start = (entry >> PTE_FRAME_SHIFT) << PAGE_SHIFT
+        return bytes(self.buffer[start : start + PAGE_SIZE]) if start else b""
+
     # ----------------------------------------------------------------- translation
 
     def _translate(self, addr: int, access: str) -> int:
@@ -345,19 +431,52 @@ class AddressSpace:
         if access == "w" and entry & PTE_CODE:
             self._code_written(vpn)
         base = self._backed_frame(vpn) << PAGE_SHIFT
-        tlb = {"r": self.read_tlb, "w": self.write_tlb, "x": self.exec_tlb}[access]
-        tlb[vpn] = base
+        if access == "x" or not entry & PTE_WATCHED:
+            tlb = {"r": self.read_tlb, "w": self.write_tlb, "x": self.exec_tlb}[access]
+            tlb[vpn] = base
         return base + (addr & PAGE_OFFSET_MASK)
 
     def _offset(self, addr: int, size: int, tlb: dict[int, int], access: str) -> int:
         """Offset of an access that stays inside one page, or -1 when it crosses pages."""
         off = addr & PAGE_OFFSET_MASK
-        if off + size > PAGE_SIZE:
-            return -1
         base = tlb.get(addr >> PAGE_SHIFT)
-        if base is None:
+        if base is None or off + size > PAGE_SIZE:
+            if self.watched and access != "x":
+                self._check_watched(addr, size, access)
+            if off + size > PAGE_SIZE:
+                return -1
             return self._translate(addr, access)
         return base + off
+
+    def _check_watched(self, addr: int, size: int, access: str) -> None:
+        for start, end in self.watched:
+            if start < addr + size and addr < end:
+                if self.watch_log is None:
+                    raise WatchpointHit(addr, size, access)
+                self.watch_log.append((addr, size, access))
+                return
+
+    # ----------------------------------------------------------------- debugger support
+
+    def watch(self, ranges: list[tuple[int, int]]) -> None:
+        """Watch these (start, end) ranges from now on, instead of the previous ones."""
+        self._mark_watched(0)
+        self.watched = list(ranges)
+        self._mark_watched(PTE_WATCHED)
+
+    def _mark_watched(self, bit: int) -> None:
+        """Set (bit PTE_WATCHED) or clear (0) the watch bit of the watched ranges' pages."""
+        for start, end in self.watched:
+            for vpn in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+                row, col = self._leaf(vpn, create=False)
+                if row:
+                    self.l3[row, col] = (self.l3[row, col] & ~np.int64(PTE_WATCHED)) | bit
+        self.flush_tlbs()
+
+    def forget_code(self, addr: int, size: int) -> None:
+        """Drop every engine's decoded code for the pages of this range (a debugger changed
+        the code or the breakpoints there)."""
+        self._notify_code_pages(page_floor(addr), page_ceil(addr + size))
 
     # The engines' loads and stores. Values are returned zero- or sign-extended as Python ints.
 

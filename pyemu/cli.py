@@ -15,7 +15,6 @@ from . import __version__
 
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of pyemu's, never the guest's status
 EXIT_CANNOT_CREATE = 73  # EX_CANTCREAT: a --coverage/--profile file could not be written
-DEFAULT_SYSROOT = "/usr/riscv64-linux-gnu"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-L", dest="sysroot", metavar="DIR",
                    default=os.environ.get("QEMU_LD_PREFIX"),
                    help="look for the ELF interpreter in DIR (env QEMU_LD_PREFIX; default: "
-                        f"{DEFAULT_SYSROOT} when present)")
+                        "/usr/riscv64-linux-gnu when present)")
     p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append", default=[],
                    help="set VAR in the guest's environment")
     p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
@@ -105,32 +104,36 @@ def main(argv: list[str] | None = None) -> int:
     if options.program is None:
         arguments.error("the following arguments are required: PROGRAM")
     from .loader import LoadError
-    from .machine import GuestSignal, Machine, print_error
+    from .machine import Machine, print_error
+    from .stops import Signalled
 
-    sysroot = options.sysroot or (DEFAULT_SYSROOT if os.path.isdir(DEFAULT_SYSROOT) else None)
     profiling = bool(options.profile or options.profile_svg)
     observing = profiling or bool(options.coverage)
     guest_argv = [options.argv0 or options.program, *options.args]
     machine = observer = None
     started = time.perf_counter()
     try:
-        machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
-                               "python" if observing else options.engine, options.tier_up,
-                               seed(options))
+        machine = Machine.load(options.program, guest_argv, guest_environment(options),
+                               sysroot=options.sysroot,
+                               engine="python" if observing else options.engine,
+                               tier_up=options.tier_up, seed=seed(options), record=False)
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
 
             observer = Observer(machine, profile=profiling)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
+        end = None if options.max_insns is None else machine.steps + options.max_insns
         with machine.forwarding_host_signals():
             outcome = machine.run(options.max_insns)
+            while isinstance(outcome, Signalled):  # delivered when it runs on
+                outcome = machine.run(None if end is None else end - machine.steps)
         if machine.exit is None:
             print_error(f"instruction limit reached ({options.max_insns}) at pc "
                         f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")
             status = 124
         else:
-            if isinstance(outcome.fault, GuestSignal):
+            if outcome.fault is not None:
                 print_error(machine.describe_fault(outcome.fault))
             if outcome.signal and machine.kernel.process.forked:
                 die_by_signal(outcome.signal)  # the guest parent's wait must see the signal
