@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -10,6 +11,7 @@ import signal
 import sys
 import time
 import traceback
+from typing import TextIO
 
 from . import __version__
 
@@ -44,7 +46,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="N",
                    help="the seed of --deterministic (default 0; implies --deterministic)")
     p.add_argument("--stats", action="store_true",
-                   help="print instructions executed and time taken on stderr at exit")
+                   help="print instructions, blocks translated, system calls by name, time and "
+                        "instructions/s on stderr at exit")
+    p.add_argument("--trace", action="store_true",
+                   help="one line per instruction on stderr: pc, symbol+offset, instruction, "
+                        "registers written (runs on the python engine)")
+    p.add_argument("--trace-file", metavar="FILE",
+                   help="write the --trace lines to FILE instead of stderr")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
     p.add_argument("--report", metavar="FILE",
                    help="write a JSON summary at exit: status, signal, last pc and its symbol, "
@@ -105,17 +113,24 @@ def main(argv: list[str] | None = None) -> int:
         arguments.error("the following arguments are required: PROGRAM")
     from .loader import LoadError
     from .machine import Machine, print_error
-    from .stops import Signalled
+    from .trace import Tracer
 
     profiling = bool(options.profile or options.profile_svg)
     observing = profiling or bool(options.coverage)
+    trace_file = None
+    if options.trace_file is not None:
+        try:  # closed by trace_output
+            trace_file = open(options.trace_file, "w", buffering=1 << 16)  # noqa: SIM115
+        except OSError as error:
+            arguments.error(f"cannot write the trace file: {error}")
     guest_argv = [options.argv0 or options.program, *options.args]
     machine = observer = None
     started = time.perf_counter()
     try:
+        tracing = options.trace or options.trace_file is not None
         machine = Machine.load(options.program, guest_argv, guest_environment(options),
                                sysroot=options.sysroot,
-                               engine="python" if observing else options.engine,
+                               engine="python" if observing or tracing else options.engine,
                                tier_up=options.tier_up, seed=seed(options), record=False)
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
@@ -123,11 +138,11 @@ def main(argv: list[str] | None = None) -> int:
             observer = Observer(machine, profile=profiling)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
-        end = None if options.max_insns is None else machine.steps + options.max_insns
-        with machine.forwarding_host_signals():
-            outcome = machine.run(options.max_insns)
-            while isinstance(outcome, Signalled):  # delivered when it runs on
-                outcome = machine.run(None if end is None else end - machine.steps)
+        with machine.forwarding_host_signals(), trace_output(options, trace_file) as trace:
+            if trace is not None:
+                outcome = Tracer(machine, trace).run(options.max_insns)
+            else:
+                outcome = run_to_the_end(machine, options.max_insns)
         if machine.exit is None:
             print_error(f"instruction limit reached ({options.max_insns}) at pc "
                         f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")
@@ -151,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return EXIT_INTERNAL_ERROR
     if options.stats and machine is not None:
-        seconds = time.perf_counter() - started
-        print(f"pyemu: stats: instructions={machine.instructions} seconds={seconds:.6f}",
-              file=sys.stderr)
+        print_stats(machine, time.perf_counter() - started)
     if options.report and machine is not None and not machine.kernel.process.forked:
         write_report(options.report, machine, status)
     if observer is not None and not machine.kernel.process.forked:
@@ -163,6 +176,42 @@ def main(argv: list[str] | None = None) -> int:
             print_error(f"cannot write {error.filename}: {error.strerror}")
             return EXIT_CANNOT_CREATE
     return status
+
+
+def run_to_the_end(machine, max_insns: int | None):
+    """Run until the process exits or `max_insns` steps have run; faults stop a run before
+    they are delivered, so it runs on."""
+    from .stops import Signalled
+
+    end = None if max_insns is None else machine.steps + max_insns
+    outcome = machine.run(max_insns)
+    while isinstance(outcome, Signalled):
+        outcome = machine.run(None if end is None else end - machine.steps)
+    return outcome
+
+
+@contextlib.contextmanager
+def trace_output(options: argparse.Namespace, trace_file: TextIO | None):
+    """Where --trace lines go: the --trace-file, stderr, or nowhere (None) without tracing."""
+    if trace_file is not None:
+        with trace_file:
+            yield trace_file
+    else:
+        yield sys.stderr if options.trace else None
+
+
+def print_stats(machine, seconds: float) -> None:
+    instructions = machine.instructions
+    rate = instructions / seconds if seconds > 0 else 0.0
+    counts = machine.syscall_counts
+    print(f"pyemu: stats: instructions={instructions} seconds={seconds:.6f}", file=sys.stderr)
+    print(f"pyemu: stats: instructions/s={rate:.0f} blocks={machine.blocks_translated} "
+          f"syscalls={sum(counts.values())}", file=sys.stderr)
+    by_name = sorted(counts.items(), key=lambda item: (-item[1], machine.syscall_name(item[0])))
+    if by_name:
+        print("pyemu: stats: syscalls: " + " ".join(
+            f"{machine.syscall_name(number)}={count}" for number, count in by_name),
+            file=sys.stderr)
 
 
 def write_observations(options: argparse.Namespace, observer) -> None:

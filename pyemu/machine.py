@@ -220,6 +220,13 @@ class Machine:
         return self.instructions + self._events
 
     @property
+    def blocks_translated(self) -> int:
+        """Blocks of guest code the engines have translated or decoded (since the last execve)."""
+        engines = {id(e): e for e in (self.engine, self._reference,
+                                      getattr(self.engine, "compiled", None)) if e is not None}
+        return sum(getattr(e, "blocks_translated", 0) for e in engines.values())
+
+    @property
     def exit_status(self) -> int | None:
         """The exit status once the process has ended (128 + N when killed by signal N)."""
         return None if self.exit is None else self.exit.status
