@@ -65,6 +65,11 @@ def parser() -> argparse.ArgumentParser:
                         "stack, to FILE as a speedscope profile")
     p.add_argument("--profile-svg", metavar="FILE", help="the same as a flame graph (SVG)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
+    p.add_argument("--repl", action="store_true",
+                   help="open a Python shell (IPython when installed) with the machine bound "
+                        "to m, stopped at the entry point")
+    p.add_argument("--break", dest="breaks", metavar="SYMBOL", action="append", default=[],
+                   help="with --repl: run to SYMBOL (or an address) first")
     p.add_argument("--tier-up", type=int, metavar="N",
                    help="instructions the fast engine runs on the python engine before its "
                         "compiled loop takes over (default 1000000; 0: compiled from the start)")
@@ -111,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.program is None:
         arguments.error("the following arguments are required: PROGRAM")
+    if options.breaks and not options.repl:
+        arguments.error("--break needs --repl")
     from .loader import LoadError
     from .machine import Machine, print_error
     from .trace import Tracer
@@ -131,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         machine = Machine.load(options.program, guest_argv, guest_environment(options),
                                sysroot=options.sysroot,
                                engine="python" if observing or tracing else options.engine,
-                               tier_up=options.tier_up, seed=seed(options), record=False)
+                               tier_up=options.tier_up, seed=seed(options), record=options.repl)
+        if options.repl:
+            from .repl import interact
+
+            return interact(machine, options.breaks)
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
 

@@ -140,6 +140,8 @@ class Machine:
         self._turn_over = False  # a system call ended the running thread's turn
         self._pending_fault: Stop | None = None  # reported as Signalled, delivered next
         self._edited = False  # the debugger changed registers or memory since the last run
+        self.running = False  # inside run() or step()
+        self.interrupted = False  # set (by a signal handler) to stop the run at the next event
         self.history: History | None = History() if record else None
         self._start(image, space)
         self.regs = Registers(self)
@@ -273,9 +275,19 @@ class Machine:
     def _advance(self, end: int | None) -> StopEvent:
         """Run forward to step `end` (None: without limit), or until something stops it."""
         self._commit_edits()
+        self.running = True
+        try:
+            return self._forward(end)
+        finally:
+            self.running = False
+
+    def _forward(self, end: int | None) -> StopEvent:
         process = self.kernel.process
         passing = True  # the instruction at pc runs even if a breakpoint is set there
         while self.exit is None:
+            if self.interrupted:
+                self.interrupted = False
+                return Limit(self.state.pc)
             history = self.history
             replaying = history is not None and history.replaying
             if replaying and self.steps >= history.end:
