@@ -65,6 +65,11 @@ def parser() -> argparse.ArgumentParser:
                         "stack, to FILE as a speedscope profile")
     p.add_argument("--profile-svg", metavar="FILE", help="the same as a flame graph (SVG)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
+    p.add_argument("-g", dest="gdb_port", metavar="PORT", type=int,
+                   default=int(os.environ["QEMU_GDB"]) if os.environ.get("QEMU_GDB", "").isdigit()
+                   else None,
+                   help="wait for gdb on localhost:PORT (env QEMU_GDB; 0: any free port, "
+                        "printed on stderr)")
     p.add_argument("--repl", action="store_true",
                    help="open a Python shell (IPython when installed) with the machine bound "
                         "to m, stopped at the entry point")
@@ -138,11 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         machine = Machine.load(options.program, guest_argv, guest_environment(options),
                                sysroot=options.sysroot,
                                engine="python" if observing or tracing else options.engine,
-                               tier_up=options.tier_up, seed=seed(options), record=options.repl)
+                               tier_up=options.tier_up, seed=seed(options),
+                               record=options.repl or options.gdb_port is not None)
         if options.repl:
             from .repl import interact
 
             return interact(machine, options.breaks)
+        if options.gdb_port is not None:
+            return debug_with_gdb(machine, options.gdb_port)
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
 
@@ -187,6 +195,21 @@ def main(argv: list[str] | None = None) -> int:
             print_error(f"cannot write {error.filename}: {error.strerror}")
             return EXIT_CANNOT_CREATE
     return status
+
+
+def debug_with_gdb(machine, port: int) -> int:
+    """-g PORT: the gdb stub serves one connection; the guest's exit status."""
+    from .gdbstub import listen, serve
+    from .machine import print_error
+
+    try:
+        server = listen(port)
+    except OSError as error:
+        print_error(f"cannot wait for gdb on port {port}: {error.strerror}")
+        return 1
+    if port == 0:
+        print_error(f"waiting for gdb on port {server.getsockname()[1]}")
+    return serve(machine, server)
 
 
 def run_to_the_end(machine, max_insns: int | None):

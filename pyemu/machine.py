@@ -651,6 +651,16 @@ class Machine:
             self.kernel.clock.slept = control["slept"]
         self._switch(checkpoint.current)
 
+    def _travel(self, index: int) -> None:
+        """Restore checkpoint `index` of the history: from there the machine replays up to
+        its latest step (recorded first when the machine leaves it)."""
+        history = self.history
+        if not history.replaying:
+            self._record()
+            history.end = self.steps
+        self._restore_checkpoint(history.checkpoints[index])
+        history.cursor = index + 1
+
     def _go_to(self, target: int, stop_early: bool) -> StopEvent:
         """Move to step `target` of the recorded history (back or forward): restore the
         checkpoint before it and replay. stop_early: return at the first breakpoint or
@@ -659,13 +669,8 @@ class Machine:
         if history is None:
             raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
         self._commit_edits()
-        if not history.replaying:
-            self._record()  # the present, to come back to
-            history.end = self.steps
         start = history.start
-        index = history.latest_at_or_before(max(target, start))
-        self._restore_checkpoint(history.checkpoints[index])
-        history.cursor = index + 1
+        self._travel(history.latest_at_or_before(max(target, start)))
         while True:
             stop = self._advance(max(target, start))
             if stop_early or isinstance(stop, (Limit, Exited)):
@@ -697,8 +702,7 @@ class Machine:
         """(step, stop) of each breakpoint and watchpoint hit from checkpoint `index` up to
         (not including) step `upper`; a watchpoint's step is before its instruction ran."""
         checkpoint = self.history.checkpoints[index]
-        self._restore_checkpoint(checkpoint)
-        self.history.cursor = index + 1
+        self._travel(index)
         hits: list[tuple[int, StopEvent]] = []
         if self.state.pc in self.breakpoints and checkpoint.steps < upper:
             hits.append((self.steps, Breakpoint(self.state.pc)))

@@ -182,6 +182,18 @@ def test_reverse_continue_to_watchpoints_and_breakpoints(guest):
     assert m.run() == Exited(STATUS)
 
 
+def test_back_to_the_start_and_forward_again(guest, capfd):
+    m = load(guest)
+    m.watch("counter", 8, "w")
+    assert isinstance(m.run(), Watchpoint)
+    m.delete_watch("counter")
+    assert m.run() == Exited(STATUS)
+    assert capfd.readouterr().out.encode() == OUTPUT
+    assert isinstance(m.run(reverse=True), HistoryStart) and m.steps == 0
+    assert m.run() == Exited(STATUS)  # replayed: the same end, the output not repeated
+    assert capfd.readouterr().out == ""
+
+
 def test_editing_the_past_replaces_the_future(guest, capfd):
     m = load(guest)
     m.breakpoint("printf")
