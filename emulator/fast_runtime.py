@@ -12,15 +12,7 @@ of this size many times slower, and the loop itself runs slower.)
 
 import numpy as np
 
-from .memory import (
-    FAST_TLB_SIZE,
-    L1_SHIFT,
-    PAGE_SHIFT,
-    PTE_CODE,
-    PTE_FRAME_SHIFT,
-    PTE_WATCHED,
-    VA_BITS,
-)
+from .memory import FAST_TLB_SIZE, L1_SHIFT, PAGE_SHIFT, PTE_CODE, PTE_FRAME_SHIFT, VA_BITS
 
 # The constants the helpers use: the generated module defines each module-level name of this
 # file again, with XLEN set to the width it is generated for.
@@ -138,8 +130,7 @@ def mulhsu(a, b):
 
 def translate(l1, l2, l3, tlb_tag, tlb_base, addr, kind):
     """Offset in the frame pool of `addr`, for a read (kind 0) or a write (kind 1); -1 when
-    the access needs the reference engine (a fault, a page not yet backed, cached code, a
-    watched page)."""
+    the access needs the reference engine (a fault, a page not yet backed, cached code)."""
     vpn = addr >> PAGE_SHIFT
     slot = vpn & TLB_MASK
     if tlb_tag[kind, slot] == vpn:
@@ -154,8 +145,7 @@ def translate(l1, l2, l3, tlb_tag, tlb_base, addr, kind):
         return -1
     entry = l3[t3, vpn & 4095]
     frame = entry >> PTE_FRAME_SHIFT
-    if frame == 0 or entry & (kind + 1) == 0 or (kind == 1 and entry & PTE_CODE) \
-            or entry & PTE_WATCHED:
+    if frame == 0 or entry & (kind + 1) == 0 or (kind == 1 and entry & PTE_CODE):
         return -1
     tlb_tag[kind, slot] = vpn
     tlb_base[kind, slot] = frame << PAGE_SHIFT

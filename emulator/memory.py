@@ -12,6 +12,7 @@ TLB): they are flushed whenever a mapping or permission changes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import struct
 from collections.abc import Callable
@@ -34,7 +35,10 @@ PTE_WRITE = PROT_WRITE
 PTE_EXEC = PROT_EXEC
 PTE_MAPPED = 8  # a mapping exists (also for PROT_NONE pages)
 PTE_CODE = 16  # decoded code is cached for this page: stores must take the slow path
-PTE_WATCHED = 32  # a debugger watches part of this page: loads and stores take the slow path
+# A debugger watches part of this page: its read and write bits are kept aside (in
+# AddressSpace.watched_prot) and cleared here, so that every TLB fill and the compiled
+# engine's page walk fail and loads and stores take the reference engine's slow path.
+PTE_WATCHED = 32
 PTE_FRAME_SHIFT = 8
 
 VA_BITS = 47
@@ -126,6 +130,7 @@ class AddressSpace:
         # are appended to watch_log while that is a list. Their pages never enter a TLB.
         self.watched: list[tuple[int, int]] = []
         self.watch_log: list[tuple[int, int, str]] | None = None
+        self.watched_prot: dict[int, int] = {}  # page number -> the read/write bits hidden
 
     # ----------------------------------------------------------------- page table
 
@@ -235,10 +240,9 @@ class AddressSpace:
         def fill(entries: np.ndarray) -> None:
             entries[:] = flags
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
+        with self._watch_bits_shown():
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
         self._add_region(Region(start, end, prot, name, offset))
-        if self.watched:
-            self._mark_watched(PTE_WATCHED)
 
     def unmap(self, addr: int, size: int) -> None:
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -251,7 +255,8 @@ class AddressSpace:
             self._free_frames.extend(int(f) for f in frames)
             entries[:] = 0
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
+        with self._watch_bits_shown():
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
         self._cut_regions(start, end)
 
     def protect(self, addr: int, size: int, prot: int) -> None:
@@ -262,7 +267,8 @@ class AddressSpace:
             mapped = (entries & PTE_MAPPED) != 0
             entries[mapped] = (entries[mapped] & ~np.int64(7)) | (prot & 7)
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect)
+        with self._watch_bits_shown():
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect)
         pieces = []
         for region in self._cut_regions(start, end):
             region.prot = prot
@@ -360,11 +366,13 @@ class AddressSpace:
     def bookkeeping(self) -> dict:
         return {"rows_used": dict(self._rows_used), "frames_used": self._frames_used,
                 "free_frames": list(self._free_frames),
-                "regions": [dataclasses.replace(r) for r in self.regions]}
+                "regions": [dataclasses.replace(r) for r in self.regions],
+                "watched_prot": dict(self.watched_prot)}
 
     def restore(self, contents: dict[str, bytes], bookkeeping: dict) -> None:
         """Bring back what contents() (as bytes) and bookkeeping() described. The engines drop
         the decoded code of the pages that change; the watched ranges stay the present ones."""
+        self._show_watched()
         code = self._code_pages()
         rows = bookkeeping["rows_used"]
         for name in ("l2", "l3"):
@@ -386,8 +394,10 @@ class AddressSpace:
         self._frames_used = bookkeeping["frames_used"]
         self._free_frames = list(bookkeeping["free_frames"])
         self.regions = [dataclasses.replace(r) for r in bookkeeping["regions"]]
-        # PTE_CODE and PTE_WATCHED describe the present (what engines cache, what is watched).
-        self.l3[: rows["l3"]] &= ~np.int64(PTE_CODE | PTE_WATCHED)
+        self.watched_prot = dict(bookkeeping["watched_prot"])
+        self._show_watched()
+        # PTE_CODE describes what the engines cache now, and the watches are the present ones.
+        self.l3[: rows["l3"]] &= ~np.int64(PTE_CODE)
         for vpn, (entry, data) in code.items():
             if self.pte(vpn) == entry and self._page_bytes(entry) == data:
                 row, col = self._leaf(vpn, create=False)
@@ -395,7 +405,8 @@ class AddressSpace:
             else:
                 for listener in self.code_write_listeners:
                     listener(vpn)
-        self._mark_watched(PTE_WATCHED)  # flushes the TLBs too
+        self._hide_watched()
+        self.flush_tlbs()
 
     def _code_pages(self) -> dict[int, tuple[int, bytes]]:
         """Pages whose decoded code is cached: their entry (without the debugger's and the
@@ -407,7 +418,7 @@ class AddressSpace:
                 t3 = self.l2[t2, i2]
                 for col in np.flatnonzero(self.l3[t3] & PTE_CODE):
                     vpn = (int(i1) << L1_SHIFT) | (int(i2) << _LEVEL_BITS) | int(col)
-                    entry = int(self.l3[t3, col]) & ~(PTE_CODE | PTE_WATCHED)
+                    entry = int(self.l3[t3, col]) & ~PTE_CODE
                     pages[vpn] = (entry, self._page_bytes(entry))
         return pages
 
@@ -425,6 +436,8 @@ class AddressSpace:
         entry = self.pte(vpn)
         if not entry & PTE_MAPPED:
             raise GuestFault(addr, access, False)
+        if entry & PTE_WATCHED:
+            entry |= self.watched_prot.get(vpn, 0)
         need = {"r": PTE_READ, "w": PTE_WRITE, "x": PTE_EXEC}[access]
         if not entry & need:
             raise GuestFault(addr, access, True)
@@ -460,18 +473,45 @@ class AddressSpace:
 
     def watch(self, ranges: list[tuple[int, int]]) -> None:
         """Watch these (start, end) ranges from now on, instead of the previous ones."""
-        self._mark_watched(0)
+        self._show_watched()
         self.watched = list(ranges)
-        self._mark_watched(PTE_WATCHED)
+        self._hide_watched()
+        self.flush_tlbs()
 
-    def _mark_watched(self, bit: int) -> None:
-        """Set (bit PTE_WATCHED) or clear (0) the watch bit of the watched ranges' pages."""
+    def _watched_pages(self):
+        """(page number, l3 row, column) of each mapped page of the watched ranges."""
         for start, end in self.watched:
             for vpn in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
                 row, col = self._leaf(vpn, create=False)
-                if row:
-                    self.l3[row, col] = (self.l3[row, col] & ~np.int64(PTE_WATCHED)) | bit
-        self.flush_tlbs()
+                if row and self.l3[row, col] & PTE_MAPPED:
+                    yield vpn, row, col
+
+    def _hide_watched(self) -> None:
+        readable_writable = PTE_READ | PTE_WRITE
+        for vpn, row, col in self._watched_pages():
+            entry = int(self.l3[row, col])
+            if not entry & PTE_WATCHED:
+                self.watched_prot[vpn] = entry & readable_writable
+                self.l3[row, col] = (entry & ~readable_writable) | PTE_WATCHED
+
+    def _show_watched(self) -> None:
+        for vpn, prot in self.watched_prot.items():
+            row, col = self._leaf(vpn, create=False)
+            if row and self.l3[row, col] & PTE_WATCHED:
+                self.l3[row, col] = (int(self.l3[row, col]) & ~PTE_WATCHED) | prot
+        self.watched_prot.clear()
+
+    @contextlib.contextmanager
+    def _watch_bits_shown(self):
+        """Page table entries as they really are, while a mapping changes."""
+        if not self.watched:
+            yield
+            return
+        self._show_watched()
+        try:
+            yield
+        finally:
+            self._hide_watched()
 
     def forget_code(self, addr: int, size: int) -> None:
         """Drop every engine's decoded code for the pages of this range (a debugger changed

@@ -12,6 +12,13 @@ import re
 from pathlib import Path
 
 import pytest
+from pyemu.emulator.memory import (
+    PROT_READ,
+    PROT_WRITE,
+    AddressSpace,
+    GuestFault,
+    WatchpointHit,
+)
 
 from pyemu import Machine
 from pyemu.stops import Breakpoint, Exited, HistoryStart, Limit, Signalled, Watchpoint
@@ -284,3 +291,27 @@ def test_breakpoints_and_watchpoints_in_the_compiled_loop(guest, capfd):
     assert stops == ["watchpoint", "breakpoint"] * 5
     assert stop == Exited(STATUS)
     assert capfd.readouterr().out.encode() == OUTPUT
+
+
+def test_watched_pages_keep_their_protection_through_mprotect_and_mmap():
+    """A watched page's read/write bits are hidden from the TLBs and the compiled loop's page
+    walk, yet its real protection still rules the guest's accesses."""
+    space = AddressSpace()
+    space.map(0x10000, 0x2000, PROT_READ | PROT_WRITE)
+    space.watch([(0x10008, 0x10010)])
+    with pytest.raises(WatchpointHit):
+        space.store(0x10008, 8, 1)
+    space.store(0x10100, 8, 2)  # the same page, outside the range: no hit
+    assert space.load(0x10100, 8, False) == 2 and 0x10 not in space.write_tlb
+    space.protect(0x10000, 0x1000, PROT_READ)
+    with pytest.raises(GuestFault):
+        space.store(0x10100, 8, 3)  # read-only now, watched or not
+    space.watch([])
+    assert space.pte(0x10) & (PROT_READ | PROT_WRITE) == PROT_READ
+    space.watch([(0x11000, 0x11008)])
+    space.map(0x11000, 0x1000, PROT_READ | PROT_WRITE)  # mapped again: still watched
+    with pytest.raises(WatchpointHit):
+        space.load(0x11000, 8, False)
+    space.watch_log = []
+    assert space.load(0x11000, 8, False) == 0
+    assert space.watch_log == [(0x11000, 8, "r")]
