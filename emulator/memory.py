@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +102,27 @@ def page_ceil(addr: int) -> int:
     return (addr + PAGE_OFFSET_MASK) & ~PAGE_OFFSET_MASK
 
 
+def journaled(method: Callable) -> Callable:
+    """A change of the address space that AddressSpace.journal records, while it is a list,
+    as (method name, arguments): replaying the list makes the same change again. Changes
+    made inside a recorded one are not recorded again."""
+
+    @functools.wraps(method)
+    def recorded(self, *args, **kwargs):
+        journal = self.journal
+        if journal is None:
+            return method(self, *args, **kwargs)
+        journal.append((method.__name__, tuple(
+            bytes(a) if isinstance(a, (bytearray, memoryview)) else a for a in args), kwargs))
+        self.journal = None
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.journal = journal
+
+    return recorded
+
+
 class AddressSpace:
     def __init__(self, address_bits: int = VA_BITS):
         self.limit = 1 << min(address_bits, VA_BITS)
@@ -131,6 +153,7 @@ class AddressSpace:
         self.watched: list[tuple[int, int]] = []
         self.watch_log: list[tuple[int, int, str]] | None = None
         self.watched_prot: dict[int, int] = {}  # page number -> the read/write bits hidden
+        self.journal: list[tuple[str, tuple, dict]] | None = None  # see journaled
 
     # ----------------------------------------------------------------- page table
 
@@ -229,6 +252,7 @@ class AddressSpace:
     def check_range(self, addr: int, size: int) -> bool:
         return 0 <= addr and size >= 0 and addr + size <= self.limit
 
+    @journaled
     def map(self, addr: int, size: int, prot: int, name: str = "", offset: int = 0) -> None:
         """Map zero-filled pages over [addr, addr+size), replacing what was there."""
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -244,6 +268,7 @@ class AddressSpace:
             self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
         self._add_region(Region(start, end, prot, name, offset))
 
+    @journaled
     def unmap(self, addr: int, size: int) -> None:
         start, end = page_floor(addr), page_ceil(addr + size)
         if not any(r.start < end and start < r.end for r in self.regions):
@@ -259,6 +284,7 @@ class AddressSpace:
             self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
         self._cut_regions(start, end)
 
+    @journaled
     def protect(self, addr: int, size: int, prot: int) -> None:
         """Change the protection of mapped pages in the range (mprotect)."""
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -368,6 +394,12 @@ class AddressSpace:
                 "free_frames": list(self._free_frames),
                 "regions": [dataclasses.replace(r) for r in self.regions],
                 "watched_prot": dict(self.watched_prot)}
+
+    def replay(self, journal: list[tuple[str, tuple, dict]]) -> None:
+        """Make again the changes a journal recorded (a write that faulted faults again)."""
+        for name, args, kwargs in journal:
+            with contextlib.suppress(GuestFault):
+                getattr(self, name)(*args, **kwargs)
 
     def restore(self, contents: dict[str, bytes], bookkeeping: dict) -> None:
         """Bring back what contents() (as bytes) and bookkeeping() described. The engines drop
@@ -513,6 +545,7 @@ class AddressSpace:
         finally:
             self._hide_watched()
 
+    @journaled
     def forget_code(self, addr: int, size: int) -> None:
         """Drop every engine's decoded code for the pages of this range (a debugger changed
         the code or the breakpoints there)."""
@@ -581,12 +614,14 @@ class AddressSpace:
             out[done : done + n] = self.buffer[off : off + n]
         return bytes(out)
 
+    @journaled
     def write(self, addr: int, data: bytes) -> None:
         """Write guest memory with the guest's write permission (GuestFault otherwise)."""
         view = memoryview(data)
         for off, done, n in self._chunks(addr, len(data), "w"):
             self.buffer[off : off + n] = view[done : done + n]
 
+    @journaled
     def poke(self, addr: int, data: bytes) -> None:
         """Write mapped memory regardless of its protection (loading segments)."""
         view = memoryview(data)

@@ -1,14 +1,15 @@
 """Snapshots of a machine, and the recorded history that lets it run backwards.
 
-A checkpoint holds the address space (page table and frames) as tuples of 4 KiB blocks, each
-block shared with the previous checkpoint when it did not change, and a copy of every
-thread's registers. While a machine records, it takes one after each event that does not
-follow from its instructions alone (a system call, a signal delivered, a thread switch, a
-debugger's change of registers or memory) and one every CHECKPOINT_INTERVAL steps. Between
-two checkpoints execution is deterministic: to reach any earlier step the machine restores
-the checkpoint before it and runs forward, and while it is behind its latest step it restores
-the recorded events instead of making system calls again (their effects on the host, such as
-output, happen once).
+A checkpoint holds a copy of every thread's registers and either the whole address space
+(a full checkpoint: page table and frames as tuples of 4 KiB blocks, each block shared with
+the previous full checkpoint when it did not change) or a journal of the changes an event
+made to it (a light one). While a machine records, it takes a light checkpoint after each
+event that does not follow from its instructions alone (a system call, a signal delivered, a
+thread switch, a debugger's change of registers or memory) and a full one every
+CHECKPOINT_INTERVAL steps. Between two checkpoints execution is deterministic: to reach any
+earlier step the machine restores the full checkpoint before it and runs forward, and while it
+is behind its latest step it restores the recorded events instead of making system calls again
+(their effects on the host, such as output, happen once).
 
 A Snapshot adds what the kernel keeps about the process (open files, signal handlers,
 program break…) and can be written to a file and read back by another pyemu.
@@ -16,7 +17,6 @@ program break…) and can be written to a file and read back by another pyemu.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import dataclasses
 import os
@@ -98,15 +98,24 @@ def copy_thread(thread):
     return dataclasses.replace(thread, state=copy_state(thread.state))
 
 
-@dataclass
+@dataclass(eq=False)
 class Checkpoint:
+    """The machine at one step. A full checkpoint holds the whole address space; a light one
+    (after an event, or a debugger's change) holds only the changes that the event made to it
+    (a journal, see AddressSpace.journal), to be made again on the replayed state."""
+
     steps: int
-    memory: MemoryImage
+    memory: MemoryImage | None
     threads: list  # threads.Thread copies, the main thread first
     current: int  # index of the running thread
     control: dict  # the machine's own counters and flags (see Machine._control)
     after_event: bool = False  # an event at steps - 1 led here: replay restores it
     edited: bool = False  # the debugger changed registers or memory here: replay restores it
+    journal: list | None = None  # changes to make after `memory` (or to the replayed state)
+
+    @property
+    def full(self) -> bool:
+        return self.memory is not None
 
     @property
     def event_step(self) -> int | None:
@@ -115,10 +124,22 @@ class Checkpoint:
             return self.steps - 1
         return self.steps if self.edited else None
 
+    def merged(self, later: Checkpoint) -> Checkpoint:
+        """This checkpoint and a later one at the same step, as one."""
+        if later.full:
+            journal = later.journal
+        else:
+            journal = (self.journal or []) + (later.journal or [])
+        memory = later.memory if later.full else self.memory
+        return Checkpoint(later.steps, memory, later.threads, later.current, later.control,
+                          self.after_event or later.after_event, self.edited or later.edited,
+                          journal)
+
 
 @dataclass
 class History:
-    """The checkpoints of one run, oldest first, within HISTORY_BYTES."""
+    """The checkpoints of one run, oldest first (the oldest a full one), within
+    HISTORY_BYTES."""
 
     recorder: BlockRecorder = field(default_factory=BlockRecorder)
     checkpoints: list[Checkpoint] = field(default_factory=list)
@@ -129,20 +150,32 @@ class History:
     end: int | None = None
     cursor: int = 0
     budget: int = HISTORY_BYTES
+    last_full: int = 0  # steps of the latest full checkpoint
+    fulls: int = 0  # full checkpoints kept
 
     def add(self, checkpoint: Checkpoint, cost: int) -> None:
-        """Append a checkpoint (one at the same step is replaced, keeping its event flag)."""
+        """Append a checkpoint (merged with one at the same step)."""
         if self.checkpoints and self.checkpoints[-1].steps == checkpoint.steps:
-            checkpoint.after_event |= self.checkpoints[-1].after_event
-            self.checkpoints.pop()
+            previous = self.checkpoints.pop()
+            self.fulls -= previous.full
+            checkpoint = previous.merged(checkpoint)
             self.total_cost -= self.costs.pop()
         self.checkpoints.append(checkpoint)
         self.costs.append(cost)
         self.total_cost += cost
-        while self.total_cost > self.budget and len(self.checkpoints) > 2:
-            self.checkpoints.pop(0)
-            self.total_cost -= self.costs.pop(0)
-            self.cursor = max(0, self.cursor - 1)
+        if checkpoint.full:
+            self.last_full = checkpoint.steps
+            self.fulls += 1
+        while self.total_cost > self.budget and self.fulls > 2:
+            self._drop_oldest()
+            while not self.checkpoints[0].full:  # unreachable without a full one before it
+                self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        dropped = self.checkpoints.pop(0)
+        self.fulls -= dropped.full
+        self.total_cost -= self.costs.pop(0)
+        self.cursor = max(0, self.cursor - 1)
 
     @property
     def replaying(self) -> bool:
@@ -153,18 +186,25 @@ class History:
         return self.checkpoints[0].steps
 
     def next_periodic(self) -> int:
-        return self.checkpoints[-1].steps + CHECKPOINT_INTERVAL
+        return self.last_full + CHECKPOINT_INTERVAL
 
-    def latest_at_or_before(self, steps: int) -> int:
-        """Index of the last checkpoint at or before `steps` (the first if none is)."""
-        keys = [c.steps for c in self.checkpoints]
-        return max(0, bisect.bisect_right(keys, steps) - 1)
+    def full_at_or_before(self, steps: int) -> int:
+        """Index of the last full checkpoint at or before `steps` (the first if none is)."""
+        for index in range(len(self.checkpoints) - 1, 0, -1):
+            checkpoint = self.checkpoints[index]
+            if checkpoint.full and checkpoint.steps <= steps:
+                return index
+        return 0
 
     def next_event(self) -> Checkpoint | None:
-        """The next checkpoint that replaying must restore (from the cursor on)."""
-        for checkpoint in self.checkpoints[self.cursor :]:
+        """The next checkpoint that replaying must restore (from the cursor on, which moves
+        past those it need not)."""
+        checkpoints = self.checkpoints
+        while self.cursor < len(checkpoints):
+            checkpoint = checkpoints[self.cursor]
             if checkpoint.event_step is not None:
                 return checkpoint
+            self.cursor += 1
         return None
 
     def truncate(self) -> None:
@@ -172,6 +212,8 @@ class History:
         del self.checkpoints[self.cursor :]
         self.total_cost -= sum(self.costs[self.cursor :])
         del self.costs[self.cursor :]
+        self.fulls = sum(c.full for c in self.checkpoints)
+        self.last_full = max(c.steps for c in self.checkpoints if c.full)
         self.end = None
 
 

@@ -39,6 +39,7 @@ from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
 from .history import (
     CHECKPOINT_INTERVAL,
+    BlockRecorder,
     Checkpoint,
     History,
     MemoryImage,
@@ -140,6 +141,7 @@ class Machine:
         self._turn_over = False  # a system call ended the running thread's turn
         self._pending_fault: Stop | None = None  # reported as Signalled, delivered next
         self._edited = False  # the debugger changed registers or memory since the last run
+        self._edits: list = []  # its changes of memory, as a journal (AddressSpace.journal)
         self.running = False  # inside run() or step()
         self.interrupted = False  # set (by a signal handler) to stop the run at the next event
         self.history: History | None = History() if record else None
@@ -303,14 +305,13 @@ class Machine:
                     if not passing and self.state.pc in self.breakpoints:
                         return Breakpoint(self.state.pc)
                     self._restore_checkpoint(event)
-                    history.cursor = history.checkpoints.index(event) + 1
+                    history.cursor += 1
                     passing = False
                     continue
                 budget = min(budget, history.end - self.steps,
                              budget if event is None else event.event_step - self.steps)
             elif self._pending_fault is not None:
-                self._deliver_fault(self._pending_fault)
-                self._event()
+                self._event(self._deliver_fault)
                 passing = False
                 continue
             else:
@@ -319,8 +320,7 @@ class Machine:
                         self._record()
                     budget = min(budget, history.next_periodic() - self.steps)
                 if self._turn_due():
-                    self._take_turns()
-                    self._event()
+                    self._event(self._take_turns)
                     passing = False
                     continue
                 if len(process.threads) > 1:
@@ -339,13 +339,9 @@ class Machine:
                     return self._signalled(stop)
                 if replaying:  # the recorded system call comes at the budget's end; a
                     history.truncate()  # replay that went astray (rdtime) goes on live
-                self._syscall()
-                self._event()
+                self._event(self._syscall)
             elif process.pending and not replaying:
-                pc = self.state.pc
-                self._deliver()
-                if self.state.pc != pc or self.exit is not None:
-                    self._event()
+                self._event(self._deliver_pending)
         return self.exit
 
     def _run_engine(self, budget: int, passing: bool) -> Stop:
@@ -377,11 +373,26 @@ class Machine:
                     return Watchpoint(addr, size, access, pc, watch)
         return None
 
-    def _event(self) -> None:
-        """One step that was not an instruction has happened; record where it led."""
+    def _event(self, action: Callable[[], bool | None]) -> None:
+        """One step that is not an instruction: `action` (a system call, a signal delivered, a
+        thread's turn), recorded with the changes it makes to memory (unless it returns False:
+        then nothing happened)."""
+        history = self.history
         self._events += 1
-        if self.history is not None:
-            self._record(after_event=True)
+        if history is None:
+            if action() is False:
+                self._events -= 1
+            return
+        space = self.space
+        journal = space.journal = []
+        try:
+            happened = action() is not False
+        finally:
+            space.journal = None
+        if not happened:
+            self._events -= 1
+        elif self.history is history:  # (execve starts a new history)
+            self._record(full=False, after_event=True, journal=journal)
 
     def _turn_due(self) -> bool:
         """Whether another thread's turn comes now: the running one waits, or its slice or a
@@ -450,10 +461,10 @@ class Machine:
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
 
-    def _deliver_fault(self, stop: Stop) -> None:
-        """A fault: delivered to the guest's handler when it has one, else the end of the
-        process."""
-        self._pending_fault = None
+    def _deliver_fault(self) -> None:
+        """The fault reported: delivered to the guest's handler when it has one, else the end
+        of the process."""
+        stop, self._pending_fault = self._pending_fault, None
         signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
         # si_addr: the faulting address for memory faults, the instruction's own address
         # for illegal instructions and breakpoints (where tval holds the instruction).
@@ -475,6 +486,12 @@ class Machine:
             signals.deliver_pending(self.kernel)
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _deliver_pending(self) -> bool:
+        """A signal that arrived while the guest ran; False when none could be delivered."""
+        pc = self.state.pc
+        self._deliver()
+        return self.state.pc != pc or self.exit is not None
 
     @contextlib.contextmanager
     def forwarding_host_signals(self):
@@ -600,16 +617,19 @@ class Machine:
 
     # ----------------------------------------------------------------- snapshots, history
 
-    def state_changed(self) -> None:
-        """The debugger changed registers or memory: the history records it before running."""
+    def state_changed(self, journal: list | None = None) -> None:
+        """The debugger changed registers, or memory (as `journal` says, see
+        AddressSpace.journal): the history records it before the machine runs on."""
         self._edited = True
+        self._edits += journal or []
 
     def _commit_edits(self) -> None:
         if self._edited and self.history is not None:
             if self.history.replaying:
                 self.history.truncate()  # the changed past is now the present
-            self._record(edited=True)
+            self._record(full=False, edited=True, journal=self._edits)
         self._edited = False
+        self._edits = []
 
     def _control(self) -> dict:
         return {"retired": self.kernel.process.retired, "events": self._events,
@@ -617,27 +637,32 @@ class Machine:
                 "slice_end": self._slice_end, "turn_over": self._turn_over,
                 "slept": getattr(self.kernel.clock, "slept", None)}
 
-    def _checkpoint(self, **flags) -> Checkpoint:
-        recorder = self.history.recorder if self.history is not None else None
+    def _checkpoint(self, full: bool = True, **flags) -> Checkpoint:
+        """The machine now; `full`: with the whole address space (else the journal in
+        `flags` says what changed in it)."""
+        memory = None
+        if full:
+            recorder = self.history.recorder if self.history is not None else BlockRecorder()
+            memory = MemoryImage.capture(self.space, recorder)
         process = self.kernel.process
-        if recorder is None:
-            from .history import BlockRecorder
+        return Checkpoint(self.steps, memory, [copy_thread(t) for t in process.threads],
+                          process.current, self._control(), **flags)
 
-            recorder = BlockRecorder()
-        return Checkpoint(self.steps, MemoryImage.capture(self.space, recorder),
-                          [copy_thread(t) for t in process.threads], process.current,
-                          self._control(), **flags)
-
-    def _record(self, **flags) -> None:
+    def _record(self, full: bool = True, **flags) -> None:
         history = self.history
         before = history.recorder.new_bytes
-        checkpoint = self._checkpoint(**flags)
-        history.add(checkpoint, history.recorder.new_bytes - before + 1024)
+        checkpoint = self._checkpoint(full, **flags)
+        journal_bytes = sum(len(a) for _, args, _ in checkpoint.journal or () for a in args
+                            if isinstance(a, bytes))
+        history.add(checkpoint, history.recorder.new_bytes - before + journal_bytes + 1024)
         if not history.replaying:
             history.cursor = len(history.checkpoints)
 
     def _restore_checkpoint(self, checkpoint: Checkpoint) -> None:
-        checkpoint.memory.restore(self.space)
+        if checkpoint.memory is not None:
+            checkpoint.memory.restore(self.space)
+        if checkpoint.journal:
+            self.space.replay(checkpoint.journal)
         process = self.kernel.process
         process.threads = [copy_thread(t) for t in checkpoint.threads]
         control = checkpoint.control
@@ -670,7 +695,7 @@ class Machine:
             raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
         self._commit_edits()
         start = history.start
-        self._travel(history.latest_at_or_before(max(target, start)))
+        self._travel(history.full_at_or_before(max(target, start)))
         while True:
             stop = self._advance(max(target, start))
             if stop_early or isinstance(stop, (Limit, Exited)):
@@ -679,22 +704,20 @@ class Machine:
 
     def _run_backwards(self) -> StopEvent:
         """Back to the latest breakpoint or watchpoint hit before the present step: replay
-        each interval between checkpoints, latest first, noting the hits."""
+        each interval between full checkpoints, latest first, noting the hits."""
         history = self.history
         if history is None:
             raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
         self._go_to(self.steps, stop_early=False)  # leaves the present recorded
         upper = self.steps
-        index = history.latest_at_or_before(upper - 1) if upper > history.start else -1
-        while index >= 0:
-            checkpoint = history.checkpoints[index]
+        while upper > history.start:
+            index = history.full_at_or_before(upper - 1)
             hits = self._hits_between(index, upper)
             if hits:
                 steps, stop = hits[-1]
                 self._go_to(steps, stop_early=False)
                 return stop
-            upper = checkpoint.steps
-            index -= 1
+            upper = history.checkpoints[index].steps
         self._go_to(history.start, stop_early=False)
         return HistoryStart(self.state.pc)
 

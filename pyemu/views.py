@@ -146,10 +146,11 @@ class Memory:
         return self._machine.space.peek(addr, size)
 
     def write(self, addr: int, data: bytes) -> None:
-        space = self._machine.space
-        space.poke(addr, bytes(data))
+        space, data = self._machine.space, bytes(data)
+        space.poke(addr, data)
         space.forget_code(addr, len(data))
-        self._machine.state_changed()
+        self._machine.state_changed([("poke", (addr, data), {}),
+                                     ("forget_code", (addr, len(data)), {})])
 
     def read_int(self, addr: int, size: int = 8, signed: bool = False) -> int:
         return int.from_bytes(self.read(addr, size), "little", signed=signed)
