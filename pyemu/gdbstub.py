@@ -122,7 +122,7 @@ class Connection:
 
     def send(self, data: bytes | str) -> None:
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode("latin-1")  # binary replies (qXfer) hold bytes as characters
         self.sock.sendall(b"$" + data + b"#" + checksum(data))
         while self.acks:
             self.pending = self.pending.lstrip(b"+")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -17,8 +18,12 @@ from pathlib import Path
 import pytest
 from conftest import GUEST_ENV, PYEMU, RUN_TIMEOUT, require_tool
 
+from pyemu.gdbstub import unescape
+
 GDB = "gdb-multiarch"
 STATUS = 6
+AT_PAGESZ = 6
+SYSROOT = "/usr/riscv64-linux-gnu"  # the cross C library, for the dynamic guest
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +54,12 @@ class Stub:
         return self.process.returncode, out, err.decode()
 
 
-def gdb_session(gdb: str, stub: Stub, program: Path | None, *commands: str) -> str:
+def gdb_session(gdb: str, stub: Stub, program: Path | None, *commands: str,
+                sysroot: str | None = None) -> str:
     """gdb's output of a batch session of `commands` with the stub."""
     arguments = [gdb, "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off"]
+    if sysroot is not None:
+        arguments += ["-ex", f"set sysroot {sysroot}"]
     if program is not None:
         arguments += ["-ex", f"file {program}"]
     arguments += ["-ex", f"target remote 127.0.0.1:{stub.port}"]
@@ -106,6 +114,24 @@ def test_watchpoints_and_reverse_continue(gdb, guest, tmp_path):
     # Forward again from before the store of 2: the next read is of that 2.
     assert re.search(r"Hardware read watchpoint \d+: counter\n\nValue = 2", output), output
     assert "No more reverse-execution history." in output, output
+    assert "exited with code 06" in output, output
+
+
+def test_dynamic_program_and_its_shared_libraries(gdb, build_guest, tmp_path):
+    """A PIE linked against the shared glibc: gdb relocates it from the auxiliary vector and
+    finds the libraries through the dynamic linker's list, in memory."""
+    program = build_guest("inspect.c", opt="-O0", extra=("-g",), static=False)
+    stub = Stub(program, (), tmp_path)
+    output = gdb_session(gdb, stub, program, "break main", "continue", "info sharedlibrary",
+                         "break printf", "continue", "bt", "reverse-stepi",
+                         "info registers pc", "delete", "continue", sysroot=SYSROOT)
+    assert stub.finish()[0] == STATUS, output
+    assert "Breakpoint 1, main (" in output, output
+    assert re.search(r"^0x[0-9a-f]+ +0x[0-9a-f]+ +Yes.*/libc\.so\.6$", output, re.MULTILINE), output
+    assert re.search(r"#1 +0x[0-9a-f]+ in main \(", output), output
+    assert re.search(r"^pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <printf\+\d+>", output, re.MULTILINE), \
+        output
+    assert "Unable to find dynamic linker breakpoint" not in output, output
     assert "exited with code 06" in output, output
 
 
@@ -173,7 +199,9 @@ def test_protocol_interrupt_features_and_history(endless, tmp_path):
     assert client.ask(b"?").startswith(b"T05thread:")
     assert b"org.gnu.gdb.riscv.fpu" in client.ask(b"qXfer:features:read:target.xml:0,4000")
     auxv = client.ask(b"qXfer:auxv:read::0,1000")
-    assert auxv[:1] == b"l" and len(auxv) > 16
+    assert auxv[:1] == b"l"
+    pairs = list(struct.iter_unpack("<QQ", unescape(auxv[1:])))
+    assert (AT_PAGESZ, 4096) in pairs and pairs[-1] == (0, 0)
     assert client.ask(b"qXfer:exec-file:read::0,1000") == b"l" + str(endless).encode()
     assert client.ask(b"m0,4") == b"E14"  # unmapped
     assert client.ask(b"bs").endswith(b"replaylog:begin;")  # nothing before the start
