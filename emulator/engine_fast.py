@@ -331,6 +331,7 @@ class FastEngine:
         words = np.zeros(2, dtype=np.int64)
         self.float_scratch = (words, words.view(np.float64), words.view(np.float32))
         self._marked: set[int] = set()
+        self.blocks_translated = 0
         self._allocate_rows(16 * SLOTS_PER_PAGE)
         mem.code_write_listeners.append(self.invalidate_page)
 
@@ -398,14 +399,17 @@ class FastEngine:
         if vpn not in self._marked:
             self.mem.mark_code(vpn)
             self._marked.add(vpn)
+        self.blocks_translated += 1
+        breakpoints = self.reference.breakpoints  # left to the reference engine, which stops
         for _ in range(BLOCK_LIMIT):
             row = base + ((pc & (PAGE_SIZE - 1)) >> 1)
             try:
                 decoded = self.reference.fetch(pc)
             except Exception:  # noqa: BLE001 - a fault or illegal word: the reference engine
                 decoded = None  # raises it when it runs this instruction
-            if decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn:
-                decoded = None  # straddles two pages: left to the reference engine
+            if decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn \
+                    or pc in breakpoints:
+                decoded = None  # straddles two pages, or a breakpoint: left to the reference
             self._fill(row, decoded)
             if decoded is None or decoded.insn.name in CONTROL_TRANSFERS:
                 return
@@ -437,7 +441,7 @@ class FastEngine:
                 # loop leaves to it (floating point, above all) comes in runs, and each return
                 # to the loop costs as much as a few hundred instructions on the reference.
                 stop = self.reference.run(min(STEP_BURST, end - int(ctrl[2])))
-                if stop.reason is StopReason.TRAP:
+                if stop.reason is not StopReason.LIMIT:
                     return stop
 
 

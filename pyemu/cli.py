@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -10,12 +11,12 @@ import signal
 import sys
 import time
 import traceback
+from typing import TextIO
 
 from . import __version__
 
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of pyemu's, never the guest's status
 EXIT_CANNOT_CREATE = 73  # EX_CANTCREAT: a --coverage/--profile file could not be written
-DEFAULT_SYSROOT = "/usr/riscv64-linux-gnu"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-L", dest="sysroot", metavar="DIR",
                    default=os.environ.get("QEMU_LD_PREFIX"),
                    help="look for the ELF interpreter in DIR (env QEMU_LD_PREFIX; default: "
-                        f"{DEFAULT_SYSROOT} when present)")
+                        "/usr/riscv64-linux-gnu when present)")
     p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append", default=[],
                    help="set VAR in the guest's environment")
     p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
@@ -45,7 +46,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="N",
                    help="the seed of --deterministic (default 0; implies --deterministic)")
     p.add_argument("--stats", action="store_true",
-                   help="print instructions executed and time taken on stderr at exit")
+                   help="print instructions, blocks translated, system calls by name, time and "
+                        "instructions/s on stderr at exit")
+    p.add_argument("--trace", action="store_true",
+                   help="one line per instruction on stderr: pc, symbol+offset, instruction, "
+                        "registers written (runs on the python engine)")
+    p.add_argument("--trace-file", metavar="FILE",
+                   help="write the --trace lines to FILE instead of stderr")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
     p.add_argument("--report", metavar="FILE",
                    help="write a JSON summary at exit: status, signal, last pc and its symbol, "
@@ -58,6 +65,16 @@ def parser() -> argparse.ArgumentParser:
                         "stack, to FILE as a speedscope profile")
     p.add_argument("--profile-svg", metavar="FILE", help="the same as a flame graph (SVG)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of pyemu errors")
+    p.add_argument("-g", dest="gdb_port", metavar="PORT", type=int,
+                   default=int(os.environ["QEMU_GDB"]) if os.environ.get("QEMU_GDB", "").isdigit()
+                   else None,
+                   help="wait for gdb on localhost:PORT (env QEMU_GDB; 0: any free port, "
+                        "printed on stderr)")
+    p.add_argument("--repl", action="store_true",
+                   help="open a Python shell (IPython when installed) with the machine bound "
+                        "to m, stopped at the entry point")
+    p.add_argument("--break", dest="breaks", metavar="SYMBOL", action="append", default=[],
+                   help="with --repl: run to SYMBOL (or an address) first")
     p.add_argument("--tier-up", type=int, metavar="N",
                    help="instructions the fast engine runs on the python engine before its "
                         "compiled loop takes over (default 1000000; 0: compiled from the start)")
@@ -104,33 +121,53 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.program is None:
         arguments.error("the following arguments are required: PROGRAM")
+    if options.breaks and not options.repl:
+        arguments.error("--break needs --repl")
     from .loader import LoadError
-    from .machine import GuestSignal, Machine, print_error
+    from .machine import Machine, print_error
+    from .trace import Tracer
 
-    sysroot = options.sysroot or (DEFAULT_SYSROOT if os.path.isdir(DEFAULT_SYSROOT) else None)
     profiling = bool(options.profile or options.profile_svg)
     observing = profiling or bool(options.coverage)
+    trace_file = None
+    if options.trace_file is not None:
+        try:  # closed by trace_output
+            trace_file = open(options.trace_file, "w", buffering=1 << 16)  # noqa: SIM115
+        except OSError as error:
+            arguments.error(f"cannot write the trace file: {error}")
     guest_argv = [options.argv0 or options.program, *options.args]
     machine = observer = None
     started = time.perf_counter()
     try:
-        machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
-                               "python" if observing else options.engine, options.tier_up,
-                               seed(options))
+        tracing = options.trace or options.trace_file is not None
+        machine = Machine.load(options.program, guest_argv, guest_environment(options),
+                               sysroot=options.sysroot,
+                               engine="python" if observing or tracing else options.engine,
+                               tier_up=options.tier_up, seed=seed(options),
+                               record=options.repl or options.gdb_port is not None)
+        if options.repl:
+            from .repl import interact
+
+            return interact(machine, options.breaks)
+        if options.gdb_port is not None:
+            return debug_with_gdb(machine, options.gdb_port)
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
 
             observer = Observer(machine, profile=profiling)
         if options.strace:
             machine.kernel.trace = strace_printer(machine)
-        with machine.forwarding_host_signals():
-            outcome = machine.run(options.max_insns)
+        with machine.forwarding_host_signals(), trace_output(options, trace_file) as trace:
+            if trace is not None:
+                outcome = Tracer(machine, trace).run(options.max_insns)
+            else:
+                outcome = run_to_the_end(machine, options.max_insns)
         if machine.exit is None:
             print_error(f"instruction limit reached ({options.max_insns}) at pc "
                         f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")
             status = 124
         else:
-            if isinstance(outcome.fault, GuestSignal):
+            if outcome.fault is not None:
                 print_error(machine.describe_fault(outcome.fault))
             if outcome.signal and machine.kernel.process.forked:
                 die_by_signal(outcome.signal)  # the guest parent's wait must see the signal
@@ -148,9 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return EXIT_INTERNAL_ERROR
     if options.stats and machine is not None:
-        seconds = time.perf_counter() - started
-        print(f"pyemu: stats: instructions={machine.instructions} seconds={seconds:.6f}",
-              file=sys.stderr)
+        print_stats(machine, time.perf_counter() - started)
     if options.report and machine is not None and not machine.kernel.process.forked:
         write_report(options.report, machine, status)
     if observer is not None and not machine.kernel.process.forked:
@@ -160,6 +195,57 @@ def main(argv: list[str] | None = None) -> int:
             print_error(f"cannot write {error.filename}: {error.strerror}")
             return EXIT_CANNOT_CREATE
     return status
+
+
+def debug_with_gdb(machine, port: int) -> int:
+    """-g PORT: the gdb stub serves one connection; the guest's exit status."""
+    from .gdbstub import listen, serve
+    from .machine import print_error
+
+    try:
+        server = listen(port)
+    except OSError as error:
+        print_error(f"cannot wait for gdb on port {port}: {error.strerror}")
+        return 1
+    if port == 0:
+        print_error(f"waiting for gdb on port {server.getsockname()[1]}")
+    return serve(machine, server)
+
+
+def run_to_the_end(machine, max_insns: int | None):
+    """Run until the process exits or `max_insns` steps have run; faults stop a run before
+    they are delivered, so it runs on."""
+    from .stops import Signalled
+
+    end = None if max_insns is None else machine.steps + max_insns
+    outcome = machine.run(max_insns)
+    while isinstance(outcome, Signalled):
+        outcome = machine.run(None if end is None else end - machine.steps)
+    return outcome
+
+
+@contextlib.contextmanager
+def trace_output(options: argparse.Namespace, trace_file: TextIO | None):
+    """Where --trace lines go: the --trace-file, stderr, or nowhere (None) without tracing."""
+    if trace_file is not None:
+        with trace_file:
+            yield trace_file
+    else:
+        yield sys.stderr if options.trace else None
+
+
+def print_stats(machine, seconds: float) -> None:
+    instructions = machine.instructions
+    rate = instructions / seconds if seconds > 0 else 0.0
+    counts = machine.syscall_counts
+    print(f"pyemu: stats: instructions={instructions} seconds={seconds:.6f}", file=sys.stderr)
+    print(f"pyemu: stats: instructions/s={rate:.0f} blocks={machine.blocks_translated} "
+          f"syscalls={sum(counts.values())}", file=sys.stderr)
+    by_name = sorted(counts.items(), key=lambda item: (-item[1], machine.syscall_name(item[0])))
+    if by_name:
+        print("pyemu: stats: syscalls: " + " ".join(
+            f"{machine.syscall_name(number)}={count}" for number, count in by_name),
+            file=sys.stderr)
 
 
 def write_observations(options: argparse.Namespace, observer) -> None:
