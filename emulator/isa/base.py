@@ -62,6 +62,15 @@ class BitField:
             value |= chunk << bottom
         return value
 
+    def insert(self, word: int, value: int) -> int:
+        """`word` with this field's bits set from operand `value` (the inverse of extract)."""
+        for word_bit, top, bottom in self.parts():
+            width = top - bottom + 1
+            shift = word_bit - width + 1
+            chunk = (value >> bottom) & ((1 << width) - 1)
+            word = (word & ~(((1 << width) - 1) << shift)) | (chunk << shift)
+        return word
+
 
 @dataclass(frozen=True)
 class Operand:
@@ -81,6 +90,11 @@ class Operand:
         if self.signed:
             value = sign_extend(value, width)
         return value + self.plus
+
+    def insert(self, word: int, value: int) -> int:
+        for f in self.fields:
+            word = f.insert(word, value - self.plus)
+        return word
 
 
 def field_(layout: str, hi: int, lo: int, signed: bool = False, plus: int = 0) -> Operand:
@@ -103,6 +117,12 @@ class Format:
 
     def extract(self, word: int) -> dict[str, int]:
         return {name: op.extract(word) for name, op in self.operands.items()}
+
+    def insert(self, word: int, ops: dict[str, int]) -> int:
+        """`word` with the given operands encoded (bits of values too wide are dropped)."""
+        for name, value in ops.items():
+            word = self.operands[name].insert(word, value)
+        return word
 
 
 RD, RS1, RS2, RS3 = reg(11, 7), reg(19, 15), reg(24, 20), reg(31, 27)
