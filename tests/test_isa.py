@@ -48,6 +48,7 @@ from isa_harness import (
     unused_known_bugs,
 )
 from pyemu.emulator.decoder import Decoded, Decoder
+from pyemu.emulator.disassembly import Disassembler
 from pyemu.emulator.engine_python import writes_integer_rd
 from pyemu.emulator.isa import all_instructions
 
@@ -860,6 +861,7 @@ RANDOM_SEED = int(os.environ.get("PYEMU_ISA_RANDOM_SEED", "20240611"))
 RANDOM_LENGTH = 40
 INTS = (0, 1, -1, 2, INT64_MIN, INT64_MAX, INT32_MIN, INT32_MAX, UINT32_MAX, 0x8000_0000)
 RANDOM_DECODER = Decoder(64)
+RANDOM_TEXT = Disassembler(64)
 # Not drawn: control transfers and traps (a case runs straight through; branches are drawn and
 # then made to skip the next instruction), LR/SC (drawn as an adjacent pair: what a store in
 # between does to a reservation differs between qemu and the spec's allowances), compressed
@@ -967,7 +969,7 @@ def random_cases(count: int = RANDOM_COUNT, seed: int = RANDOM_SEED,
     cases = []
     for n in range(first, first + count):
         rng = random.Random(f"{seed}-{n}")
-        text = "\n".join(f".insn {d.word:#0{2 + 2 * d.length}x}"
+        text = "\n".join(f".insn {d.word:#0{2 + 2 * d.length}x}  # {RANDOM_TEXT.render(d)}"
                          for d in random_sequence(rng, RANDOM_LENGTH))
         x = {i: rng.choice(INTS) if rng.random() < 0.4 else rng.getrandbits(64) - (1 << 63)
              for i in range(1, 32) if i != 2}

@@ -1,7 +1,7 @@
 """The ISA description: one module per extension, each declaring its instructions once."""
 
 from . import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
-from .base import Instruction
+from .base import Alias, Instruction
 
 EXTENSIONS = (
     rv_i.ext,
@@ -21,3 +21,7 @@ EXTENSIONS = (
 
 def all_instructions() -> list[Instruction]:
     return [insn for extension in EXTENSIONS for insn in extension.instructions]
+
+
+def all_aliases() -> list[Alias]:
+    return [alias for extension in EXTENSIONS for alias in extension.aliases]

@@ -13,8 +13,11 @@ ext = Extension("A")
 insn = ext.insn
 RV64 = (64,)
 
-AMO = Format("AMO", {"rd": RD, "rs1": RS1, "rs2": RS2, "w": field_("2:0", 14, 12)})
-LR = Format("LR", {"rd": RD, "rs1": RS1, "w": field_("2:0", 14, 12)})
+# aqrl: the ordering bits (aq, rl), which the disassembly shows as a suffix (.aq, .rl, .aqrl).
+AQRL = field_("1:0", 26, 25)
+AMO = Format("AMO", {"rd": RD, "rs1": RS1, "rs2": RS2, "w": field_("2:0", 14, 12), "aqrl": AQRL},
+             "rd, rs2, (rs1)")
+LR = Format("LR", {"rd": RD, "rs1": RS1, "w": field_("2:0", 14, 12), "aqrl": AQRL}, "rd, (rs1)")
 
 
 def aligned(addr: int, w: int, cause: int) -> int:
