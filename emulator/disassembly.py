@@ -12,6 +12,7 @@ from .cpu import FP_ABI_NAMES as F_NAMES
 from .decoder import Decoded, Decoder
 from .isa import all_aliases, all_instructions
 from .isa.base import Alias, Instruction
+from .isa.rv_zfa import fli_text
 from .isa.rv_zicsr import CSR_NAMES
 
 # Rounding modes 5 and 6 are reserved (the instruction is illegal when it runs).
@@ -47,6 +48,7 @@ OPERANDS = {
     "csr": lambda ops: CSR_NAMES.get(ops["csr"], str(ops["csr"])),
     "rm": lambda ops: "" if ops["rm"] == DYNAMIC else ROUNDING[ops["rm"]],
     "rm0": lambda ops: ROUNDING[ops["rm"]] if ops["rm"] else "",
+    "fli": lambda ops: fli_text(ops["rs1"]),
     "pred": lambda ops: fence_set(ops["pred"]),
     "succ": lambda ops: fence_set(ops["succ"]),
 }

@@ -36,7 +36,7 @@ from .cpu import (
 )
 from .decoder import Decoded, Decoder, instruction_length
 from .inline import inline_statements
-from .isa import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
+from .isa import all_instructions
 from .isa.base import Instruction
 from .memory import PAGE_SHIFT, AddressSpace, GuestFault, WatchpointHit
 from .stops import Stop, StopReason
@@ -68,7 +68,9 @@ def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
     """Globals of translated blocks: every ISA module's own helpers, then the XLEN-bound ones,
     the address space's TLB dictionaries (RT, WT) and struct accessors for inlined accesses."""
     namespace: dict = {}
-    for module in (rv_i, rv_m, rv_a, rv_fd, rv_c, rv_zicsr, rv_b):
+    modules = dict.fromkeys(sys.modules[i.semantics.__module__] for i in all_instructions()
+                            if i.semantics)
+    for module in modules:
         namespace.update(vars(module))
     namespace.update(helpers)
     namespace.update(RT=mem.read_tlb, WT=mem.write_tlb)

@@ -167,8 +167,9 @@ HWPROBE_ANSWERS = {
     1: 0,  # marchid
     2: 0,  # mimpid
     HWPROBE_BASE_BEHAVIOR: 1,  # RISCV_HWPROBE_BASE_BEHAVIOR_IMA
-    # F and D, C, Zba, Zbb, Zbs, Zbc (no V, no Zicboz)
-    HWPROBE_IMA_EXT_0: (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7),
+    # F and D, C, Zba, Zbb, Zbs, Zbc, Zfa, Zicond (no V, no Zicboz)
+    HWPROBE_IMA_EXT_0: (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7)
+    | (1 << 32) | (1 << 35),
     HWPROBE_CPUPERF_0: 0,  # misaligned accesses: speed unknown
 }
 HWPROBE_PAIR = struct.Struct("<qQ")

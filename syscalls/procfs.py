@@ -11,7 +11,7 @@ from ..emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE
 from .kernel import Kernel
 
 SELF = re.compile(r"^/proc/(self|thread-self|\d+)/(maps|cmdline|environ|auxv|stat|comm)$")
-ISA_STRING = "rv64imafdc_zicsr_zifencei_zba_zbb_zbc_zbs"
+ISA_STRING = "rv64imafdc_zicond_zicsr_zifencei_zfa_zba_zbb_zbc_zbs"
 
 
 def maps(k: Kernel) -> bytes:

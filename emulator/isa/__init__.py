@@ -1,6 +1,6 @@
 """The ISA description: one module per extension, each declaring its instructions once."""
 
-from . import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
+from . import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zfa, rv_zicond, rv_zicsr
 from .base import Alias, Instruction
 
 EXTENSIONS = (
@@ -16,6 +16,8 @@ EXTENSIONS = (
     rv_b.zbb,
     rv_b.zbc,
     rv_b.zbs,
+    rv_zicond.zicond,
+    rv_zfa.zfa,
 )
 
 

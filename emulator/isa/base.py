@@ -11,7 +11,8 @@ instruction may give its own (`syntax=`, or `@syntax(...)` on a semantic functio
 several instructions). Tokens: rd rs1 rs2 (integer registers), frd frs1 frs2 frs3 (floating
 point), imm (signed, in capstone's style), hi20 (an upper immediate's 20 bits), imm(rs1) and
 (rs1) (memory), csr, rm (rounding mode, not shown when dynamic), rm0 (that of an exact
-conversion, not shown when 0: the value assemblers encode), pred and succ (fence sets).
+conversion, not shown when 0: the value assemblers encode), pred and succ (fence sets), fli
+(the constant a Zfa fli loads, by its rs1 index).
 Pseudo-instructions the disassembly prints for particular operands are declared as aliases
 (Extension.alias), once each.
 
