@@ -554,23 +554,26 @@ def utimensat(k: Kernel, dirfd: int, path_addr: int, times_addr: int, flags: int
 
 # ---------------------------------------------------------------- file-system metadata
 
-STATFS = struct.Struct("<qqQQQQQiiqqq32x")  # struct statfs, asm-generic 64-bit: 120 bytes
+# struct statfs (RV64) and struct statfs64 (RV32, whose statfs64 call passes its size): the
+# asm-generic layouts, 120 and 88 bytes.
+STATFS = {64: struct.Struct("<qqQQQQQiiqqq32x"), 32: struct.Struct("<IIQQQQQiiIII16x4x")}
 STATX = struct.Struct("<IIQIIIHxxQQQQqIxxxxqIxxxxqIxxxxqIxxxxIIIIQ")
 STATX_BASIC_STATS = 0x7FF
 
 
-def _pack_statfs(st: os.statvfs_result) -> bytes:
-    return STATFS.pack(0, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
-                       st.f_ffree, 0, 0, st.f_namemax, st.f_frsize, st.f_flag)
+def _pack_statfs(st: os.statvfs_result, xlen: int) -> bytes:
+    return STATFS[xlen].pack(0, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
+                             st.f_ffree, 0, 0, st.f_namemax, st.f_frsize, st.f_flag)
 
 
 def statfs(k: Kernel, path_addr: int, buf: int) -> int:
-    k.mem.write(buf, _pack_statfs(os.statvfs(host_path(k, AT_FDCWD, guest_path(k, path_addr)))))
+    st = os.statvfs(host_path(k, AT_FDCWD, guest_path(k, path_addr)))
+    k.mem.write(buf, _pack_statfs(st, k.xlen))
     return 0
 
 
 def fstatfs(k: Kernel, fd: int, buf: int) -> int:
-    k.mem.write(buf, _pack_statfs(os.fstatvfs(host_fd(k, fd))))
+    k.mem.write(buf, _pack_statfs(os.fstatvfs(host_fd(k, fd)), k.xlen))
     return 0
 
 

@@ -85,10 +85,12 @@ def sched_yield(k: Kernel) -> int:
 
 
 def sched_getaffinity(k: Kernel, pid: int, size: int, mask: int) -> int:
-    if size < 8 or size & 7:
+    """One CPU, in a mask of one unsigned long."""
+    word = k.xlen // 8
+    if size < word or size % word:
         raise SyscallError(EINVAL)
-    k.mem.write(mask, struct.pack("<Q", 1))
-    return 8
+    k.mem.write(mask, (1).to_bytes(word, "little"))
+    return word
 
 
 def riscv_flush_icache(k: Kernel, start: int, end: int, flags: int) -> int:
@@ -98,7 +100,8 @@ def riscv_flush_icache(k: Kernel, start: int, end: int, flags: int) -> int:
     return 0
 
 
-SYSINFO = struct.Struct("<q3Q6QHH4xQQI4x")  # struct sysinfo, 64-bit layout
+# struct sysinfo: longs, then procs and pad, two more longs, mem_unit (112 bytes; 64 on RV32).
+SYSINFO = {64: struct.Struct("<q3Q6QHH4xQQI4x"), 32: struct.Struct("<l3L6LHHLLI8x")}
 
 
 def _meminfo() -> dict[str, int]:
@@ -116,11 +119,14 @@ def _meminfo() -> dict[str, int]:
 def sysinfo(k: Kernel, info: int) -> int:
     meminfo = _meminfo()
     uptime = k.clock.now_ns(CLOCK_BOOTTIME) // NS
-    loads = [int(load * 65536) for load in os.getloadavg()]
-    k.mem.write(info, SYSINFO.pack(
-        uptime, *loads, meminfo.get("MemTotal", 0), meminfo.get("MemFree", 0),
-        meminfo.get("Shmem", 0), meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0),
-        meminfo.get("SwapFree", 0), 1, 0, 0, 0, 1,  # procs, pad, totalhigh, freehigh, mem_unit
+    loads = [int(load * 65536) & 0xFFFF_FFFF for load in os.getloadavg()]
+    sizes = [meminfo.get(name, 0) for name in ("MemTotal", "MemFree", "Shmem", "Buffers",
+                                               "SwapTotal", "SwapFree")]
+    # As Linux: in bytes when RAM and swap together fit in an unsigned long, else in pages.
+    unit = 1 if sizes[0] + sizes[4] < 1 << k.xlen else 4096
+    k.mem.write(info, SYSINFO[k.xlen].pack(
+        uptime, *loads, *(size // unit for size in sizes),
+        1, 0, 0, 0, unit,  # procs, pad, totalhigh, freehigh, mem_unit
     ))
     return 0
 

@@ -99,13 +99,15 @@ class Process:
 class Kernel:
     def __init__(self, state: CpuState, mem: AddressSpace, process: Process,
                  warn: TextIO = sys.stderr):
-        from .table import SYSCALLS  # the table imports the families, which import this module
+        # The tables import the families, which import this module.
+        from .table import SYSCALLS
+        from .table_rv32 import SYSCALLS_RV32
 
         self.state = state
         self.mem = mem
         self.process = process
         self.xlen = state.xlen
-        self.table = SYSCALLS
+        self.table = SYSCALLS if self.xlen == 64 else SYSCALLS_RV32
         self._warn = warn
         self._warned: set[int] = set()
         self._arity: dict[Callable, int] = {}

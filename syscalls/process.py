@@ -143,7 +143,8 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
 CLONE_CHILD_SETTID = 0x1000000
-RUSAGE = struct.Struct("<qqqq14q")  # two struct timeval, then fourteen longs: 144 bytes
+# struct rusage: two struct timeval, then fourteen longs (144 bytes; 72 on RV32).
+RUSAGE = {64: struct.Struct("<qqqq14q"), 32: struct.Struct("<iiii14i")}
 MAX_SCRIPT_DEPTH = 4  # BINPRM_MAX_RECURSION
 
 
@@ -184,16 +185,16 @@ def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int)
     if waited and status_addr:
         k.mem.write(status_addr, struct.pack("<i", status))
     if rusage_addr:
-        k.mem.write(rusage_addr, pack_rusage(usage))
+        k.mem.write(rusage_addr, pack_rusage(usage, k.xlen))
     return waited
 
 
-def pack_rusage(usage) -> bytes:
+def pack_rusage(usage, xlen: int) -> bytes:
     def timeval(seconds: float) -> tuple[int, int]:
         micro = round(seconds * 1_000_000)
         return micro // 1_000_000, micro % 1_000_000
 
-    return RUSAGE.pack(
+    return RUSAGE[xlen].pack(
         *timeval(usage.ru_utime), *timeval(usage.ru_stime), usage.ru_maxrss, usage.ru_ixrss,
         usage.ru_idrss, usage.ru_isrss, usage.ru_minflt, usage.ru_majflt, usage.ru_nswap,
         usage.ru_inblock, usage.ru_oublock, usage.ru_msgsnd, usage.ru_msgrcv,
@@ -319,7 +320,7 @@ def getrusage(k: Kernel, who: int, usage_addr: int) -> int:
                  (1 << 32) - 1: resource.RUSAGE_CHILDREN}
     if who not in selectors:
         raise SyscallError(EINVAL)
-    k.mem.write(usage_addr, pack_rusage(k.clock.rusage(selectors[who])))
+    k.mem.write(usage_addr, pack_rusage(k.clock.rusage(selectors[who]), k.xlen))
     return 0
 
 
@@ -328,7 +329,7 @@ def times(k: Kernel, buf: int) -> int:
     ticks = [round(value * 100) for value in (clock.user, clock.system, clock.children_user,
                                                clock.children_system)]
     if buf:
-        k.mem.write(buf, struct.pack("<4q", *ticks))
+        k.mem.write(buf, struct.pack("<4q" if k.xlen == 64 else "<4i", *ticks))  # clock_t
     return round(clock.elapsed * 100) & ((1 << 63) - 1)
 
 
