@@ -1,7 +1,7 @@
 /* RV32 file system calls: openat, write/read, llseek (a 64-bit offset in two registers, the
    result through a pointer), pread64/pwrite64 and ftruncate64 (64-bit arguments in register
    pairs), statx (riscv32 has no fstat/newfstatat), fstatfs64 (which passes its size),
-   mkdirat and getdents64. Leaves data.bin and dir/ behind for the test to compare. */
+   writev (32-bit iovecs), mkdirat and getdents64. Leaves data.bin and dir/ behind for the test to compare. */
 #include "rv32.h"
 
 #define O_RDONLY 0
@@ -70,6 +70,9 @@ void _start(void) {
     show("fstatfs64 size 84", SYS3(NR_fstatfs64, fd, 84, fs));
     show("old fstat is not riscv32's", SYS2(80, fd, fs));
     SYS1(NR_close, fd);
+
+    struct { const char *base; u32 length; } iov[2] = {{"wri", 3}, {"tev (iovec of 32-bit words)\n", 29}};
+    show("writev", SYS3(NR_writev, 1, iov, 2));
 
     show("mkdirat", SYS3(NR_mkdirat, AT_FDCWD, "dir", 0755));
     create("dir/one");

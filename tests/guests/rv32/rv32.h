@@ -11,7 +11,7 @@ typedef long long s64;
 enum {
     NR_mkdirat = 34, NR_unlinkat = 35, NR_fstatfs64 = 44, NR_ftruncate64 = 46, NR_openat = 56,
     NR_close = 57, NR_getdents64 = 61, NR_llseek = 62, NR_read = 63, NR_write = 64,
-    NR_pread64 = 67, NR_pwrite64 = 68, NR_exit_group = 94, NR_nanosleep = 101,
+    NR_writev = 66, NR_pread64 = 67, NR_pwrite64 = 68, NR_exit_group = 94, NR_nanosleep = 101,
     NR_clock_gettime = 113, NR_kill = 129, NR_sigaltstack = 132, NR_rt_sigaction = 134,
     NR_rt_sigprocmask = 135, NR_getpid = 172, NR_brk = 214, NR_munmap = 215, NR_mmap2 = 222,
     NR_mprotect = 226, NR_statx = 291, NR_clock_gettime64 = 403, NR_clock_getres_time64 = 406,
