@@ -37,6 +37,8 @@ from isa_harness import (  # after the path that finds the test modules
 from test_isa import RANDOM_SEED, random_cases
 
 CHUNK = 1500  # cases generated, built and run at a time
+# At nice 19 on a busy machine a run may wait a long time for a core: only a hang should fail.
+TIMEOUT = 3600
 
 
 def build(program: Program, directory: Path) -> Path:
@@ -59,9 +61,10 @@ def run_chunk(first: int, count: int, seed: int, engines: tuple[str, ...],
     for program in {program.key: program for program, _ in where.values()}.values():
         directory = work / program.key
         binary = build(program, directory)
-        qemu = run([QEMU, str(binary)], directory / "qemu-cwd")
+        qemu = run([QEMU, str(binary)], directory / "qemu-cwd", TIMEOUT)
         for engine in engines:
-            pyemu = run([*pyemu_command(engine), str(binary)], directory / f"{engine}-cwd")
+            pyemu = run([*pyemu_command(engine), str(binary)], directory / f"{engine}-cwd",
+                        TIMEOUT)
             for index, c in enumerate(program.cases):
                 failure = compare(c, index, Outcome(binary, qemu, pyemu))
                 if failure:

@@ -359,13 +359,13 @@ class Run(NamedTuple):
     stderr: str
 
 
-def run(command: Sequence[str], cwd: Path) -> Run:
+def run(command: Sequence[str], cwd: Path, timeout: float = RUN_TIMEOUT) -> Run:
     cwd.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(list(command), capture_output=True, cwd=cwd, env=GUEST_ENV,
-                              timeout=RUN_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired as timeout:
-        return Run(-1, timeout.stdout or b"", f"timed out after {RUN_TIMEOUT} s")
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as expired:
+        return Run(-1, expired.stdout or b"", f"timed out after {timeout} s")
     code = done.returncode
     return Run(128 - code if code < 0 else code, done.stdout,
                done.stderr.decode(errors="replace"))
