@@ -29,6 +29,11 @@ def parser() -> argparse.ArgumentParser:
                    default=os.environ.get("QEMU_LD_PREFIX"),
                    help="look for the ELF interpreter in DIR (env QEMU_LD_PREFIX; default: "
                         f"{DEFAULT_SYSROOT} when present)")
+    p.add_argument("--root", metavar="DIR",
+                   help="the guest sees DIR as / and reaches no file outside it (the program "
+                        "and -L are host paths; its ELF interpreter is looked up in DIR)")
+    p.add_argument("--read-only", action="store_true",
+                   help="with --root: the guest cannot change anything below DIR (EROFS)")
     p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append", default=[],
                    help="set VAR in the guest's environment")
     p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
@@ -104,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.program is None:
         arguments.error("the following arguments are required: PROGRAM")
+    if options.read_only and options.root is None:
+        arguments.error("--read-only needs --root DIR")
     from .loader import LoadError
     from .machine import GuestSignal, Machine, print_error
 
@@ -116,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
                                "python" if observing else options.engine, options.tier_up,
-                               seed(options))
+                               seed(options), root=options.root, read_only=options.read_only)
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
 

@@ -30,6 +30,7 @@ from .loader import load_program, probe
 from .syscalls import signals, threads
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
+from .syscalls.paths import open_root
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 
 SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
@@ -86,23 +87,28 @@ class Machine:
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  sysroot: str | None = None, engine: str = "fast", tier_up: int | None = None,
-                 seed: int | None = None):
+                 seed: int | None = None, *, root: str | None = None, read_only: bool = False):
         """`seed`: run deterministically (virtual clock, random bytes from the seed, fixed
-        pid); None: with the host's time and entropy."""
+        pid); None: with the host's time and entropy. `root`: the directory the guest sees
+        as / (--root), `read_only`: unchangeable."""
         probe(path)
         mem = AddressSpace()
         argv = [path] if argv is None else list(argv)
         environ = dict(os.environ) if env is None else env
         envp = [f"{k}={v}" for k, v in environ.items()]
         random = HostRandom() if seed is None else SeededRandom(seed)
+        guest_root = open_root(root, read_only)  # the program itself is a host path
+        if guest_root is not None:
+            sysroot = None
         image = load_program(path, argv, envp, mem, sysroot=sysroot, execfn=path,
-                             random_bytes=random.read(16))
+                             random_bytes=random.read(16),
+                             open_interpreter=guest_root and guest_root.open_interpreter)
         self.engine_name = engine
         self.tier_up = tier_up
         process = Process(
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
-            **({} if seed is None else {"pid": DETERMINISTIC_PID}))
+            root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
         self.kernel = Kernel(CpuState(image.xlen), mem, process)
         self.kernel.random = random
         if seed is not None:
@@ -158,8 +164,10 @@ class Machine:
     @classmethod
     def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
              sysroot: str | None = None, engine: str = "fast",
-             tier_up: int | None = None, seed: int | None = None) -> Machine:
-        return cls(path, argv, env, sysroot, engine, tier_up, seed)
+             tier_up: int | None = None, seed: int | None = None, *, root: str | None = None,
+             read_only: bool = False) -> Machine:
+        return cls(path, argv, env, sysroot, engine, tier_up, seed, root=root,
+                   read_only=read_only)
 
     @property
     def instructions(self) -> int:

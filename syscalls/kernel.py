@@ -11,12 +11,15 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..emulator.cpu import CpuState
 from ..emulator.memory import AddressSpace, GuestFault
 from .errors import EFAULT, EINTR, ENOSYS, SyscallError, linux_errno
 from .sources import HostClock, HostRandom
+
+if TYPE_CHECKING:
+    from .paths import Root
 
 A0, A7 = 10, 17
 
@@ -50,8 +53,9 @@ class ProcessExit(Exception):
 @dataclass
 class FileDescription:
     host_fd: int
-    path: str = ""
+    path: str = ""  # as the guest would name it
     cloexec: bool = False
+    in_root: bool = False  # opened by the guest below its --root (not inherited from the host)
     # A directory read without the host's getdents64: its names and how many were returned.
     listing: list[str] | None = None
     position: int = 0
@@ -80,6 +84,7 @@ class Process:
     rseq_area: int = 0
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
+    root: Root | None = None  # --root: the directory the guest sees as /
     forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
     threads: list = field(default_factory=list)  # threads.Thread, the main thread first
     current: int = 0  # index in threads of the running thread
