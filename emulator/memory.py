@@ -145,14 +145,17 @@ class AddressSpace:
         row, col = self._leaf(vpn, create=False)
         return int(self.l3[row, col]) if row else 0
 
-    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None]) -> None:
-        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time."""
+    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None],
+                  create: bool = True) -> None:
+        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time
+        (only to the tables that exist unless `create`)."""
         vpn = start_vpn
         end = start_vpn + count
         while vpn < end:
-            row, col = self._leaf(vpn, create=True)
+            row, col = self._leaf(vpn, create=create)
             n = min(end - vpn, (1 << _LEVEL_BITS) - col)
-            update(self.l3[row, col : col + n])
+            if row:
+                update(self.l3[row, col : col + n])
             vpn += n
         self.flush_tlbs()
 
@@ -232,8 +235,30 @@ class AddressSpace:
             self._free_frames.extend(int(f) for f in frames)
             entries[:] = 0
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
+        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear, create=False)
         self._cut_regions(start, end)
+
+    def move(self, old: int, new: int, size: int) -> None:
+        """mremap's move: the pages of [old, old+size) take their contents to the already
+        mapped [new, new+size), and the old pages are left empty. Frames move; pages never
+        touched stay without one, so moving a huge untouched mapping costs nothing."""
+        frame_mask = (1 << PTE_FRAME_SHIFT) - 1
+        shift = (new - old) >> PAGE_SHIFT
+        moved: list[tuple[int, int]] = []  # (new page number, frame)
+        vpn, end = old >> PAGE_SHIFT, (old + size) >> PAGE_SHIFT
+        while vpn < end:
+            row, col = self._leaf(vpn, create=False)
+            n = min(end - vpn, (1 << _LEVEL_BITS) - col)
+            if row:
+                entries = self.l3[row, col : col + n]
+                for i in np.nonzero(entries >> PTE_FRAME_SHIFT)[0]:
+                    moved.append((vpn + int(i) + shift, int(entries[i]) >> PTE_FRAME_SHIFT))
+                entries &= frame_mask  # unmapping the old range must not free these frames
+            vpn += n
+        for target, frame in moved:
+            row, col = self._leaf(target, create=True)
+            self.l3[row, col] = (int(self.l3[row, col]) & frame_mask) | (frame << PTE_FRAME_SHIFT)
+        self.flush_tlbs()
 
     def protect(self, addr: int, size: int, prot: int) -> None:
         """Change the protection of mapped pages in the range (mprotect)."""
@@ -243,7 +268,7 @@ class AddressSpace:
             mapped = (entries & PTE_MAPPED) != 0
             entries[mapped] = (entries[mapped] & ~np.int64(7)) | (prot & 7)
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect)
+        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect, create=False)
         pieces = []
         for region in self._cut_regions(start, end):
             region.prot = prot
@@ -252,13 +277,20 @@ class AddressSpace:
             self._add_region(region)
 
     def is_mapped(self, addr: int, size: int = 1) -> bool:
-        """True when every page of the range has a mapping."""
+        """True when every page of the range has a mapping (one leaf table at a time: a
+        guest may ask about gigabytes)."""
         if size <= 0:
             return True
-        first, last = addr >> PAGE_SHIFT, (addr + size - 1) >> PAGE_SHIFT
         if not self.check_range(addr, size):
             return False
-        return all(self.pte(vpn) & PTE_MAPPED for vpn in range(first, last + 1))
+        vpn, end = addr >> PAGE_SHIFT, ((addr + size - 1) >> PAGE_SHIFT) + 1
+        while vpn < end:
+            row, col = self._leaf(vpn, create=False)
+            n = min(end - vpn, (1 << _LEVEL_BITS) - col)
+            if not row or not np.all(self.l3[row, col : col + n] & PTE_MAPPED):
+                return False
+            vpn += n
+        return True
 
     def is_free(self, addr: int, size: int) -> bool:
         end = addr + size
@@ -319,9 +351,14 @@ class AddressSpace:
                 self.fast_tlb_tag[1, slot] = -1
 
     def _notify_code_pages(self, start: int, end: int) -> None:
-        for vpn in range(start >> PAGE_SHIFT, end >> PAGE_SHIFT):
-            if self.pte(vpn) & PTE_CODE:
-                self._code_written(vpn)
+        vpn, last = start >> PAGE_SHIFT, end >> PAGE_SHIFT
+        while vpn < last:  # one leaf table at a time: ranges may span gigabytes
+            row, col = self._leaf(vpn, create=False)
+            n = min(last - vpn, (1 << _LEVEL_BITS) - col)
+            if row:
+                for i in np.nonzero(self.l3[row, col : col + n] & PTE_CODE)[0]:
+                    self._code_written(vpn + int(i))
+            vpn += n
 
     def _code_written(self, vpn: int) -> None:
         row, col = self._leaf(vpn, create=False)

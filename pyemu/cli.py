@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
     p.add_argument("--engine", choices=["fast", "python"], default="fast",
                    help="fast: numba-compiled (default); python: the reference interpreter")
-    p.add_argument("--max-insns", type=int, metavar="N",
+    p.add_argument("--max-insns", type=positive_count, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
     p.add_argument("--deterministic", action="store_true",
                    help="repeatable runs: time starts at 2024-01-01 and advances 1 ns per "
@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
                         "the pid is fixed")
     p.add_argument("--seed", type=int, metavar="N",
                    help="the seed of --deterministic (default 0; implies --deterministic)")
+    p.add_argument("--max-memory", type=byte_count, metavar="BYTES",
+                   help="the most memory the guest may map (suffixes K, M, G, T: powers of "
+                        "1024); beyond it brk, mmap and mremap fail with ENOMEM")
     p.add_argument("--stats", action="store_true",
                    help="print instructions executed and time taken on stderr at exit")
     p.add_argument("--strace", action="store_true", help="log each system call on stderr")
@@ -71,6 +74,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("program", metavar="PROGRAM", nargs="?", help="the RISC-V ELF program")
     p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="its arguments")
     return p
+
+
+def positive_count(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return value
+
+
+BYTE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def byte_count(text: str) -> int:
+    """A number of bytes, such as 4096, 512K, 64M or 2G."""
+    number, suffix = text.rstrip("KMGTkmgt"), text[len(text.rstrip("KMGTkmgt")):].upper()
+    if not number.isdigit() or suffix not in BYTE_SUFFIXES or not int(number):
+        raise argparse.ArgumentTypeError(f"not a size in bytes (like 4096, 512K, 64M, 2G): "
+                                         f"{text!r}")
+    return int(number) * BYTE_SUFFIXES[suffix]
 
 
 def initial_environment() -> dict[str, str]:
@@ -124,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         machine = Machine.load(options.program, guest_argv, guest_environment(options), sysroot,
                                "python" if observing else options.engine, options.tier_up,
                                seed(options), root=options.root, read_only=options.read_only)
+        machine.kernel.process.memory_limit = options.max_memory
         if observing:  # on the reference engine: its units of code can be watched
             from .observe import Observer
 
@@ -133,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         with machine.forwarding_host_signals():
             outcome = machine.run(options.max_insns)
         if machine.exit is None:
-            print_error(f"instruction limit reached ({options.max_insns}) at pc "
-                        f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")
+            print_error(f"stopped the guest after {options.max_insns} instructions "
+                        f"(--max-insns), at pc {machine.state.pc:#x} "
+                        f"({machine.symbolize(machine.state.pc)})")
             status = 124
         else:
             if isinstance(outcome.fault, GuestSignal):

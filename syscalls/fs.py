@@ -11,6 +11,7 @@ import sys
 import termios
 from collections.abc import Callable
 
+from ..emulator.memory import GuestFault
 from . import paths, procfs
 from .errors import (
     EACCES,
@@ -268,12 +269,14 @@ def iovecs(k: Kernel, addr: int, count: int) -> list[tuple[int, int]]:
 
 
 def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
+    """At most MAX_IO bytes in all (a short count, as Linux gives beyond MAX_RW_COUNT)."""
     host_fd(k, fd)
     total = 0
     for base, length in iovecs(k, iov, count):
-        if not length:
+        wanted = min(length, MAX_IO - total)
+        if not wanted:
             continue
-        data = read_from(k, fd, min(length, MAX_IO))
+        data = read_from(k, fd, wanted)
         k.mem.write(base, data)
         total += len(data)
         if len(data) < length:
@@ -282,8 +285,21 @@ def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
 
 
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
+    """One host write of at most MAX_IO bytes, gathered up to the first unreadable vector
+    (EFAULT only when that is the first)."""
     host = host_fd(k, fd)
-    data = b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in iovecs(k, iov, count))
+    pieces: list[bytes] = []
+    gathered = 0
+    for base, length in iovecs(k, iov, count):
+        wanted = min(length, MAX_IO - gathered)
+        try:
+            pieces.append(k.mem.read(base, wanted))
+        except GuestFault:
+            if not gathered:
+                raise
+            break
+        gathered += wanted
+    data = b"".join(pieces)
     return unless_broken_pipe(k, lambda: os.write(host, data)) if data else 0
 
 

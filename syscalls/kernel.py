@@ -85,6 +85,7 @@ class Process:
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
     root: Root | None = None  # --root: the directory the guest sees as /
+    memory_limit: int | None = None  # --max-memory: bytes the guest may have mapped
     forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
     threads: list = field(default_factory=list)  # threads.Thread, the main thread first
     current: int = 0  # index in threads of the running thread
