@@ -116,8 +116,18 @@ def release_fd(k: Kernel, fd: int) -> None:
     description = k.process.files.pop(fd, None)
     if description is None:
         raise SyscallError(EBADF)
-    if not any(d.host_fd == description.host_fd for d in k.process.files.values()):
-        os.close(description.host_fd)
+    host = description.host_fd
+    if any(d.host_fd == host for d in k.process.files.values()):
+        return
+    if host > 2:
+        os.close(host)
+        return
+    # pyemu's own stdin, stdout and stderr: what they were is closed (a reader sees the end
+    # of the pipe), but the numbers stay taken, so that pyemu's messages never land in a
+    # file the guest opens next and a guest's close cannot break pyemu's own output.
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, host)
+    os.close(null)
 
 
 # ---------------------------------------------------------------- open, close, dup
@@ -585,10 +595,16 @@ def fchmodat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
     return 0
 
 
+def owner_id(value: int) -> int:
+    """A uid_t or gid_t argument: 32 bits, all ones (-1) meaning "leave it"."""
+    value &= 0xFFFF_FFFF
+    return -1 if value == 0xFFFF_FFFF else value
+
+
 def fchown(k: Kernel, fd: int, uid: int, gid: int) -> int:
     host = host_fd(k, fd)
     paths.check_descriptor_change(k, fd)
-    os.fchown(host, signed(uid), signed(gid))
+    os.fchown(host, owner_id(uid), owner_id(gid))
     return 0
 
 
@@ -598,7 +614,7 @@ def fchownat(k: Kernel, dirfd: int, path_addr: int, uid: int, gid: int, flags: i
         return fchown(k, dirfd, uid, gid)
     with lookup(k, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW) as found:
         check_change(k, found)
-        os.chown(found.name, signed(uid), signed(gid), **found.at(),
+        os.chown(found.name, owner_id(uid), owner_id(gid), **found.at(),
                  follow_symlinks=found.follow)
     return 0
 

@@ -141,7 +141,8 @@ def _read_into(k: Kernel, host: int, start: int, size: int, offset: int) -> None
 
 
 def munmap(k: Kernel, addr: int, length: int) -> int:
-    if addr & PAGE_OFFSET_MASK or not length or not k.mem.check_range(addr, page_ceil(length)):
+    if addr & PAGE_OFFSET_MASK or not length \
+            or addr + page_ceil(length) > LAYOUTS[k.xlen].task_size:
         raise SyscallError(EINVAL)
     k.mem.unmap(addr, page_ceil(length))
     return 0
