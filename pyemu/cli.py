@@ -125,6 +125,16 @@ def guest_environment(options: argparse.Namespace) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Until the guest runs (when SIGINT goes to it), Ctrl-C ends pyemu as it ends any
+    # program: by the signal, not by a KeyboardInterrupt traceback from numba's import.
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        return run(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run(argv: list[str] | None) -> int:
     arguments = parser()
     options = arguments.parse_args(argv)
     if options.warm_up:
@@ -172,11 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as error:
         print_error(str(error))
         return error.status
-    except KeyboardInterrupt:
-        status = 128 + 2
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line, traceback on request
-        pc = f"{machine.state.pc:#x}" if machine else "before start"
-        print_error(f"internal error at pc {pc}: {type(error).__name__}: {error} "
+        print_error(f"{internal_error(machine, error)} "
                     "(run with --debug for the traceback; please report it)")
         if options.debug:
             traceback.print_exc()
@@ -218,6 +225,43 @@ def seed(options: argparse.Namespace) -> int | None:
     if options.seed is not None:
         return options.seed
     return 0 if options.deterministic else None
+
+
+def internal_error(machine, error: Exception) -> str:
+    """What failed, and where: in which system call, or at which guest instruction."""
+    from .syscalls.kernel import SyscallBug
+
+    if machine is None:
+        return f"internal error before the guest started: {type(error).__name__}: {error}"
+    if isinstance(error, SyscallBug) and error.__cause__ is not None:
+        cause = error.__cause__
+        return (f"internal error in system call {error.name} ({error.number}) at pc "
+                f"{error.pc:#x} ({machine.symbolize(error.pc)}): {type(cause).__name__}: {cause}")
+    pc = machine.state.pc
+    return (f"internal error at pc {pc:#x} ({machine.symbolize(pc)}), instruction "
+            f"{instruction_at(machine, pc)}: {type(error).__name__}: {error}")
+
+
+def instruction_at(machine, pc: int) -> str:
+    """The instruction at pc, disassembled, with its encoding."""
+    try:
+        parcel = int.from_bytes(machine.mem.peek(pc, 2), "little")
+        length = 2 if parcel & 3 != 3 else 4
+        code = machine.mem.peek(pc, length)
+    except Exception:  # noqa: BLE001 - an unmapped pc, say: describe what there is
+        return "(unreadable)"
+    word = f"{int.from_bytes(code, 'little'):0{2 * length}x}"
+    try:
+        import capstone
+
+        mode = capstone.CS_MODE_RISCV64 if machine.state.xlen == 64 else capstone.CS_MODE_RISCV32
+        decoded = next(capstone.Cs(capstone.CS_ARCH_RISCV, mode | capstone.CS_MODE_RISCVC)
+                       .disasm(code, pc), None)
+    except Exception:  # noqa: BLE001 - no disassembler: the encoding alone
+        decoded = None
+    if decoded is None:
+        return word
+    return f"{decoded.mnemonic} {decoded.op_str}".strip() + f" ({word})"
 
 
 def die_by_signal(signum: int) -> None:

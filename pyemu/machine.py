@@ -336,4 +336,7 @@ def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | No
 
 
 def print_error(message: str) -> None:
-    print(f"pyemu: {message}", file=sys.stderr, flush=True)
+    """One line on stderr; none when stderr is closed or broken (the guest may be why)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"pyemu: {message}", file=sys.stderr, flush=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import ctypes
 import fcntl as host_fcntl
 import os
+import select
 import stat
 import struct
 import sys
 import termios
 from collections.abc import Callable
+from typing import TypeVar
 
 from ..emulator.memory import GuestFault
 from . import paths, procfs
@@ -204,8 +206,16 @@ def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
         return linux_open_flags(host_fcntl.fcntl(description.host_fd, host_fcntl.F_GETFL))
     if cmd == F_SETFL:
         host_fcntl.fcntl(description.host_fd, host_fcntl.F_SETFL, host_open_flags(arg))
+        guest_sets_blocking(k)
         return 0
     raise SyscallError(EINVAL)
+
+
+def guest_sets_blocking(k: Kernel) -> None:
+    """The guest chose blocking or non-blocking I/O itself: EAGAIN is its business now (on
+    every descriptor: a flag set through one is shared by its duplicates)."""
+    for description in k.process.files.values():
+        description.waits_when_full = False
 
 
 def pipe2(k: Kernel, fds_addr: int, flags: int) -> int:
@@ -232,28 +242,51 @@ def unless_broken_pipe(k: Kernel, write: Callable[[], int]) -> int:
         raise SyscallError(EPIPE) from None
 
 
-def read_from(k: Kernel, fd: int, count: int) -> bytes:
+T = TypeVar("T")
+
+
+def transfer(k: Kernel, fd: int, move: Callable[[int], T], writing: bool) -> T:
+    """A read or write on the guest's `fd` (`move` gets the host descriptor). Where the host
+    says EAGAIN but the guest never asked for non-blocking I/O, wait until the descriptor is
+    ready and go on: nothing the guest writes is lost for pyemu's inheritance."""
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)
+    while True:
+        try:
+            return move(description.host_fd)
+        except BlockingIOError:
+            if not description.waits_when_full:
+                raise
+            ready = [description.host_fd]
+            select.select([] if writing else ready, ready if writing else [], [])
+
+
+def read_from(k: Kernel, fd: int, sizes: list[int]) -> bytes:
+    """One read of at most sum(sizes) bytes (one host readv into buffers of those sizes)."""
     description = k.process.files.get(signed(fd))
     if description is None:
         raise SyscallError(EBADF)
     if description.path in RANDOM_DEVICES:
-        return k.random.read(count)
-    return os.read(description.host_fd, count)
+        return k.random.read(sum(sizes))
+    buffers = [bytearray(size) for size in sizes]
+    done = transfer(k, fd, lambda host: os.readv(host, buffers), writing=False)
+    return b"".join(buffers)[:done]
 
 
 def read(k: Kernel, fd: int, buf: int, count: int) -> int:
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
         host_fd(k, fd)  # EBADF comes before EFAULT
         raise SyscallError(EFAULT)
-    data = read_from(k, fd, min(count, MAX_IO))
+    data = read_from(k, fd, [min(count, MAX_IO)])
     k.mem.write(buf, data)
     return len(data)
 
 
 def write(k: Kernel, fd: int, buf: int, count: int) -> int:
-    host = host_fd(k, fd)
     data = k.mem.read(buf, min(count, MAX_IO))
-    return unless_broken_pipe(k, lambda: os.write(host, data))
+    return unless_broken_pipe(k, lambda: transfer(k, fd, lambda host: os.write(host, data),
+                                                  writing=True))
 
 
 def pread64(k: Kernel, fd: int, buf: int, count: int, offset: int) -> int:
@@ -279,25 +312,32 @@ def iovecs(k: Kernel, addr: int, count: int) -> list[tuple[int, int]]:
 
 
 def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
-    """At most MAX_IO bytes in all (a short count, as Linux gives beyond MAX_RW_COUNT)."""
-    host_fd(k, fd)
+    """One read of at most MAX_IO bytes in all (a short count, as Linux gives beyond
+    MAX_RW_COUNT), into vectors checked to be writable first: no byte read is lost."""
+    host_fd(k, fd)  # EBADF comes before EFAULT
+    vectors = []
     total = 0
     for base, length in iovecs(k, iov, count):
         wanted = min(length, MAX_IO - total)
-        if not wanted:
-            continue
-        data = read_from(k, fd, wanted)
-        k.mem.write(base, data)
-        total += len(data)
-        if len(data) < length:
+        if wanted:
+            if not k.mem.is_mapped(base, wanted):
+                raise SyscallError(EFAULT)
+            vectors.append((base, wanted))
+            total += wanted
+    data = read_from(k, fd, [wanted for _, wanted in vectors]) if vectors else b""
+    done = 0
+    for base, wanted in vectors:
+        if done >= len(data):
             break
-    return total
+        k.mem.write(base, data[done:done + wanted])
+        done += wanted
+    return len(data)
 
 
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
     """One host write of at most MAX_IO bytes, gathered up to the first unreadable vector
     (EFAULT only when that is the first)."""
-    host = host_fd(k, fd)
+    host_fd(k, fd)  # EBADF comes before EFAULT
     pieces: list[bytes] = []
     gathered = 0
     for base, length in iovecs(k, iov, count):
@@ -310,7 +350,10 @@ def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
             break
         gathered += wanted
     data = b"".join(pieces)
-    return unless_broken_pipe(k, lambda: os.write(host, data)) if data else 0
+    if not data:
+        return 0
+    return unless_broken_pipe(k, lambda: transfer(k, fd, lambda host: os.write(host, data),
+                                                  writing=True))
 
 
 def lseek(k: Kernel, fd: int, offset: int, whence: int) -> int:
@@ -465,6 +508,7 @@ def ioctl(k: Kernel, fd: int, request: int, arg: int) -> int:
         return 0
     if request == FIONBIO:
         os.set_blocking(host, not struct.unpack("<i", k.mem.read(arg, 4))[0])
+        guest_sets_blocking(k)
         return 0
     raise SyscallError(ENOTTY)
 
