@@ -30,12 +30,18 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def test_a_failing_system_call_is_named(freestanding, capsys, monkeypatch):
-    monkeypatch.setitem(table.SYSCALLS, SYS_WRITE,
-                        table.Syscall(SYS_WRITE, "write", broken_write))
+def one_error_line(capsys, freestanding: str) -> str:
+    """Run the guest; it must end with status 70 and exactly one line on stderr."""
     status, _, stderr = run(capsys, freestanding)
     assert status == EXIT_INTERNAL_ERROR
     [line] = stderr.splitlines()
+    return line
+
+
+def test_a_failing_system_call_is_named(freestanding, capsys, monkeypatch):
+    monkeypatch.setitem(table.SYSCALLS, SYS_WRITE,
+                        table.Syscall(SYS_WRITE, "write", broken_write))
+    line = one_error_line(capsys, freestanding)
     assert re.fullmatch(r"pyemu: internal error in system call write \(64\) at pc 0x[0-9a-f]+ "
                         r"\(\S+\): ZeroDivisionError: integer division or modulo by zero "
                         r"\(run with --debug for the traceback; please report it\)", line), line
@@ -46,9 +52,7 @@ def test_a_failing_engine_names_the_instruction(freestanding, capsys, monkeypatc
         raise RuntimeError("injected")
 
     monkeypatch.setattr(PythonEngine, "run", broken_run)
-    status, _, stderr = run(capsys, freestanding)
-    assert status == EXIT_INTERNAL_ERROR
-    [line] = stderr.splitlines()
+    line = one_error_line(capsys, freestanding)
     # At the entry point: _start's first instruction, disassembled, with its encoding.
     assert re.fullmatch(r"pyemu: internal error at pc 0x[0-9a-f]+ \(_start\), instruction "
                         r"[a-z.]+ [^()]*\((?:[0-9a-f]{4}|[0-9a-f]{8})\): RuntimeError: injected "
@@ -62,11 +66,9 @@ def test_a_failure_before_the_guest_starts(freestanding, capsys, monkeypatch):
         raise KeyError("injected")
 
     monkeypatch.setattr(machine, "load_program", broken_load)
-    status, _, stderr = run(capsys, freestanding)
-    assert status == EXIT_INTERNAL_ERROR
-    assert stderr.splitlines() == [("pyemu: internal error before the guest started: KeyError: "
+    assert one_error_line(capsys, freestanding) == ("pyemu: internal error before the guest started: KeyError: "
                                    "'injected' (run with --debug for the traceback; please "
-                                   "report it)")]
+                                   "report it)")
 
 
 def test_debug_shows_the_traceback(freestanding, capsys, monkeypatch):
