@@ -80,17 +80,19 @@ class Root:
         self.read_only = read_only
         # The guest starts where pyemu was started when that is inside the root, else at `/`.
         here = os.getcwd()
-        start = here if here == self.host or here.startswith(self.host + "/") else self.host
+        start = here if self.contains(here) else self.host
         # pyemu's own working directory stays: every lookup starts from a descriptor.
         self.cwd_fd = os.open(start, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
 
+    def contains(self, host_path: str) -> bool:
+        """Whether a (canonical) host path is the root or below it."""
+        return host_path == self.host or host_path.startswith(self.host.rstrip("/") + "/")
+
     def guest_view(self, host_path: str) -> str:
         """How the guest names a host path: below the root, without its prefix."""
-        if host_path == self.host:
-            return "/"
-        if host_path.startswith(self.host + "/"):
-            return host_path[len(self.host):]
-        return host_path  # not reachable by path (a descriptor pyemu was given, a pipe)
+        if not self.contains(host_path):
+            return host_path  # not reachable by path (a descriptor pyemu was given, a pipe)
+        return host_path[len(self.host.rstrip("/")):] or "/"
 
     def is_root(self, fd: int) -> bool:
         return _identity(fd) == self.identity
@@ -224,7 +226,8 @@ def lookup(k: Kernel, dirfd: int, path: str, *, follow: bool = True) -> Iterator
 
 @contextlib.contextmanager
 def _walk(k: Kernel | None, root: Root, start: int, path: str, follow: bool) -> Iterator[Found]:
-    found = Found(follow=False, trailing_slash=path.endswith("/"))
+    # "dir/" and "dir/." name a directory: a final symlink there is followed.
+    found = Found(follow=False, trailing_slash=path.endswith(("/", "/.")))
     try:
         _Walk(k, root, found, start).run(path, follow)
         yield found
@@ -347,21 +350,47 @@ def _start(k: Kernel, root: Root, dirfd: int, path: str) -> int:
 class _Walk:
     """One walk of a path under a root, filling in `found`."""
 
+    DEPTH = 64  # directories kept open behind the current one, for `..` without a lookup
+
     def __init__(self, k: Kernel | None, root: Root, found: Found, start: int):
         self.k, self.root, self.found = k, root, found
         self.current = start  # the directory reached so far (an O_PATH descriptor)
+        self.behind: list[int] = []  # the directories the walk came down through, in order
         self.proc: tuple[str, ...] | None = None  # inside the emulated /proc: parts below it
         self.links = 0
 
-    def go(self, fd: int, owned: bool) -> None:
-        """Make `fd` the current directory, closing the previous one if the walk opened it."""
-        owned_fds = self.found.owned
-        if self.current in owned_fds:
-            owned_fds.remove(self.current)
-            os.close(self.current)
-        if owned:
-            owned_fds.append(fd)
+    def _drop(self, fd: int) -> None:
+        """Close `fd` if the walk opened it (the root, the cwd, the guest's own stay open)."""
+        if fd in self.found.owned:
+            self.found.owned.remove(fd)
+            os.close(fd)
+
+    def descend(self, fd: int) -> None:
+        """Go into the directory the walk just opened as `fd`."""
+        self.found.owned.append(fd)
+        self.behind.append(self.current)
+        if len(self.behind) > self.DEPTH:
+            self._drop(self.behind.pop(0))
         self.current = fd
+
+    def jump(self, fd: int) -> None:
+        """Go to a directory elsewhere (the root, for an absolute symlink; /proc's links)."""
+        for previous in [*self.behind, self.current]:
+            self._drop(previous)
+        self.behind.clear()
+        self.current = fd
+
+    def ascend(self) -> None:
+        """`..`: back where the walk came from, else the host's `..`, but never above the
+        root (its inode is checked: a directory may have moved since)."""
+        if self.behind:
+            self._drop(self.current)
+            self.current = self.behind.pop()
+        elif not self.root.is_root(self.current):
+            parent = os.open("..", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=self.current)
+            self._drop(self.current)
+            self.found.owned.append(parent)
+            self.current = parent
 
     def count_link(self) -> None:
         if self.links >= MAX_SYMLINKS:
@@ -370,10 +399,8 @@ class _Walk:
 
     def run(self, path: str, follow: bool) -> None:
         found, root = self.found, self.root
-        parts = deque(path.split("/"))
+        parts = deque(p for p in path.split("/") if p not in ("", "."))
         while True:
-            while parts and parts[0] in ("", "."):
-                parts.popleft()
             if not parts:  # the path ends at a directory ("/", ".", "..", "a/")
                 if self.proc is not None:
                     found.proc_parts = self.proc
@@ -381,14 +408,13 @@ class _Walk:
                     found.dir_fd, found.name = self.current, "."
                 return
             part = parts.popleft()
-            last = all(p in ("", ".") for p in parts)
+            last = not parts
             follow_this = follow or not last or found.trailing_slash
             if part == "..":
                 if self.proc is not None:
                     self.proc = self.proc[:-1] if self.proc else None
-                elif not root.is_root(self.current):
-                    self.go(os.open("..", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
-                                    dir_fd=self.current), owned=True)
+                else:
+                    self.ascend()
                 continue
             if self.proc is None and part == "proc" and self.k is not None \
                     and root.is_root(self.current):
@@ -408,21 +434,23 @@ class _Walk:
                     raise
                 found.dir_fd, found.name = self.current, part  # to be created
                 return
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISLNK(mode):
+            try:
+                mode = os.fstat(fd).st_mode
+                target = os.readlink("", dir_fd=fd) if stat.S_ISLNK(mode) else None
+            except BaseException:
+                os.close(fd)
+                raise
+            if target is not None:
+                os.close(fd)
                 self.count_link()
-                try:
-                    target = os.readlink("", dir_fd=fd)
-                finally:
-                    os.close(fd)
                 if not target:
                     raise SyscallError(ENOENT)
                 if target.startswith("/"):
-                    self.go(root.fd, owned=False)
-                parts.extendleft(reversed(target.split("/")))
+                    self.jump(root.fd)
+                parts.extendleft(reversed([p for p in target.split("/") if p not in ("", ".")]))
                 continue
             if stat.S_ISDIR(mode) and not last:
-                self.go(fd, owned=True)
+                self.descend(fd)
                 continue
             os.close(fd)
             if not last or found.trailing_slash and not stat.S_ISDIR(mode):
@@ -441,7 +469,7 @@ class _Walk:
             jump = procfs.root_jump(self.k, self.root, parts)
             self.proc = None
             if jump.directory is not None:
-                self.go(jump.directory, owned=False)
+                self.jump(jump.directory)
                 return False
             if not last:
                 raise SyscallError(ENOTDIR)

@@ -154,7 +154,7 @@ def root_jump(k: Kernel, root, parts: tuple[str, ...]) -> Jump:
         return Jump(root.cwd_fd)
     if name == "exe":
         executable = k.process.executable
-        return Jump(None, executable, outside=root.guest_view(executable) == executable)
+        return Jump(None, executable, outside=not root.contains(executable))
     description = _descriptor(k, parts[2])
     host = description.host_fd
     if description.in_root and S_ISDIR(os.fstat(host).st_mode):

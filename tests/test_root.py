@@ -225,3 +225,29 @@ def test_guest_starts_in_the_hosts_directory_when_that_is_inside_the_root(escape
     finally:
         os.chdir(here)
     assert machine.kernel.process.root.cwd() == "/d"
+
+
+def descriptors_below(directory: Path) -> set[int]:
+    """pyemu's open descriptors on something in `directory`."""
+    found = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target == str(directory) or target.startswith(f"{directory}/"):
+            found.add(int(name))
+    return found
+
+
+def test_lookups_leave_no_descriptor_open(escape, tmp_path):
+    """Every escape attempt (ELOOP, ENOENT, EXDEV...) closes what its walk opened: what stays
+    open is the root, the guest's directory and the guest's own descriptors."""
+    box = make_box(tmp_path)
+    machine = Machine.load(str(escape), [str(escape), str(box), "write"], {},
+                           engine="python", root=str(box / "root"))
+    machine.run()
+    assert machine.exit.status == 0
+    process = machine.kernel.process
+    kept = {process.root.fd, process.root.cwd_fd} | {d.host_fd for d in process.files.values()}
+    assert descriptors_below(box) == kept - {0, 1, 2}
