@@ -30,7 +30,7 @@ from .engine_python import PythonEngine, writes_integer_rd
 from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
 from .isa.base import Instruction
-from .memory import PAGE_SHIFT, PAGE_SIZE, AddressSpace
+from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace
 from .stops import Stop, StopReason
 
 REASON_LIMIT, REASON_CODE_MISS, REASON_DECODE, REASON_STEP = 0, 1, 2, 3
@@ -325,7 +325,7 @@ class FastEngine:
         self.reference = reference or PythonEngine(state, mem, clock)
         self.module = compiled_module(state.xlen)
         self.op_ids = self.module.OP_IDS
-        self.code_tag = np.full(CODE_TLB_SIZE, -1, dtype=np.int64)
+        self.code_tag = np.full(CODE_TLB_SIZE, TLB_EMPTY, dtype=np.int64)
         self.code_base = np.zeros(CODE_TLB_SIZE, dtype=np.int64)
         self.code_pages: dict[int, int] = {}  # page number -> first row in the operand arrays
         words = np.zeros(2, dtype=np.int64)
@@ -432,7 +432,7 @@ class FastEngine:
             pc = self.state.pc
             if reason == REASON_LIMIT:
                 return Stop(StopReason.LIMIT)
-            if reason == REASON_CODE_MISS:
+            if reason == REASON_CODE_MISS and pc < self.mem.limit:
                 self._map_code_page(pc)
             elif reason == REASON_DECODE:
                 self._decode_block(pc)
@@ -440,6 +440,8 @@ class FastEngine:
                 # The reference engine takes over for a while, not one instruction: what the
                 # loop leaves to it (floating point, above all) comes in runs, and each return
                 # to the loop costs as much as a few hundred instructions on the reference.
+                # It also raises the fetch fault of a pc outside the address space (which the
+                # loop, seeing it as a negative number, would miss on forever).
                 stop = self.reference.run(min(STEP_BURST, end - int(ctrl[2])))
                 if stop.reason is not StopReason.LIMIT:
                     return stop

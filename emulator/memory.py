@@ -49,6 +49,9 @@ _LEVEL_MASK = (1 << _LEVEL_BITS) - 1
 _L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - L1_SHIFT)
 
 FAST_TLB_SIZE = 1024  # entries of the compiled engine's direct-mapped TLBs
+# The tag of an empty TLB entry: no page number, not even a negative one (-1 was the page
+# number of the addresses just below 2**64, which then hit empty entries and read frame 0).
+TLB_EMPTY = 1 << 62
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -142,7 +145,7 @@ class AddressSpace:
         self.exec_tlb: dict[int, int] = {}
         # The compiled engine's TLBs: rows 0 (reads) and 1 (writes) of page number tags, and the
         # frame-pool offsets they map to. Flushed together with the dictionaries above.
-        self.fast_tlb_tag = np.full((2, FAST_TLB_SIZE), -1, dtype=np.int64)
+        self.fast_tlb_tag = np.full((2, FAST_TLB_SIZE), TLB_EMPTY, dtype=np.int64)
         self.fast_tlb_base = np.zeros((2, FAST_TLB_SIZE), dtype=np.int64)
         self._fast_view: tuple | None = None
         self._fast_status = np.zeros(1, dtype=np.int64)
@@ -190,22 +193,33 @@ class AddressSpace:
         row, col = self._leaf(vpn, create=False)
         return int(self.l3[row, col]) if row else 0
 
-    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None]) -> None:
-        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time."""
-        vpn = start_vpn
-        end = start_vpn + count
+    def _leaf_slices(self, vpn: int, end: int, create: bool):
+        """(first page number, l3 row, column, count) of each leaf table's part of the pages
+        [vpn, end); without `create`, absent tables are skipped whole (a guest may name
+        terabytes of address space)."""
         while vpn < end:
-            row, col = self._leaf(vpn, create=True)
+            if not create and not self.l1[vpn >> L1_SHIFT]:
+                vpn = ((vpn >> L1_SHIFT) + 1) << L1_SHIFT
+                continue
+            row, col = self._leaf(vpn, create=create)
             n = min(end - vpn, (1 << _LEVEL_BITS) - col)
-            update(self.l3[row, col : col + n])
+            if row:
+                yield vpn, row, col, n
             vpn += n
+
+    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None],
+                  create: bool = True) -> None:
+        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time
+        (only to the tables that exist unless `create`)."""
+        for _, row, col, n in self._leaf_slices(start_vpn, start_vpn + count, create):
+            update(self.l3[row, col : col + n])
         self.flush_tlbs()
 
     def flush_tlbs(self) -> None:
         self.read_tlb.clear()
         self.write_tlb.clear()
         self.exec_tlb.clear()
-        self.fast_tlb_tag.fill(-1)
+        self.fast_tlb_tag.fill(TLB_EMPTY)
 
     def fast_view(self) -> tuple:
         """The arrays the compiled engine reads memory through (see fast_runtime)."""
@@ -281,8 +295,27 @@ class AddressSpace:
             entries[:] = 0
 
         with self._watch_bits_shown():
-            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear,
+                           create=False)
         self._cut_regions(start, end)
+
+    def move(self, old: int, new: int, size: int) -> None:
+        """mremap's move: the pages of [old, old+size) take their contents to the already
+        mapped [new, new+size), and the old pages are left empty. Frames move; pages never
+        touched stay without one, so moving a huge untouched mapping costs nothing."""
+        frame_mask = (1 << PTE_FRAME_SHIFT) - 1
+        shift = (new - old) >> PAGE_SHIFT
+        moved: list[tuple[int, int]] = []  # (new page number, frame)
+        for vpn, row, col, n in self._leaf_slices(old >> PAGE_SHIFT, (old + size) >> PAGE_SHIFT,
+                                                  create=False):
+            entries = self.l3[row, col : col + n]
+            for i in np.nonzero(entries >> PTE_FRAME_SHIFT)[0]:
+                moved.append((vpn + int(i) + shift, int(entries[i]) >> PTE_FRAME_SHIFT))
+            entries &= frame_mask  # unmapping the old range must not free these frames
+        for target, frame in moved:
+            row, col = self._leaf(target, create=True)
+            self.l3[row, col] = (int(self.l3[row, col]) & frame_mask) | (frame << PTE_FRAME_SHIFT)
+        self.flush_tlbs()
 
     @journaled
     def protect(self, addr: int, size: int, prot: int) -> None:
@@ -294,7 +327,8 @@ class AddressSpace:
             entries[mapped] = (entries[mapped] & ~np.int64(7)) | (prot & 7)
 
         with self._watch_bits_shown():
-            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect)
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect,
+                           create=False)
         pieces = []
         for region in self._cut_regions(start, end):
             region.prot = prot
@@ -303,13 +337,18 @@ class AddressSpace:
             self._add_region(region)
 
     def is_mapped(self, addr: int, size: int = 1) -> bool:
-        """True when every page of the range has a mapping."""
+        """True when every page of the range has a mapping (one leaf table at a time: a
+        guest may ask about gigabytes)."""
         if size <= 0:
             return True
-        first, last = addr >> PAGE_SHIFT, (addr + size - 1) >> PAGE_SHIFT
         if not self.check_range(addr, size):
             return False
-        return all(self.pte(vpn) & PTE_MAPPED for vpn in range(first, last + 1))
+        vpn, end = addr >> PAGE_SHIFT, ((addr + size - 1) >> PAGE_SHIFT) + 1
+        for first, row, col, n in self._leaf_slices(vpn, end, create=False):
+            if first != vpn or not np.all(self.l3[row, col : col + n] & PTE_MAPPED):
+                return False
+            vpn += n
+        return vpn == end
 
     def is_free(self, addr: int, size: int) -> bool:
         end = addr + size
@@ -367,12 +406,13 @@ class AddressSpace:
             self.write_tlb.pop(vpn, None)
             slot = vpn % FAST_TLB_SIZE
             if self.fast_tlb_tag[1, slot] == vpn:
-                self.fast_tlb_tag[1, slot] = -1
+                self.fast_tlb_tag[1, slot] = TLB_EMPTY
 
     def _notify_code_pages(self, start: int, end: int) -> None:
-        for vpn in range(start >> PAGE_SHIFT, end >> PAGE_SHIFT):
-            if self.pte(vpn) & PTE_CODE:
-                self._code_written(vpn)
+        for vpn, row, col, n in self._leaf_slices(start >> PAGE_SHIFT, end >> PAGE_SHIFT,
+                                                  create=False):
+            for i in np.nonzero(self.l3[row, col : col + n] & PTE_CODE)[0]:
+                self._code_written(vpn + int(i))
 
     def _code_written(self, vpn: int) -> None:
         row, col = self._leaf(vpn, create=False)

@@ -30,6 +30,11 @@ def parser() -> argparse.ArgumentParser:
                    default=os.environ.get("QEMU_LD_PREFIX"),
                    help="look for the ELF interpreter in DIR (env QEMU_LD_PREFIX; default: "
                         "/usr/riscv64-linux-gnu when present)")
+    p.add_argument("--root", metavar="DIR",
+                   help="the guest sees DIR as / and reaches no file outside it (the program "
+                        "and -L are host paths; its ELF interpreter is looked up in DIR)")
+    p.add_argument("--read-only", action="store_true",
+                   help="with --root: the guest cannot change anything below DIR (EROFS)")
     p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append", default=[],
                    help="set VAR in the guest's environment")
     p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
@@ -37,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
     p.add_argument("--engine", choices=["fast", "python"], default="fast",
                    help="fast: numba-compiled (default); python: the reference interpreter")
-    p.add_argument("--max-insns", type=int, metavar="N",
+    p.add_argument("--max-insns", type=positive_count, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
     p.add_argument("--deterministic", action="store_true",
                    help="repeatable runs: time starts at 2024-01-01 and advances 1 ns per "
@@ -45,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
                         "the pid is fixed")
     p.add_argument("--seed", type=int, metavar="N",
                    help="the seed of --deterministic (default 0; implies --deterministic)")
+    p.add_argument("--max-memory", type=byte_count, metavar="BYTES",
+                   help="the most memory the guest may map (suffixes K, M, G, T: powers of "
+                        "1024); beyond it brk, mmap and mremap fail with ENOMEM")
     p.add_argument("--stats", action="store_true",
                    help="print instructions, blocks translated, system calls by name, time and "
                         "instructions/s on stderr at exit")
@@ -85,6 +93,28 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def positive_count(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return value
+
+
+BYTE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def byte_count(text: str) -> int:
+    """A number of bytes, such as 4096, 512K, 64M or 2G."""
+    number, suffix = text.rstrip("KMGTkmgt"), text[len(text.rstrip("KMGTkmgt")):].upper()
+    if not number.isdigit() or suffix not in BYTE_SUFFIXES or not int(number):
+        raise argparse.ArgumentTypeError(f"not a size in bytes (like 4096, 512K, 64M, 2G): "
+                                         f"{text!r}")
+    return int(number) * BYTE_SUFFIXES[suffix]
+
+
 def initial_environment() -> dict[str, str]:
     """The environment pyemu was started with. os.environ is not it: Python's locale coercion
     (PEP 538) adds LC_CTYPE when LANG is C or unset, and the guest must not see that."""
@@ -112,6 +142,16 @@ def guest_environment(options: argparse.Namespace) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Until the guest runs (when SIGINT goes to it), Ctrl-C ends pyemu as it ends any
+    # program: by the signal, not by a KeyboardInterrupt traceback from numba's import.
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        return run(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run(argv: list[str] | None) -> int:
     arguments = parser()
     options = arguments.parse_args(argv)
     if options.warm_up:
@@ -123,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         arguments.error("the following arguments are required: PROGRAM")
     if options.breaks and not options.repl:
         arguments.error("--break needs --repl")
+    if options.read_only and options.root is None:
+        arguments.error("--read-only needs --root DIR")
     from .loader import LoadError
     from .machine import Machine, print_error
     from .trace import Tracer
@@ -144,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                                sysroot=options.sysroot,
                                engine="python" if observing or tracing else options.engine,
                                tier_up=options.tier_up, seed=seed(options),
-                               record=options.repl or options.gdb_port is not None)
+                               record=options.repl or options.gdb_port is not None,
+                               root=options.root, read_only=options.read_only)
+        machine.kernel.process.memory_limit = options.max_memory
         if options.repl:
             from .repl import interact
 
@@ -163,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 outcome = run_to_the_end(machine, options.max_insns)
         if machine.exit is None:
-            print_error(f"instruction limit reached ({options.max_insns}) at pc "
-                        f"{machine.state.pc:#x} ({machine.symbolize(machine.state.pc)})")
+            print_error(f"stopped the guest after {options.max_insns} instructions "
+                        f"(--max-insns), at pc {machine.state.pc:#x} "
+                        f"({machine.symbolize(machine.state.pc)})")
             status = 124
         else:
             if outcome.fault is not None:
@@ -175,11 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as error:
         print_error(str(error))
         return error.status
-    except KeyboardInterrupt:
-        status = 128 + 2
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line, traceback on request
-        pc = f"{machine.state.pc:#x}" if machine else "before start"
-        print_error(f"internal error at pc {pc}: {type(error).__name__}: {error} "
+        print_error(f"{internal_error(machine, error)} "
                     "(run with --debug for the traceback; please report it)")
         if options.debug:
             traceback.print_exc()
@@ -270,6 +312,43 @@ def seed(options: argparse.Namespace) -> int | None:
     if options.seed is not None:
         return options.seed
     return 0 if options.deterministic else None
+
+
+def internal_error(machine, error: Exception) -> str:
+    """What failed, and where: in which system call, or at which guest instruction."""
+    from .syscalls.kernel import SyscallBug
+
+    if machine is None:
+        return f"internal error before the guest started: {type(error).__name__}: {error}"
+    if isinstance(error, SyscallBug) and error.__cause__ is not None:
+        cause = error.__cause__
+        return (f"internal error in system call {error.name} ({error.number}) at pc "
+                f"{error.pc:#x} ({machine.symbolize(error.pc)}): {type(cause).__name__}: {cause}")
+    pc = machine.state.pc
+    return (f"internal error at pc {pc:#x} ({machine.symbolize(pc)}), instruction "
+            f"{instruction_at(machine, pc)}: {type(error).__name__}: {error}")
+
+
+def instruction_at(machine, pc: int) -> str:
+    """The instruction at pc, disassembled, with its encoding."""
+    try:
+        parcel = int.from_bytes(machine.mem.peek(pc, 2), "little")
+        length = 2 if parcel & 3 != 3 else 4
+        code = machine.mem.peek(pc, length)
+    except Exception:  # noqa: BLE001 - an unmapped pc, say: describe what there is
+        return "(unreadable)"
+    word = f"{int.from_bytes(code, 'little'):0{2 * length}x}"
+    try:
+        import capstone
+
+        mode = capstone.CS_MODE_RISCV64 if machine.state.xlen == 64 else capstone.CS_MODE_RISCV32
+        decoded = next(capstone.Cs(capstone.CS_ARCH_RISCV, mode | capstone.CS_MODE_RISCVC)
+                       .disasm(code, pc), None)
+    except Exception:  # noqa: BLE001 - no disassembler: the encoding alone
+        decoded = None
+    if decoded is None:
+        return word
+    return f"{decoded.mnemonic} {decoded.op_str}".strip() + f" ({word})"
 
 
 def die_by_signal(signum: int) -> None:

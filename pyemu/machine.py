@@ -63,6 +63,7 @@ from .symbols import Symbols
 from .syscalls import signals, threads
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
+from .syscalls.paths import open_root
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 from .views import Memory, Registers
 
@@ -107,10 +108,12 @@ class Machine:
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  root: str | None = None, *, sysroot: str | None = None, engine: str = "fast",
-                 tier_up: int | None = None, seed: int | None = None, record: bool = True):
+                 tier_up: int | None = None, seed: int | None = None, record: bool = True,
+                 read_only: bool = False):
         """`seed`: run deterministically (virtual clock, random bytes from the seed, fixed
         pid); None: with the host's time and entropy. `record`: keep the history that running
-        backwards needs."""
+        backwards needs. `root`: the directory the guest sees as / (--root), `read_only`:
+        unchangeable."""
         probe(path)
         space = AddressSpace()
         argv = [path] if argv is None else list(argv)
@@ -118,15 +121,19 @@ class Machine:
         envp = [f"{k}={v}" for k, v in environ.items()]
         sysroot = default_sysroot() if sysroot is None else sysroot or None
         random = HostRandom() if seed is None else SeededRandom(seed)
+        guest_root = open_root(root, read_only)  # the program itself is a host path
+        if guest_root is not None:
+            sysroot = None
         image = load_program(path, argv, envp, space, sysroot=sysroot, execfn=path,
-                             random_bytes=random.read(16))
+                             random_bytes=random.read(16),
+                             open_interpreter=guest_root and guest_root.open_interpreter)
         self.engine_name = engine
         self.tier_up = tier_up
         self.root = root  # the guest's file-system root (a sandbox; None: the host's)
         process = Process(
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
-            **({} if seed is None else {"pid": DETERMINISTIC_PID}))
+            root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
         self.kernel = Kernel(CpuState(image.xlen), space, process)
         self.kernel.random = random
         if seed is not None:
@@ -786,7 +793,10 @@ def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | No
 
 
 def print_error(message: str) -> None:
-    print(f"pyemu: {message}", file=sys.stderr, flush=True)
+    """One line on stderr; none when stderr is closed or broken (the guest may be why)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"pyemu: {message}", file=sys.stderr, flush=True)
 
 
 __all__ = ["CHECKPOINT_INTERVAL", "Exited", "GuestSignal", "HistoryStart", "Machine",

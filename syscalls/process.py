@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import stat
 import struct
 
 from ..emulator.memory import AddressSpace
@@ -21,10 +22,8 @@ from .errors import (
     ESRCH,
     SyscallError,
 )
-from .fs import guest_path, host_path
 from .kernel import Kernel, NewImage, ProcessExit, signed
-
-AT_FDCWD = -100
+from .paths import descriptor_target, guest_path, open_program
 
 RLIM_INFINITY = (1 << 64) - 1
 RLIMIT_STACK = 3
@@ -214,10 +213,9 @@ def _string_array(k: Kernel, addr: int) -> list[bytes]:
     return strings
 
 
-def _script_interpreter(path: str) -> list[bytes] | None:
+def _script_interpreter(fd: int) -> list[bytes] | None:
     """The interpreter and its optional argument of a #! script, as the kernel splits it."""
-    with open(path, "rb") as f:
-        head = f.read(256)
+    head = os.pread(fd, 256, 0)
     if not head.startswith(b"#!"):
         return None
     line = head[2:].split(b"\n", 1)[0].strip()
@@ -235,29 +233,51 @@ def execve(k: Kernel, path_addr: int, argv_addr: int, envp_addr: int) -> int:
     path = guest_path(k, path_addr)
     argv, envp = _string_array(k, argv_addr), _string_array(k, envp_addr)
     for _ in range(MAX_SCRIPT_DEPTH):
-        host = host_path(k, AT_FDCWD, path)
-        if not os.path.exists(host):
-            raise SyscallError(ENOENT)
-        if os.path.isdir(host) or not os.access(host, os.X_OK):
-            raise SyscallError(EACCES)
-        interpreter = _script_interpreter(host)
+        program = _open_executable(k, path)
+        try:
+            interpreter = _script_interpreter(program)
+        except BaseException:
+            os.close(program)
+            raise
         if interpreter is None:
             break
+        os.close(program)
         argv = [*interpreter, os.fsencode(path), *argv[1:]]
         path = os.fsdecode(interpreter[0])
     else:
         raise SyscallError(ELOOP)
     try:
-        probe(host)
-    except LoadError:
-        run_on_host(k, host, argv, envp)
-    mem = AddressSpace()
-    try:
-        image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path,
-                             random_bytes=k.random.read(16))
-    except LoadError as error:
-        raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
+        host = f"/proc/self/fd/{program}"  # the file found, whatever its name does meanwhile
+        try:
+            probe(host)
+        except LoadError:
+            if k.process.root is not None:
+                raise SyscallError(ENOEXEC) from None  # a host program would run outside it
+            run_on_host(k, descriptor_target(program), argv, envp)
+        mem = AddressSpace()
+        root = k.process.root
+        try:
+            image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path,
+                                 random_bytes=k.random.read(16),
+                                 open_interpreter=root.open_interpreter if root else None)
+        except LoadError as error:
+            raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
+    finally:
+        os.close(program)
     raise NewImage(image, mem)
+
+
+def _open_executable(k: Kernel, path: str) -> int:
+    """The program file execve names, open for reading once it is known to be executable."""
+    program = open_program(k, path)
+    try:
+        if not stat.S_ISREG(os.fstat(program).st_mode) \
+                or not os.access(f"/proc/self/fd/{program}", os.X_OK):
+            raise SyscallError(EACCES)
+    except BaseException:
+        os.close(program)
+        raise
+    return program
 
 
 def run_on_host(k: Kernel, path: str, argv: list[bytes], envp: list[bytes]) -> None:
