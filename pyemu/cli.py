@@ -332,9 +332,9 @@ def internal_error(machine, error: Exception) -> str:
 def instruction_at(machine, pc: int) -> str:
     """The instruction at pc, disassembled, with its encoding."""
     try:
-        parcel = int.from_bytes(machine.mem.peek(pc, 2), "little")
+        parcel = int.from_bytes(machine.space.peek(pc, 2), "little")
         length = 2 if parcel & 3 != 3 else 4
-        code = machine.mem.peek(pc, length)
+        code = machine.space.peek(pc, length)
     except Exception:  # noqa: BLE001 - an unmapped pc, say: describe what there is
         return "(unreadable)"
     word = f"{int.from_bytes(code, 'little'):0{2 * length}x}"
