@@ -230,7 +230,9 @@ def insn_case(rng: random.Random, number: int) -> Case:
 # ---------------------------------------------------------------- random system calls
 
 # Calls that could touch other host processes, or block for as long as they are told.
-NOT_FUZZED = {"clone", "clone3", "setpgid", "setsid", "nanosleep", "clock_nanosleep", "ppoll",
+NOT_FUZZED = {"clone", "clone3", "setpgid", "setsid", "nanosleep", "clock_nanosleep",
+              "clock_nanosleep_time64", "ppoll_time64", "pselect6_time64",
+              "rt_sigtimedwait_time64", "ppoll",
               "pselect6", "epoll_pwait", "epoll_pwait2", "rt_sigsuspend", "rt_sigtimedwait",
               "pause", "accept", "accept4", "recvfrom", "recvmsg", "recvmmsg", "connect",
               "msgrcv", "semop", "semtimedop", "io_getevents", "io_pgetevents", "wait4",
@@ -266,35 +268,32 @@ def _argument(rng: random.Random, strings: list[int]) -> int:
     return rng.choice(pools)()
 
 
-def syscall_numbers() -> list[tuple[int, str]]:
+def syscall_numbers(xlen: int) -> list[tuple[int, str, bool]]:
+    """(number, name, handled) of the system calls a guest of `xlen` may be given."""
     from pyemu.syscalls.table import SYSCALLS
+    from pyemu.syscalls.table_rv32 import SYSCALLS_RV32
 
-    return [(number, entry.name) for number, entry in sorted(SYSCALLS.items())
-            if entry.name not in NOT_FUZZED]
+    table = SYSCALLS if xlen == 64 else SYSCALLS_RV32
+    return [(number, entry.name, entry.handler is not None)
+            for number, entry in sorted(table.items()) if entry.name not in NOT_FUZZED]
 
 
 def syscall_case(rng: random.Random, number: int, calls: int = 24) -> Case:
-    known = syscall_numbers()
-    implemented = [(n, name) for n, name in known if _handled(n)]
-    blob, strings = _string_table()
     program = Program(rng.choice([64, 64, 32]))
+    known = syscall_numbers(program.xlen)
+    implemented = [call for call in known if call[2]]
+    blob, strings = _string_table()
     names = []
     for _ in range(calls):
-        syscall, name = rng.choice(implemented if rng.random() < 0.9 else known)
+        syscall, name, _ = rng.choice(implemented if rng.random() < 0.9 else known)
         args = [_argument(rng, strings) for _ in range(6)]
         if name == "pipe2":
             args[1] |= O_NONBLOCK  # an empty blocking pipe would just wait
         if name in ("exit", "exit_group") and rng.random() < 0.8:
-            syscall, name = 172, "getpid"  # let most cases go on
+            syscall, name = 172, "getpid"  # let most cases go on (172 in both tables)
         program.load_constants({A0 + i: value for i, value in enumerate(args)} | {A7: syscall})
         program.emit(ECALL)
         names.append(name)
     program.emit(addi(A0, 0, 0))
     program.exit(0)
     return Case("syscall", number, program.build(blob), note=" ".join(names))
-
-
-def _handled(number: int) -> bool:
-    from pyemu.syscalls.table import SYSCALLS
-
-    return SYSCALLS[number].handler is not None
