@@ -63,10 +63,15 @@ class Outcome:
 
 
 def warm_up() -> None:
-    """Load everything a case needs before forking, so that no child compiles anything."""
+    """Load everything a case needs before forking, so that no child compiles or imports
+    anything (nor reads a source file changed since the campaign began)."""
     from pyemu.emulator import engine_fast
 
+    import pyemu.cli
+    import pyemu.machine
+
     engine_fast.warm_up()
+    pyemu.cli.parser()
 
 
 class Runner:
