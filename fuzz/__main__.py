@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100, help="cases per kind (default 100)")
     parser.add_argument("--seed", default="0", help="names the campaign (default 0)")
     parser.add_argument("--first", type=int, default=0, help="number of the first case")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per run")
+    parser.add_argument("--timeout", type=float, default=10.0, help="CPU seconds per run (default 10)")
     parser.add_argument("--out", type=Path, help="save each finding's program and report here")
     parser.add_argument("--qemu", action="store_true",
                         help="insn: also compare the exit status with qemu-riscv64/32")

@@ -121,7 +121,9 @@ class Campaign:
 
     def _compare_engines(self, case: cases.Case) -> tuple[list[str], str, Outcome]:
         """Random code must end the same way in both engines (and, with --qemu, with the
-        status qemu gives it)."""
+        status qemu gives it). One difference from qemu 7.2 is known and qemu's: sc.w/sc.d
+        at a misaligned address without a reservation fails quietly under qemu, where the
+        specification and Linux give SIGBUS (as pyemu does)."""
         reference = self._run(case, ["--engine", "python"])
         fast = self._run(case, ["--tier-up", "0"])
         problems = reference.problems() + fast.problems() + self._strays()
@@ -130,17 +132,22 @@ class Campaign:
         if (reference.status, reference.stdout, reference.stderr) != \
                 (fast.status, fast.stdout, fast.stderr):
             problems.append("engines differ")
-        if self.qemu:
+        if self.qemu and reference.status != 124:  # qemu has no instruction limit
             status = self._qemu_status(case)
-            if status != reference.status:
+            if status is not None and status != reference.status:
                 problems.append("differs from qemu")
                 detail += f"\nqemu: {status}"
         return problems, detail, reference
 
-    def _qemu_status(self, case: cases.Case) -> int:
+    def _qemu_status(self, case: cases.Case) -> int | None:
+        """qemu's exit status for the case; None if it runs on (a loop pyemu's limit ended)."""
         xlen = 32 if case.program[4] == 1 else 64
-        done = subprocess.run([f"qemu-riscv{xlen}", str(self.program)], check=False,
-                              capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        try:
+            done = subprocess.run([f"qemu-riscv{xlen}", str(self.program)], check=False,
+                                  capture_output=True, stdin=subprocess.DEVNULL,
+                                  timeout=self.runner.timeout)
+        except subprocess.TimeoutExpired:
+            return None
         return 128 - done.returncode if done.returncode < 0 else done.returncode
 
     def _fresh_root(self) -> None:

@@ -165,21 +165,38 @@ MAJOR_OPCODES = [0x03, 0x07, 0x0F, 0x13, 0x17, 0x1B, 0x23, 0x27, 0x2F, 0x33, 0x3
 CLOCK_CSRS = (0xC01, 0xC81)
 
 
-def _random_parcel(rng: random.Random) -> bytes:
+def _encodings(xlen: int) -> list[tuple[int, int, int]]:
+    """(mask, match, length) of every instruction pyemu knows for `xlen`."""
+    from pyemu.emulator.isa import all_instructions
+
+    return [(i.mask, i.match, i.length) for i in all_instructions() if xlen in i.xlens]
+
+
+def _random_parcel(rng: random.Random, encodings: list[tuple[int, int, int]]) -> bytes:
     roll = rng.random()
-    if roll < 0.3:  # compressed: any low bits but 11
+    if roll < 0.5:  # a known instruction with random operands: its semantics get exercised
+        mask, match, length = rng.choice(encodings)
+        word = (rng.getrandbits(8 * length) & ~mask) | match
+        return _harmless(word).to_bytes(4, "little")[:length] if length == 4 \
+            else word.to_bytes(2, "little")
+    if roll < 0.65:  # compressed: any low bits but 11
         half = rng.getrandbits(16)
         if half & 3 == 3:
             half ^= rng.choice([1, 2, 3])
         return struct.pack("<H", half)
     word = rng.getrandbits(32)
-    if roll < 0.9:
+    if roll < 0.95:
         word = (word & ~0x7F) | rng.choice(MAJOR_OPCODES)
-    if word & 0x7F == 0x73 and (word >> 12) & 7 == 0 and (word >> 20) in (0, 1):
-        word = 0x00000013  # ecall/ebreak: system calls are the syscall fuzzer's business
-    if word & 0x7F == 0x73 and (word >> 20) in CLOCK_CSRS:
-        word = 0x00000013
-    return struct.pack("<I", word)
+    return struct.pack("<I", _harmless(word))
+
+
+def _harmless(word: int) -> int:
+    """A nop instead of ecall (system calls are the syscall fuzzer's business) and of a read
+    of the host's clock (a guest branching on it could differ between runs)."""
+    system = word & 0x7F == 0x73
+    if system and ((word >> 12) & 7 == 0 and (word >> 20) in (0, 1) or (word >> 20) in CLOCK_CSRS):
+        return 0x00000013
+    return word
 
 
 def _register_value(rng: random.Random) -> int:
@@ -200,8 +217,9 @@ def insn_case(rng: random.Random, number: int) -> Case:
     registers[2] = DATA_ADDRESS + DATA_SIZE // 2
     program.load_constants(registers)
     count = rng.choice([4, 16, 64, 256])
+    encodings = _encodings(xlen)
     for _ in range(count):
-        program.emit_raw(_random_parcel(rng))
+        program.emit_raw(_random_parcel(rng, encodings))
     if sum(len(p) for p in program.parcels) % 4:
         program.emit_raw(b"\x01\x00")  # c.nop: keep the exit sequence aligned
     program.exit(0)
@@ -212,7 +230,9 @@ def insn_case(rng: random.Random, number: int) -> Case:
 # ---------------------------------------------------------------- random system calls
 
 # Calls that could touch other host processes, or block for as long as they are told.
-NOT_FUZZED = {"clone", "clone3", "setpgid", "setsid", "nanosleep", "clock_nanosleep", "ppoll",
+NOT_FUZZED = {"clone", "clone3", "setpgid", "setsid", "nanosleep", "clock_nanosleep",
+              "clock_nanosleep_time64", "ppoll_time64", "pselect6_time64",
+              "rt_sigtimedwait_time64", "ppoll",
               "pselect6", "epoll_pwait", "epoll_pwait2", "rt_sigsuspend", "rt_sigtimedwait",
               "pause", "accept", "accept4", "recvfrom", "recvmsg", "recvmmsg", "connect",
               "msgrcv", "semop", "semtimedop", "io_getevents", "io_pgetevents", "wait4",
@@ -248,35 +268,32 @@ def _argument(rng: random.Random, strings: list[int]) -> int:
     return rng.choice(pools)()
 
 
-def syscall_numbers() -> list[tuple[int, str]]:
+def syscall_numbers(xlen: int) -> list[tuple[int, str, bool]]:
+    """(number, name, handled) of the system calls a guest of `xlen` may be given."""
     from pyemu.syscalls.table import SYSCALLS
+    from pyemu.syscalls.table_rv32 import SYSCALLS_RV32
 
-    return [(number, entry.name) for number, entry in sorted(SYSCALLS.items())
-            if entry.name not in NOT_FUZZED]
+    table = SYSCALLS if xlen == 64 else SYSCALLS_RV32
+    return [(number, entry.name, entry.handler is not None)
+            for number, entry in sorted(table.items()) if entry.name not in NOT_FUZZED]
 
 
 def syscall_case(rng: random.Random, number: int, calls: int = 24) -> Case:
-    known = syscall_numbers()
-    implemented = [(n, name) for n, name in known if _handled(n)]
-    blob, strings = _string_table()
     program = Program(rng.choice([64, 64, 32]))
+    known = syscall_numbers(program.xlen)
+    implemented = [call for call in known if call[2]]
+    blob, strings = _string_table()
     names = []
     for _ in range(calls):
-        syscall, name = rng.choice(implemented if rng.random() < 0.9 else known)
+        syscall, name, _ = rng.choice(implemented if rng.random() < 0.9 else known)
         args = [_argument(rng, strings) for _ in range(6)]
         if name == "pipe2":
             args[1] |= O_NONBLOCK  # an empty blocking pipe would just wait
         if name in ("exit", "exit_group") and rng.random() < 0.8:
-            syscall, name = 172, "getpid"  # let most cases go on
+            syscall, name = 172, "getpid"  # let most cases go on (172 in both tables)
         program.load_constants({A0 + i: value for i, value in enumerate(args)} | {A7: syscall})
         program.emit(ECALL)
         names.append(name)
     program.emit(addi(A0, 0, 0))
     program.exit(0)
     return Case("syscall", number, program.build(blob), note=" ".join(names))
-
-
-def _handled(number: int) -> bool:
-    from pyemu.syscalls.table import SYSCALLS
-
-    return SYSCALLS[number].handler is not None

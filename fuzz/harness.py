@@ -6,7 +6,8 @@ where starting `python -m pyemu` costs most of a second; the child runs exactly 
 process group, and ends with os._exit so that a guest's fork never returns into the fuzzer.
 
 What counts as a finding: a Python traceback, an internal error (status 70), an exception
-escaping main, or a case still running after the timeout. A timed-out child first gets
+escaping main, or a case still running after its timeout (seconds of CPU time, or six
+times that of wall time for a child that waits). A timed-out child first gets
 SIGPWR, which makes faulthandler write every Python stack to its stderr (the finding shows
 where it was), then SIGTERM, which pyemu forwards to the guest, then SIGKILL.
 """
@@ -26,6 +27,18 @@ from pathlib import Path
 EXIT_INTERNAL_ERROR = 70
 DUMP_SIGNAL = signal.SIGPWR  # not one pyemu forwards to the guest
 GRACE = 3.0  # seconds between the stack dump, SIGTERM and SIGKILL
+WALL_FACTOR = 6  # a case may take this many times its CPU-time limit in wall time
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_time(pid: int) -> float:
+    """Seconds of CPU a running process has used (its utime and stime in /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @dataclass(frozen=True)
@@ -50,10 +63,15 @@ class Outcome:
 
 
 def warm_up() -> None:
-    """Load everything a case needs before forking, so that no child compiles anything."""
+    """Load everything a case needs before forking, so that no child compiles or imports
+    anything (nor reads a source file changed since the campaign began)."""
     from pyemu.emulator import engine_fast
 
+    import pyemu.cli
+    import pyemu.machine
+
     engine_fast.warm_up()
+    pyemu.cli.parser()
 
 
 class Runner:
@@ -74,7 +92,7 @@ class Runner:
         if pid == 0:
             self._child(argv)
         timed_out = False
-        status = self._wait(pid, time.monotonic() + self.timeout)
+        status = self._wait(pid, self.timeout, time.monotonic() + WALL_FACTOR * self.timeout)
         if status is None:
             timed_out = True
             status = self._stop(pid)
@@ -114,13 +132,16 @@ class Runner:
             os._exit(status)
 
     @staticmethod
-    def _wait(pid: int, deadline: float) -> int | None:
+    def _wait(pid: int, cpu_seconds: float, deadline: float) -> int | None:
+        """The child's wait status, or None once it has used `cpu_seconds` of CPU time (on a
+        busy machine wall time says little) or the wall clock reaches `deadline` (a guest
+        blocked in a system call uses none)."""
         delay = 0.0005
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or cpu_time(pid) > cpu_seconds:
                 return None
             time.sleep(delay)
             delay = min(delay * 2, 0.02)
@@ -129,7 +150,7 @@ class Runner:
         for signum in (DUMP_SIGNAL, signal.SIGTERM):
             with contextlib.suppress(OSError, ValueError):
                 os.kill(pid, signum)
-            status = self._wait(pid, time.monotonic() + GRACE)
+            status = self._wait(pid, GRACE, time.monotonic() + GRACE)
             if status is not None:
                 return status
         with contextlib.suppress(OSError, ValueError):

@@ -332,23 +332,12 @@ def internal_error(machine, error: Exception) -> str:
 def instruction_at(machine, pc: int) -> str:
     """The instruction at pc, disassembled, with its encoding."""
     try:
-        parcel = int.from_bytes(machine.space.peek(pc, 2), "little")
-        length = 2 if parcel & 3 != 3 else 4
-        code = machine.space.peek(pc, length)
+        [instruction] = machine.disasm(pc)
+        code = machine.space.peek(pc, instruction.size)
     except Exception:  # noqa: BLE001 - an unmapped pc, say: describe what there is
         return "(unreadable)"
-    word = f"{int.from_bytes(code, 'little'):0{2 * length}x}"
-    try:
-        import capstone
-
-        mode = capstone.CS_MODE_RISCV64 if machine.state.xlen == 64 else capstone.CS_MODE_RISCV32
-        decoded = next(capstone.Cs(capstone.CS_ARCH_RISCV, mode | capstone.CS_MODE_RISCVC)
-                       .disasm(code, pc), None)
-    except Exception:  # noqa: BLE001 - no disassembler: the encoding alone
-        decoded = None
-    if decoded is None:
-        return word
-    return f"{decoded.mnemonic} {decoded.op_str}".strip() + f" ({word})"
+    word = f"{int.from_bytes(code, 'little'):0{2 * instruction.size}x}"
+    return f"{instruction.mnemonic} {instruction.operands}".strip() + f" ({word})"
 
 
 def die_by_signal(signum: int) -> None:
