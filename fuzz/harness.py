@@ -31,6 +31,20 @@ WALL_FACTOR = 6  # a case may take this many times its CPU-time limit in wall ti
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+KEPT = 1 << 16  # bytes of a case's stdout (its start) and stderr (its end) looked at
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:  # a guest may have made it a sparse terabyte
+        return f.read(KEPT)
+
+
+def _tail(path: Path) -> str:
+    with open(path, "rb") as f:
+        f.seek(max(0, os.fstat(f.fileno()).st_size - KEPT))
+        return f.read().decode(errors="replace")
+
+
 def cpu_time(pid: int) -> float:
     """Seconds of CPU a running process has used (its utime and stime in /proc)."""
     try:
@@ -103,8 +117,8 @@ class Runner:
         if self.escaped.exists():
             escaped = self.escaped.read_text()
             self.escaped.unlink()
-        return Outcome(128 - code if code < 0 else code, self.stdout.read_bytes()[:1 << 16],
-                       self.stderr.read_text(errors="replace")[-(1 << 16):], timed_out, escaped)
+        return Outcome(128 - code if code < 0 else code, _head(self.stdout), _tail(self.stderr),
+                       timed_out, escaped)
 
     def _child(self, argv: list[str]) -> None:
         status = 1
