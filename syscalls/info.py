@@ -153,12 +153,18 @@ def getitimer(k: Kernel, which: int, value_addr: int) -> int:
     return 0
 
 
+KTIME_MAX_SECONDS = ((1 << 63) - 1) // 1_000_000_000
+
+
 def setitimer(k: Kernel, which: int, new_addr: int, old_addr: int) -> int:
     if which not in ITIMERS:
         raise SyscallError(EINVAL)
     interval_s, interval_us, value_s, value_us = ITIMERVAL.unpack(k.mem.read(new_addr, 32))
-    if not (0 <= interval_us < 1_000_000 and 0 <= value_us < 1_000_000):
+    if not (0 <= interval_us < 1_000_000 and 0 <= value_us < 1_000_000) \
+            or interval_s < 0 or value_s < 0:
         raise SyscallError(EINVAL)
+    # Linux saturates at KTIME_MAX (about 292 years); the host's time_t may not hold more.
+    interval_s, value_s = min(interval_s, KTIME_MAX_SECONDS), min(value_s, KTIME_MAX_SECONDS)
     old_value, old_interval = signal.setitimer(
         ITIMERS[which], value_s + value_us / 1e6, interval_s + interval_us / 1e6)
     if old_addr:
