@@ -30,7 +30,7 @@ from .engine_python import PythonEngine, writes_integer_rd
 from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
 from .isa.base import Instruction
-from .memory import PAGE_SHIFT, PAGE_SIZE, AddressSpace
+from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace
 from .stops import Stop, StopReason
 
 REASON_LIMIT, REASON_CODE_MISS, REASON_DECODE, REASON_STEP = 0, 1, 2, 3
@@ -325,12 +325,13 @@ class FastEngine:
         self.reference = reference or PythonEngine(state, mem, clock)
         self.module = compiled_module(state.xlen)
         self.op_ids = self.module.OP_IDS
-        self.code_tag = np.full(CODE_TLB_SIZE, -1, dtype=np.int64)
+        self.code_tag = np.full(CODE_TLB_SIZE, TLB_EMPTY, dtype=np.int64)
         self.code_base = np.zeros(CODE_TLB_SIZE, dtype=np.int64)
         self.code_pages: dict[int, int] = {}  # page number -> first row in the operand arrays
         words = np.zeros(2, dtype=np.int64)
         self.float_scratch = (words, words.view(np.float64), words.view(np.float32))
         self._marked: set[int] = set()
+        self.blocks_translated = 0
         self._allocate_rows(16 * SLOTS_PER_PAGE)
         mem.code_write_listeners.append(self.invalidate_page)
 
@@ -398,14 +399,17 @@ class FastEngine:
         if vpn not in self._marked:
             self.mem.mark_code(vpn)
             self._marked.add(vpn)
+        self.blocks_translated += 1
+        breakpoints = self.reference.breakpoints  # left to the reference engine, which stops
         for _ in range(BLOCK_LIMIT):
             row = base + ((pc & (PAGE_SIZE - 1)) >> 1)
             try:
                 decoded = self.reference.fetch(pc)
             except Exception:  # noqa: BLE001 - a fault or illegal word: the reference engine
                 decoded = None  # raises it when it runs this instruction
-            if decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn:
-                decoded = None  # straddles two pages: left to the reference engine
+            if decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn \
+                    or pc in breakpoints:
+                decoded = None  # straddles two pages, or a breakpoint: left to the reference
             self._fill(row, decoded)
             if decoded is None or decoded.insn.name in CONTROL_TRANSFERS:
                 return
@@ -428,7 +432,7 @@ class FastEngine:
             pc = self.state.pc
             if reason == REASON_LIMIT:
                 return Stop(StopReason.LIMIT)
-            if reason == REASON_CODE_MISS:
+            if reason == REASON_CODE_MISS and pc < self.mem.limit:
                 self._map_code_page(pc)
             elif reason == REASON_DECODE:
                 self._decode_block(pc)
@@ -436,8 +440,10 @@ class FastEngine:
                 # The reference engine takes over for a while, not one instruction: what the
                 # loop leaves to it (floating point, above all) comes in runs, and each return
                 # to the loop costs as much as a few hundred instructions on the reference.
+                # It also raises the fetch fault of a pc outside the address space (which the
+                # loop, seeing it as a negative number, would miss on forever).
                 stop = self.reference.run(min(STEP_BURST, end - int(ctrl[2])))
-                if stop.reason is StopReason.TRAP:
+                if stop.reason is not StopReason.LIMIT:
                     return stop
 
 

@@ -36,9 +36,9 @@ from .cpu import (
 )
 from .decoder import Decoded, Decoder, instruction_length
 from .inline import inline_statements
-from .isa import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zicsr
+from .isa import all_instructions
 from .isa.base import Instruction
-from .memory import PAGE_SHIFT, AddressSpace, GuestFault
+from .memory import PAGE_SHIFT, AddressSpace, GuestFault, WatchpointHit
 from .stops import Stop, StopReason
 
 FAULT_CAUSES = {"r": CAUSE_LOAD_PAGE_FAULT, "w": CAUSE_STORE_PAGE_FAULT, "x": CAUSE_FETCH_PAGE_FAULT}
@@ -68,7 +68,9 @@ def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
     """Globals of translated blocks: every ISA module's own helpers, then the XLEN-bound ones,
     the address space's TLB dictionaries (RT, WT) and struct accessors for inlined accesses."""
     namespace: dict = {}
-    for module in (rv_i, rv_m, rv_a, rv_fd, rv_c, rv_zicsr, rv_b):
+    modules = dict.fromkeys(sys.modules[i.semantics.__module__] for i in all_instructions()
+                            if i.semantics)
+    for module in modules:
         namespace.update(vars(module))
     namespace.update(helpers)
     namespace.update(RT=mem.read_tlb, WT=mem.write_tlb)
@@ -112,6 +114,12 @@ class PythonEngine:
         # loop: an observer that counts whole blocks entered (coverage) turns them off.
         self.superblocks = True
         mem.code_write_listeners.append(self.invalidate_page)
+        # Addresses where runs stop before executing (a debugger's breakpoints): their cache
+        # entries stop instead, and blocks end before them. Changing the set needs the pages
+        # dropped (AddressSpace.forget_code). The one at passing_breakpoint runs once.
+        self.breakpoints: set[int] = set()
+        self.passing_breakpoint: int | None = None
+        self.blocks_translated = 0
 
     def switch(self, state: CpuState) -> None:
         """Run another hart's registers (a thread) over the same memory and caches."""
@@ -160,10 +168,25 @@ class PythonEngine:
             values["rd"] = DISCARD
         values.update(X=self.X, F=self.F, C=self.C, M=self.mem, pc=pc, ilen=decoded.length)
         entry = (fn, tuple(values[p] for p in decoded.insn.params), decoded.length)
+        if pc in self.breakpoints:
+            entry = self._stopping(pc, entry)
         self._cache[pc] = entry
         for vpn in {pc >> PAGE_SHIFT, (pc + decoded.length - 1) >> PAGE_SHIFT}:
             self._remember_code(vpn, pc)
         return entry
+
+    def _stopping(self, pc: int, entry: Entry) -> Entry:
+        """The entry of a breakpoint: it stops before the instruction, unless it is the one
+        being passed."""
+        fn, args, length = entry
+
+        def stop_or_run(*args):
+            if self.passing_breakpoint != pc:
+                raise BreakpointReached
+            self.passing_breakpoint = None
+            return fn(*args)
+
+        return stop_or_run, args, length
 
     # ----------------------------------------------------------------- execution
 
@@ -193,10 +216,16 @@ class PythonEngine:
         cache = self._cache
         X, F, C, M = self.X, self.F, self.C, self.mem
         limit = C[INSTRET] + max_insns
+        no_overrun = limit - BLOCK_LIMIT  # below it, any block fits in what is left
         stop = Stop(StopReason.LIMIT)
         block = None
         try:
             while True:
+                while C[INSTRET] <= no_overrun:  # the common case, with the fewest checks
+                    block = blocks.get(pc)
+                    if block is None:
+                        break
+                    pc = block.run(X, F, C, M, limit)
                 remaining = limit - C[INSTRET]
                 if remaining <= 0:
                     break
@@ -213,15 +242,19 @@ class PythonEngine:
                 target = fn(*args)
                 C[INSTRET] += 1
                 pc = pc + length if target is None else target
-        except (Trap, GuestFault) as exc:
+        except (Trap, GuestFault, WatchpointHit, BreakpointReached) as exc:
             if block is not None and block.pcs[0] == pc:
                 done = block.retired_before(exc.__traceback__)
                 C[INSTRET] += done
                 pc = block.pcs[done]
             if isinstance(exc, Trap):
                 stop = Stop(StopReason.TRAP, exc.cause, exc.tval)
-            else:
+            elif isinstance(exc, GuestFault):
                 stop = Stop(StopReason.TRAP, FAULT_CAUSES[exc.access], exc.addr)
+            elif isinstance(exc, WatchpointHit):
+                stop = Stop(StopReason.WATCHPOINT, tval=exc.addr)
+            else:
+                stop = Stop(StopReason.BREAKPOINT)
         finally:
             self.X[DISCARD] = 0
             self._store_state(pc)
@@ -229,22 +262,26 @@ class PythonEngine:
 
     # ----------------------------------------------------------------- block translation
 
-    def _block(self, pc: int) -> Block:
+    def _block(self, pc: int) -> Block | None:
         """Translate the instructions from pc into one Python function with the operands as
         constants: a superblock, which goes on past conditional branches (their taken side
-        leaves it) and through plain jumps. A fault fetching the first one propagates."""
+        leaves it) and through plain jumps. A fault fetching the first one propagates.
+        None at a breakpoint: blocks end before breakpoints, and none starts at one."""
+        if pc in self.breakpoints:
+            return None
         decoded = [self.fetch(pc)]
         pcs = [pc]
         while len(decoded) < BLOCK_LIMIT:
             next_pc = continuation(decoded[-1], pcs[-1], self.xlen, self.superblocks)
-            if next_pc is None or next_pc in pcs:  # back into the block: a loop, not unrolled
-                break
+            if next_pc is None or next_pc in pcs or next_pc in self.breakpoints:
+                break  # (back into the block: a loop, not unrolled)
             try:
                 decoded.append(self.fetch(next_pc))
             except (Trap, GuestFault):
                 break  # raised again, at its own pc, when execution reaches it
             pcs.append(next_pc)
         block = translate_block(decoded, pcs, self._block_namespace, loops=self.superblocks)
+        self.blocks_translated += 1
         self._blocks[pc] = block
         pages = {page for at, insn in zip(pcs, decoded)
                  for page in (at >> PAGE_SHIFT, (at + insn.length - 1) >> PAGE_SHIFT)}
@@ -257,6 +294,10 @@ class PythonEngine:
             self._cached_pages[vpn] = []
             self.mem.mark_code(vpn)
         self._cached_pages[vpn].append(pc)
+
+
+class BreakpointReached(Exception):
+    """Execution reached a breakpoint: the instruction there has not run."""
 
 
 CONDITIONAL_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
@@ -455,21 +496,20 @@ class _LocalRegisters(ast.NodeTransformer):
         self.used: set[int] = set()
         self.written: set[int] = set()
 
-    @staticmethod
-    def applicable(statements: list[ast.stmt]) -> bool:
-        """Whether every use of X is a register with a constant number."""
-        names = sum(isinstance(n, ast.Name) and n.id == "X"
-                    for s in statements for n in ast.walk(s))
-        return names == sum(_constant_register(n) is not None
-                            for s in statements for n in ast.walk(s))
-
-    def scan(self, statements: list[ast.stmt]) -> None:
+    def scan(self, statements: list[ast.stmt]) -> bool:
+        """Find the registers used and written; whether every use of X is a register with a
+        constant number (else the block keeps X as it is)."""
+        names = registers = 0
         for node in (n for s in statements for n in ast.walk(s)):
+            if isinstance(node, ast.Name) and node.id == "X":
+                names += 1
             number = _constant_register(node)
             if number is not None:
+                registers += 1
                 self.used.add(number)
                 if isinstance(node.ctx, ast.Store):
                     self.written.add(number)
+        return names == registers
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         self.generic_visit(node)
@@ -548,10 +588,8 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
         instructions = [[folding.visit(_NoLoops().visit(s)) for s in statements]
                         for statements in instructions]
     registers = _LocalRegisters()
-    every_statement = [s for statements in instructions for s in statements]
-    local = registers.applicable(every_statement)
+    local = registers.scan([s for statements in instructions for s in statements])
     if local:
-        registers.scan(every_statement)
         instructions = [[registers.visit(s) for s in statements] for statements in instructions]
         instructions = [[r for s in statements for r in (s if isinstance(s, list) else [s])]
                         for statements in instructions]

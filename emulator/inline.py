@@ -9,6 +9,7 @@ prefix of their own, operands may become constants, loads and stores may be redi
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import textwrap
 from collections.abc import Callable
@@ -19,9 +20,15 @@ MemoryCall = Callable[[str, list[ast.expr]], ast.expr]
 ReturnRewrite = Callable[[ast.expr], list[ast.stmt]]
 
 
+@functools.cache
+def _source(semantics: Callable) -> str:
+    return textwrap.dedent(inspect.getsource(semantics))  # about a millisecond each time
+
+
 def semantic_function(insn: Instruction) -> ast.FunctionDef:
-    """The instruction's semantic function as an AST, without its decorators."""
-    fn = ast.parse(textwrap.dedent(inspect.getsource(insn.semantics))).body[0]
+    """The instruction's semantic function as an AST (a fresh one: callers rewrite it),
+    without its decorators."""
+    fn = ast.parse(_source(insn.semantics)).body[0]
     assert isinstance(fn, ast.FunctionDef)
     fn.decorator_list = []
     return fn

@@ -12,6 +12,9 @@ TLB): they are flushed whenever a mapping or permission changes.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +36,10 @@ PTE_WRITE = PROT_WRITE
 PTE_EXEC = PROT_EXEC
 PTE_MAPPED = 8  # a mapping exists (also for PROT_NONE pages)
 PTE_CODE = 16  # decoded code is cached for this page: stores must take the slow path
+# A debugger watches part of this page: its read and write bits are kept aside (in
+# AddressSpace.watched_prot) and cleared here, so that every TLB fill and the compiled
+# engine's page walk fail and loads and stores take the reference engine's slow path.
+PTE_WATCHED = 32
 PTE_FRAME_SHIFT = 8
 
 VA_BITS = 47
@@ -42,6 +49,9 @@ _LEVEL_MASK = (1 << _LEVEL_BITS) - 1
 _L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - L1_SHIFT)
 
 FAST_TLB_SIZE = 1024  # entries of the compiled engine's direct-mapped TLBs
+# The tag of an empty TLB entry: no page number, not even a negative one (-1 was the page
+# number of the addresses just below 2**64, which then hit empty entries and read frame 0).
+TLB_EMPTY = 1 << 62
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -50,6 +60,17 @@ _S8 = struct.Struct("<b")
 _S16 = struct.Struct("<h")
 _S32 = struct.Struct("<i")
 _S64 = struct.Struct("<q")
+
+
+class WatchpointHit(Exception):
+    """An engine's load or store touches a watched range; raised before the access is made,
+    so the instruction has changed nothing and can run again with the watch logged instead."""
+
+    def __init__(self, addr: int, size: int, access: str):
+        super().__init__(f"{access} of {size} bytes at {addr:#x}")
+        self.addr = addr
+        self.size = size
+        self.access = access
 
 
 class GuestFault(Exception):
@@ -84,6 +105,27 @@ def page_ceil(addr: int) -> int:
     return (addr + PAGE_OFFSET_MASK) & ~PAGE_OFFSET_MASK
 
 
+def journaled(method: Callable) -> Callable:
+    """A change of the address space that AddressSpace.journal records, while it is a list,
+    as (method name, arguments): replaying the list makes the same change again. Changes
+    made inside a recorded one are not recorded again."""
+
+    @functools.wraps(method)
+    def recorded(self, *args, **kwargs):
+        journal = self.journal
+        if journal is None:
+            return method(self, *args, **kwargs)
+        journal.append((method.__name__, tuple(
+            bytes(a) if isinstance(a, (bytearray, memoryview)) else a for a in args), kwargs))
+        self.journal = None
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.journal = journal
+
+    return recorded
+
+
 class AddressSpace:
     def __init__(self, address_bits: int = VA_BITS):
         self.limit = 1 << min(address_bits, VA_BITS)
@@ -103,12 +145,18 @@ class AddressSpace:
         self.exec_tlb: dict[int, int] = {}
         # The compiled engine's TLBs: rows 0 (reads) and 1 (writes) of page number tags, and the
         # frame-pool offsets they map to. Flushed together with the dictionaries above.
-        self.fast_tlb_tag = np.full((2, FAST_TLB_SIZE), -1, dtype=np.int64)
+        self.fast_tlb_tag = np.full((2, FAST_TLB_SIZE), TLB_EMPTY, dtype=np.int64)
         self.fast_tlb_base = np.zeros((2, FAST_TLB_SIZE), dtype=np.int64)
         self._fast_view: tuple | None = None
         self._fast_status = np.zeros(1, dtype=np.int64)
         # Called with a page number when a store hits a page whose code is cached.
         self.code_write_listeners: list[Callable[[int], None]] = []
+        # Watched ranges (start, end): engine accesses that touch one raise WatchpointHit, or
+        # are appended to watch_log while that is a list. Their pages never enter a TLB.
+        self.watched: list[tuple[int, int]] = []
+        self.watch_log: list[tuple[int, int, str]] | None = None
+        self.watched_prot: dict[int, int] = {}  # page number -> the read/write bits hidden
+        self.journal: list[tuple[str, tuple, dict]] | None = None  # see journaled
 
     # ----------------------------------------------------------------- page table
 
@@ -145,22 +193,33 @@ class AddressSpace:
         row, col = self._leaf(vpn, create=False)
         return int(self.l3[row, col]) if row else 0
 
-    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None]) -> None:
-        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time."""
-        vpn = start_vpn
-        end = start_vpn + count
+    def _leaf_slices(self, vpn: int, end: int, create: bool):
+        """(first page number, l3 row, column, count) of each leaf table's part of the pages
+        [vpn, end); without `create`, absent tables are skipped whole (a guest may name
+        terabytes of address space)."""
         while vpn < end:
-            row, col = self._leaf(vpn, create=True)
+            if not create and not self.l1[vpn >> L1_SHIFT]:
+                vpn = ((vpn >> L1_SHIFT) + 1) << L1_SHIFT
+                continue
+            row, col = self._leaf(vpn, create=create)
             n = min(end - vpn, (1 << _LEVEL_BITS) - col)
-            update(self.l3[row, col : col + n])
+            if row:
+                yield vpn, row, col, n
             vpn += n
+
+    def _set_ptes(self, start_vpn: int, count: int, update: Callable[[np.ndarray], None],
+                  create: bool = True) -> None:
+        """Apply `update` to the entry slices covering `count` pages, one leaf table at a time
+        (only to the tables that exist unless `create`)."""
+        for _, row, col, n in self._leaf_slices(start_vpn, start_vpn + count, create):
+            update(self.l3[row, col : col + n])
         self.flush_tlbs()
 
     def flush_tlbs(self) -> None:
         self.read_tlb.clear()
         self.write_tlb.clear()
         self.exec_tlb.clear()
-        self.fast_tlb_tag.fill(-1)
+        self.fast_tlb_tag.fill(TLB_EMPTY)
 
     def fast_view(self) -> tuple:
         """The arrays the compiled engine reads memory through (see fast_runtime)."""
@@ -207,6 +266,7 @@ class AddressSpace:
     def check_range(self, addr: int, size: int) -> bool:
         return 0 <= addr and size >= 0 and addr + size <= self.limit
 
+    @journaled
     def map(self, addr: int, size: int, prot: int, name: str = "", offset: int = 0) -> None:
         """Map zero-filled pages over [addr, addr+size), replacing what was there."""
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -218,9 +278,11 @@ class AddressSpace:
         def fill(entries: np.ndarray) -> None:
             entries[:] = flags
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
+        with self._watch_bits_shown():
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
         self._add_region(Region(start, end, prot, name, offset))
 
+    @journaled
     def unmap(self, addr: int, size: int) -> None:
         start, end = page_floor(addr), page_ceil(addr + size)
         if not any(r.start < end and start < r.end for r in self.regions):
@@ -232,9 +294,30 @@ class AddressSpace:
             self._free_frames.extend(int(f) for f in frames)
             entries[:] = 0
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear)
+        with self._watch_bits_shown():
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear,
+                           create=False)
         self._cut_regions(start, end)
 
+    def move(self, old: int, new: int, size: int) -> None:
+        """mremap's move: the pages of [old, old+size) take their contents to the already
+        mapped [new, new+size), and the old pages are left empty. Frames move; pages never
+        touched stay without one, so moving a huge untouched mapping costs nothing."""
+        frame_mask = (1 << PTE_FRAME_SHIFT) - 1
+        shift = (new - old) >> PAGE_SHIFT
+        moved: list[tuple[int, int]] = []  # (new page number, frame)
+        for vpn, row, col, n in self._leaf_slices(old >> PAGE_SHIFT, (old + size) >> PAGE_SHIFT,
+                                                  create=False):
+            entries = self.l3[row, col : col + n]
+            for i in np.nonzero(entries >> PTE_FRAME_SHIFT)[0]:
+                moved.append((vpn + int(i) + shift, int(entries[i]) >> PTE_FRAME_SHIFT))
+            entries &= frame_mask  # unmapping the old range must not free these frames
+        for target, frame in moved:
+            row, col = self._leaf(target, create=True)
+            self.l3[row, col] = (int(self.l3[row, col]) & frame_mask) | (frame << PTE_FRAME_SHIFT)
+        self.flush_tlbs()
+
+    @journaled
     def protect(self, addr: int, size: int, prot: int) -> None:
         """Change the protection of mapped pages in the range (mprotect)."""
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -243,7 +326,9 @@ class AddressSpace:
             mapped = (entries & PTE_MAPPED) != 0
             entries[mapped] = (entries[mapped] & ~np.int64(7)) | (prot & 7)
 
-        self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect)
+        with self._watch_bits_shown():
+            self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect,
+                           create=False)
         pieces = []
         for region in self._cut_regions(start, end):
             region.prot = prot
@@ -252,13 +337,18 @@ class AddressSpace:
             self._add_region(region)
 
     def is_mapped(self, addr: int, size: int = 1) -> bool:
-        """True when every page of the range has a mapping."""
+        """True when every page of the range has a mapping (one leaf table at a time: a
+        guest may ask about gigabytes)."""
         if size <= 0:
             return True
-        first, last = addr >> PAGE_SHIFT, (addr + size - 1) >> PAGE_SHIFT
         if not self.check_range(addr, size):
             return False
-        return all(self.pte(vpn) & PTE_MAPPED for vpn in range(first, last + 1))
+        vpn, end = addr >> PAGE_SHIFT, ((addr + size - 1) >> PAGE_SHIFT) + 1
+        for first, row, col, n in self._leaf_slices(vpn, end, create=False):
+            if first != vpn or not np.all(self.l3[row, col : col + n] & PTE_MAPPED):
+                return False
+            vpn += n
+        return vpn == end
 
     def is_free(self, addr: int, size: int) -> bool:
         end = addr + size
@@ -316,18 +406,97 @@ class AddressSpace:
             self.write_tlb.pop(vpn, None)
             slot = vpn % FAST_TLB_SIZE
             if self.fast_tlb_tag[1, slot] == vpn:
-                self.fast_tlb_tag[1, slot] = -1
+                self.fast_tlb_tag[1, slot] = TLB_EMPTY
 
     def _notify_code_pages(self, start: int, end: int) -> None:
-        for vpn in range(start >> PAGE_SHIFT, end >> PAGE_SHIFT):
-            if self.pte(vpn) & PTE_CODE:
-                self._code_written(vpn)
+        for vpn, row, col, n in self._leaf_slices(start >> PAGE_SHIFT, end >> PAGE_SHIFT,
+                                                  create=False):
+            for i in np.nonzero(self.l3[row, col : col + n] & PTE_CODE)[0]:
+                self._code_written(vpn + int(i))
 
     def _code_written(self, vpn: int) -> None:
         row, col = self._leaf(vpn, create=False)
         self.l3[row, col] &= ~np.int64(PTE_CODE)
         for listener in self.code_write_listeners:
             listener(vpn)
+
+    # ----------------------------------------------------------------- snapshots
+
+    def contents(self) -> dict[str, np.ndarray]:
+        """The page table and the frames in use (views, not copies): with bookkeeping(),
+        everything that restore() needs to bring this address space back."""
+        return {"l1": self.l1, "l2": self.l2[: self._rows_used["l2"]],
+                "l3": self.l3[: self._rows_used["l3"]],
+                "frames": self.frames[: self._frames_used << PAGE_SHIFT]}
+
+    def bookkeeping(self) -> dict:
+        return {"rows_used": dict(self._rows_used), "frames_used": self._frames_used,
+                "free_frames": list(self._free_frames),
+                "regions": [dataclasses.replace(r) for r in self.regions],
+                "watched_prot": dict(self.watched_prot)}
+
+    def replay(self, journal: list[tuple[str, tuple, dict]]) -> None:
+        """Make again the changes a journal recorded (a write that faulted faults again)."""
+        for name, args, kwargs in journal:
+            with contextlib.suppress(GuestFault):
+                getattr(self, name)(*args, **kwargs)
+
+    def restore(self, contents: dict[str, bytes], bookkeeping: dict) -> None:
+        """Bring back what contents() (as bytes) and bookkeeping() described. The engines drop
+        the decoded code of the pages that change; the watched ranges stay the present ones."""
+        self._show_watched()
+        code = self._code_pages()
+        rows = bookkeeping["rows_used"]
+        for name in ("l2", "l3"):
+            table = getattr(self, name)
+            if table.shape[0] < rows[name]:
+                table = np.zeros((rows[name], table.shape[1]), dtype=table.dtype)
+                setattr(self, name, table)
+            table[: rows[name]] = np.frombuffer(contents[name], table.dtype).reshape(
+                rows[name], table.shape[1])
+            table[rows[name] : self._rows_used[name]] = 0
+        self.l1[:] = np.frombuffer(contents["l1"], self.l1.dtype)
+        size = bookkeeping["frames_used"] << PAGE_SHIFT
+        if self.frames.size < size:
+            self.frames = np.zeros(size, dtype=np.uint8)
+            self.buffer = memoryview(self.frames)
+        self.frames[:size] = np.frombuffer(contents["frames"], np.uint8)
+        self.frames[size : self._frames_used << PAGE_SHIFT] = 0
+        self._rows_used = dict(rows)
+        self._frames_used = bookkeeping["frames_used"]
+        self._free_frames = list(bookkeeping["free_frames"])
+        self.regions = [dataclasses.replace(r) for r in bookkeeping["regions"]]
+        self.watched_prot = dict(bookkeeping["watched_prot"])
+        self._show_watched()
+        # PTE_CODE describes what the engines cache now, and the watches are the present ones.
+        self.l3[: rows["l3"]] &= ~np.int64(PTE_CODE)
+        for vpn, (entry, data) in code.items():
+            if self.pte(vpn) == entry and self._page_bytes(entry) == data:
+                row, col = self._leaf(vpn, create=False)
+                self.l3[row, col] |= PTE_CODE
+            else:
+                for listener in self.code_write_listeners:
+                    listener(vpn)
+        self._hide_watched()
+        self.flush_tlbs()
+
+    def _code_pages(self) -> dict[int, tuple[int, bytes]]:
+        """Pages whose decoded code is cached: their entry (without the debugger's and the
+        cache's bits) and contents."""
+        pages = {}
+        for i1 in np.flatnonzero(self.l1):
+            t2 = self.l1[i1]
+            for i2 in np.flatnonzero(self.l2[t2]):
+                t3 = self.l2[t2, i2]
+                for col in np.flatnonzero(self.l3[t3] & PTE_CODE):
+                    vpn = (int(i1) << L1_SHIFT) | (int(i2) << _LEVEL_BITS) | int(col)
+                    entry = int(self.l3[t3, col]) & ~PTE_CODE
+                    pages[vpn] = (entry, self._page_bytes(entry))
+        return pages
+
+    def _page_bytes(self, entry: int) -> bytes:
+        start = (entry >> PTE_FRAME_SHIFT) << PAGE_SHIFT
+        return bytes(self.buffer[start : start + PAGE_SIZE]) if start else b""
 
     # ----------------------------------------------------------------- translation
 
@@ -339,25 +508,88 @@ class AddressSpace:
         entry = self.pte(vpn)
         if not entry & PTE_MAPPED:
             raise GuestFault(addr, access, False)
+        if entry & PTE_WATCHED:
+            entry |= self.watched_prot.get(vpn, 0)
         need = {"r": PTE_READ, "w": PTE_WRITE, "x": PTE_EXEC}[access]
         if not entry & need:
             raise GuestFault(addr, access, True)
         if access == "w" and entry & PTE_CODE:
             self._code_written(vpn)
         base = self._backed_frame(vpn) << PAGE_SHIFT
-        tlb = {"r": self.read_tlb, "w": self.write_tlb, "x": self.exec_tlb}[access]
-        tlb[vpn] = base
+        if access == "x" or not entry & PTE_WATCHED:
+            tlb = {"r": self.read_tlb, "w": self.write_tlb, "x": self.exec_tlb}[access]
+            tlb[vpn] = base
         return base + (addr & PAGE_OFFSET_MASK)
 
     def _offset(self, addr: int, size: int, tlb: dict[int, int], access: str) -> int:
         """Offset of an access that stays inside one page, or -1 when it crosses pages."""
         off = addr & PAGE_OFFSET_MASK
-        if off + size > PAGE_SIZE:
-            return -1
         base = tlb.get(addr >> PAGE_SHIFT)
-        if base is None:
+        if base is None or off + size > PAGE_SIZE:
+            if self.watched and access != "x":
+                self._check_watched(addr, size, access)
+            if off + size > PAGE_SIZE:
+                return -1
             return self._translate(addr, access)
         return base + off
+
+    def _check_watched(self, addr: int, size: int, access: str) -> None:
+        for start, end in self.watched:
+            if start < addr + size and addr < end:
+                if self.watch_log is None:
+                    raise WatchpointHit(addr, size, access)
+                self.watch_log.append((addr, size, access))
+                return
+
+    # ----------------------------------------------------------------- debugger support
+
+    def watch(self, ranges: list[tuple[int, int]]) -> None:
+        """Watch these (start, end) ranges from now on, instead of the previous ones."""
+        self._show_watched()
+        self.watched = list(ranges)
+        self._hide_watched()
+        self.flush_tlbs()
+
+    def _watched_pages(self):
+        """(page number, l3 row, column) of each mapped page of the watched ranges."""
+        for start, end in self.watched:
+            for vpn in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+                row, col = self._leaf(vpn, create=False)
+                if row and self.l3[row, col] & PTE_MAPPED:
+                    yield vpn, row, col
+
+    def _hide_watched(self) -> None:
+        readable_writable = PTE_READ | PTE_WRITE
+        for vpn, row, col in self._watched_pages():
+            entry = int(self.l3[row, col])
+            if not entry & PTE_WATCHED:
+                self.watched_prot[vpn] = entry & readable_writable
+                self.l3[row, col] = (entry & ~readable_writable) | PTE_WATCHED
+
+    def _show_watched(self) -> None:
+        for vpn, prot in self.watched_prot.items():
+            row, col = self._leaf(vpn, create=False)
+            if row and self.l3[row, col] & PTE_WATCHED:
+                self.l3[row, col] = (int(self.l3[row, col]) & ~PTE_WATCHED) | prot
+        self.watched_prot.clear()
+
+    @contextlib.contextmanager
+    def _watch_bits_shown(self):
+        """Page table entries as they really are, while a mapping changes."""
+        if not self.watched:
+            yield
+            return
+        self._show_watched()
+        try:
+            yield
+        finally:
+            self._hide_watched()
+
+    @journaled
+    def forget_code(self, addr: int, size: int) -> None:
+        """Drop every engine's decoded code for the pages of this range (a debugger changed
+        the code or the breakpoints there)."""
+        self._notify_code_pages(page_floor(addr), page_ceil(addr + size))
 
     # The engines' loads and stores. Values are returned zero- or sign-extended as Python ints.
 
@@ -422,12 +654,14 @@ class AddressSpace:
             out[done : done + n] = self.buffer[off : off + n]
         return bytes(out)
 
+    @journaled
     def write(self, addr: int, data: bytes) -> None:
         """Write guest memory with the guest's write permission (GuestFault otherwise)."""
         view = memoryview(data)
         for off, done, n in self._chunks(addr, len(data), "w"):
             self.buffer[off : off + n] = view[done : done + n]
 
+    @journaled
     def poke(self, addr: int, data: bytes) -> None:
         """Write mapped memory regardless of its protection (loading segments)."""
         view = memoryview(data)

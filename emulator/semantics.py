@@ -72,6 +72,10 @@ def reserve(C, addr: int) -> None:
     C[RESERVATION] = addr
 
 
+def reserved(C, addr: int) -> bool:
+    return C[RESERVATION] == addr
+
+
 def take_reservation(C, addr: int) -> bool:
     """SC succeeds only on the reserved address; any SC clears the reservation."""
     held = C[RESERVATION] == addr

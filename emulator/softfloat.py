@@ -393,6 +393,34 @@ def to_int(fmt: FloatFormat, a: int, rm: int, bits: int, signed: bool) -> tuple[
     return value, (NX if inexact else 0)
 
 
+def to_int_modular(fmt: FloatFormat, a: int, bits: int) -> tuple[int, int]:
+    """fcvtmod.w.d (Zfa): a truncated toward zero, modulo 2**bits (unsigned); infinities and
+    NaNs give 0. The flags are those of the saturating conversion toward zero."""
+    flags = to_int(fmt, a, RTZ, bits, True)[1]
+    if (a & fmt.mag_mask) >= fmt.inf:
+        return 0, flags
+    sign, sig, exp = _unpack(fmt, a)
+    magnitude = sig << exp if exp >= 0 else sig >> -exp
+    return (-magnitude if sign else magnitude) & ((1 << bits) - 1), flags
+
+
+def round_to_integral(fmt: FloatFormat, a: int, rm: int, exact: bool) -> tuple[int, int]:
+    """fround/froundnx (Zfa): a rounded to an integral value in its own format. Zeros and
+    infinities are returned unchanged, NaNs as the canonical NaN (NV if signalling); with
+    `exact` (froundnx, IEEE roundToIntegralExact), NX when the value changed."""
+    mag = a & fmt.mag_mask
+    if mag > fmt.inf:
+        return _nan_result(fmt, a)
+    sign, sig, exp = _unpack(fmt, a)
+    if mag == fmt.inf or not sig or exp >= 0:
+        return a, 0
+    value, inexact = _round_int(sig, -exp, sign, rm, False)
+    flags = NX if exact and inexact else 0
+    if not value:
+        return a & fmt.sign_bit, flags  # a zero keeps the sign of what was rounded
+    return round_pack(fmt, sign, value, 0, rm)[0], flags
+
+
 def from_int(fmt: FloatFormat, value: int, rm: int) -> tuple[int, int]:
     """fcvt.{s,d}.{w,wu,l,lu}: the caller passes the already sign- or zero-extended value."""
     if value > 0:
@@ -447,6 +475,20 @@ def le(fmt: FloatFormat, a: int, b: int) -> tuple[int, int]:
     return int(_order_key(fmt, a) <= _order_key(fmt, b)), 0
 
 
+def lt_quiet(fmt: FloatFormat, a: int, b: int) -> tuple[int, int]:
+    """fltq (Zfa): flt that raises NV only for signalling NaN operands."""
+    if is_nan(fmt, a) or is_nan(fmt, b):
+        return 0, _nan_result(fmt, a, b)[1]
+    return lt(fmt, a, b)
+
+
+def le_quiet(fmt: FloatFormat, a: int, b: int) -> tuple[int, int]:
+    """fleq (Zfa): fle that raises NV only for signalling NaN operands."""
+    if is_nan(fmt, a) or is_nan(fmt, b):
+        return 0, _nan_result(fmt, a, b)[1]
+    return le(fmt, a, b)
+
+
 def _min_max_nan(fmt: FloatFormat, a: int, b: int) -> tuple[int, int] | None:
     """fmin/fmax with a NaN operand: the other operand, or the canonical NaN if both are."""
     a_nan = is_nan(fmt, a)
@@ -480,6 +522,21 @@ def max(fmt: FloatFormat, a: int, b: int) -> tuple[int, int]:
     if key_a == key_b:
         return a & b, 0  # equal bits, or +0 and -0, where clearing the sign makes +0 the maximum
     return (a if key_a > key_b else b), 0
+
+
+def minimum(fmt: FloatFormat, a: int, b: int) -> tuple[int, int]:
+    """fminm (Zfa), IEEE 754-2019 minimum: like fmin, but any NaN operand gives the
+    canonical NaN."""
+    if is_nan(fmt, a) or is_nan(fmt, b):
+        return _nan_result(fmt, a, b)
+    return min(fmt, a, b)
+
+
+def maximum(fmt: FloatFormat, a: int, b: int) -> tuple[int, int]:
+    """fmaxm (Zfa), IEEE 754-2019 maximum."""
+    if is_nan(fmt, a) or is_nan(fmt, b):
+        return _nan_result(fmt, a, b)
+    return max(fmt, a, b)
 
 
 # fclass result bits.

@@ -10,6 +10,7 @@ class StopReason(Enum):
     TRAP = "trap"  # an instruction raised an exception (ecall, fault, illegal, ebreak)
     LIMIT = "limit"  # the instruction budget of this run is spent
     BREAKPOINT = "breakpoint"  # execution reached a breakpoint address (not yet executed)
+    WATCHPOINT = "watchpoint"  # an access touches a watched range (not yet made); tval: address
 
 
 @dataclass(frozen=True)

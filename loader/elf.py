@@ -12,6 +12,7 @@ import itertools
 import os
 import stat
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..emulator.memory import PAGE_OFFSET_MASK
@@ -98,6 +99,7 @@ class ElfFile:
     """A checked RISC-V executable or interpreter with its whole contents."""
 
     path: str  # as the caller named it, for messages
+    real_path: str  # the host file it was read from, symlinks resolved
     data: bytes
     header: ElfHeader
     phdrs: tuple[ProgramHeader, ...]
@@ -110,11 +112,23 @@ class ElfFile:
         return self.header.xlen
 
 
-def read_file(path: str, limit: int = -1) -> bytes:
+Opener = Callable[[str], int]  # opens a file by name for reading (OSError when it cannot)
+
+
+def open_for_reading(path: str) -> int:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def read_file(path: str, limit: int = -1, opener: Opener = open_for_reading) -> bytes:
     """The file's bytes (at most `limit`); LoadError with the shell's status when unreadable."""
+    return _read_file(path, limit, opener)[0]
+
+
+def _read_file(path: str, limit: int, opener: Opener) -> tuple[bytes, str]:
+    """The file's bytes and the host path it was read from."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = opener(path)
     except FileNotFoundError:
         raise LoadError(f"{path}: No such file or directory", STATUS_NOT_FOUND) from None
     except OSError as e:
@@ -126,7 +140,10 @@ def read_file(path: str, limit: int = -1) -> bytes:
         if not stat.S_ISREG(mode):
             raise LoadError(f"{path}: Permission denied")  # execve's EACCES for special files
         with open(fd, "rb", closefd=False) as f:
-            return f.read(limit)
+            data = f.read(limit)
+        real_path = os.path.realpath(path) if opener is open_for_reading \
+            else os.readlink(f"/proc/self/fd/{fd}")
+        return data, real_path
     except OSError as e:
         raise LoadError(f"{path}: {e.strerror}") from None
     finally:
@@ -161,9 +178,9 @@ def parse_header(path: str, data: bytes) -> ElfHeader:
     return ElfHeader(elf_class.xlen, e_type, entry, phoff, phnum, phentsize)
 
 
-def read_elf(path: str) -> ElfFile:
+def read_elf(path: str, opener: Opener = open_for_reading) -> ElfFile:
     """Read and check a whole program or interpreter file."""
-    data = read_file(path)
+    data, real_path = _read_file(path, -1, opener)
     header = parse_header(path, data)
     if header.phoff + header.phnum * header.phentsize > len(data):
         raise format_error(path, "program headers beyond the end of the file")
@@ -183,7 +200,8 @@ def read_elf(path: str) -> ElfFile:
     for ph in phdrs:
         if ph.type == PT_GNU_STACK:  # like the kernel, the last one counts
             exec_stack = bool(ph.flags & PF_X)
-    return ElfFile(path, data, header, phdrs, loads, _interpreter(path, phdrs, data), exec_stack)
+    return ElfFile(path, real_path, data, header, phdrs, loads, _interpreter(path, phdrs, data),
+                   exec_stack)
 
 
 def _check_load(path: str, index: int, ph: ProgramHeader, file_size: int, xlen: int) -> None:

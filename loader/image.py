@@ -36,8 +36,10 @@ from .elf import (
     PT_LOAD,
     ElfFile,
     LoadError,
+    Opener,
     ProgramHeader,
     format_error,
+    open_for_reading,
     parse_header,
     read_elf,
     read_file,
@@ -165,13 +167,15 @@ def load_program(
     random_bytes: bytes | None = None,
     execfn: str | bytes | None = None,
     hwcap: int = DEFAULT_HWCAP,
+    open_interpreter: Opener | None = None,
 ) -> ProcessImage:
     """Map the program at `path` into the empty `mem` and build its initial stack.
 
     `sysroot` is searched first for the program interpreter; `random_bytes` are the 16 AT_RANDOM
     bytes (fresh ones by default); `execfn` is the name execve was given (default: `path`);
-    `hwcap` describes the CPU's single-letter extensions. On LoadError `mem` may be partly
-    filled and should be discarded.
+    `hwcap` describes the CPU's single-letter extensions; `open_interpreter`, when given,
+    opens the PT_INTERP name instead of `sysroot` and the host (a guest's --root). On
+    LoadError `mem` may be partly filled and should be discarded.
     """
     path = os.fspath(path)
     if random_bytes is None:
@@ -192,7 +196,7 @@ def load_program(
         _c_string(path if execfn is None else execfn),
     )
     strings.check_size(path)
-    interp = _read_interpreter(path, program.interp, sysroot, program.xlen)
+    interp = _read_interpreter(path, program.interp, sysroot, program.xlen, open_interpreter)
 
     stack_prot = PROT_READ | PROT_WRITE | (PROT_EXEC if program.exec_stack else 0)
     mem.map(layout.stack_bottom, STACK_SIZE, stack_prot, "[stack]")
@@ -301,18 +305,19 @@ class _StackStrings:
 
 
 def _read_interpreter(
-    path: str, name: str | None, sysroot: str | None, xlen: int
+    path: str, name: str | None, sysroot: str | None, xlen: int, opener: Opener | None
 ) -> ElfFile | None:
-    """The checked interpreter file: `sysroot` + name when that exists, else name on the host."""
+    """The checked interpreter file: opened by `opener` when given, else `sysroot` + name
+    when that exists, else name on the host."""
     if name is None:
         return None
     host_path = name
-    if sysroot is not None:
+    if sysroot is not None and opener is None:
         candidate = os.path.join(sysroot, name.lstrip("/"))
         if os.path.lexists(candidate):
             host_path = candidate
     try:
-        interp = read_elf(host_path)
+        interp = read_elf(host_path, opener or open_for_reading)
     except LoadError as e:  # a missing interpreter is "cannot execute", not "not found"
         raise LoadError(f"{path}: bad ELF interpreter: {e}") from None
     if interp.xlen != xlen:
@@ -357,7 +362,7 @@ def _map_segments(mem: AddressSpace, elf: ElfFile, bias: int, layout: Layout) ->
             raise format_error(
                 elf.path, f"segment {index} at {start:#x}: beyond the user address space"
             )
-    name = os.path.realpath(elf.path)
+    name = elf.real_path
     segments = []
     for ph in elf.loads:
         if ph.memsz:

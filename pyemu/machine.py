@@ -1,15 +1,26 @@
-"""A guest process: loader, CPU, memory and kernel wired together."""
+"""A guest process: loader, CPU, memory and kernel wired together, and inspected from Python.
+
+`Machine.load(path)` maps the program and stops before its first instruction. `run()` and
+`step()` move it on and return why they stopped (see pyemu.stops); `regs`, `mem`,
+`symbols`, `disasm()` look at it; breakpoints and watchpoints stop it; `step(-n)` and
+`run(reverse=True)` move it backwards through its recorded history (see pyemu.history).
+
+The machine counts *steps*: every instruction retired and every event that is not an
+instruction (a system call, a signal delivered, a thread switch) is one step, so that a
+system call is one step like in a debugger and any point of a run has its own number.
+"""
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import importlib.util
 import os
 import signal as host_signal
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
 
+from .disassembly import Disassembler, Instruction, Listing
 from .emulator.cpu import (
     CAUSE_BREAKPOINT,
     CAUSE_ECALL_U,
@@ -23,18 +34,39 @@ from .emulator.cpu import (
     CpuState,
 )
 from .emulator.engine_python import PythonEngine
-from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace
+from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace, GuestFault
 from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
+from .history import (
+    CHECKPOINT_INTERVAL,
+    BlockRecorder,
+    Checkpoint,
+    History,
+    MemoryImage,
+    Snapshot,
+    capture_process,
+    copy_thread,
+    restore_process,
+)
 from .loader import load_program, probe
+from .stops import (
+    Breakpoint,
+    Exited,
+    GuestSignal,
+    HistoryStart,
+    Limit,
+    Signalled,
+    StopEvent,
+    Watchpoint,
+)
+from .symbols import Symbols
 from .syscalls import blocking, mm, signals, threads, timers
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
+from .syscalls.paths import open_root
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
+from .views import Memory, Registers
 
-SIGNAL_NAMES = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
-                11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP",
-                3: "SIGQUIT", 14: "SIGALRM", 10: "SIGUSR1", 12: "SIGUSR2"}
 ACCESS_WORDS = {CAUSE_LOAD_PAGE_FAULT: "read", CAUSE_STORE_PAGE_FAULT: "write",
                 CAUSE_FETCH_PAGE_FAULT: "execute", CAUSE_MISALIGNED_LOAD: "misaligned read",
                 CAUSE_MISALIGNED_STORE: "misaligned write", CAUSE_MISALIGNED_FETCH: "misaligned jump"}
@@ -57,76 +89,110 @@ FORWARDED_SIGNALS = (host_signal.SIGINT, host_signal.SIGTERM, host_signal.SIGHUP
                      host_signal.SIGWINCH)
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
 DETERMINISTIC_PID = 1000  # --deterministic: the process id the guest sees, the same every run
-PC_ADDRESSED = (CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT)  # instructions per engine call when no limit is set
+PC_ADDRESSED = (CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT)
+A0, A7 = 10, 17
+DEFAULT_SYSROOT = "/usr/riscv64-linux-gnu"
+WATCH_KINDS = ("r", "w", "rw")
+
+SyscallHook = Callable[..., "int | None"]
 
 
-@dataclass(frozen=True)
-class GuestSignal:
-    """The guest died of a signal raised by its own instruction (a fault)."""
-
-    signal: int
-    pc: int
-    addr: int
-    cause: int
-
-    @property
-    def name(self) -> str:
-        return SIGNAL_NAMES.get(self.signal, f"signal {self.signal}")
-
-
-@dataclass(frozen=True)
-class Exited:
-    status: int = 0  # exit status, or 128 + signal
-    signal: int = 0
-    fault: GuestSignal | None = None
+def default_sysroot() -> str | None:
+    """Where ELF interpreters are looked for: $QEMU_LD_PREFIX, else the Debian cross sysroot."""
+    return os.environ.get("QEMU_LD_PREFIX") or (
+        DEFAULT_SYSROOT if os.path.isdir(DEFAULT_SYSROOT) else None)
 
 
 class Machine:
     """One guest process, ready to run or to inspect."""
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-                 sysroot: str | None = None, engine: str = "fast", tier_up: int | None = None,
-                 seed: int | None = None):
+                 root: str | None = None, *, sysroot: str | None = None, engine: str = "fast",
+                 tier_up: int | None = None, seed: int | None = None, record: bool = True,
+                 read_only: bool = False):
         """`seed`: run deterministically (virtual clock, random bytes from the seed, fixed
-        pid); None: with the host's time and entropy."""
+        pid); None: with the host's time and entropy. `record`: keep the history that running
+        backwards needs. `root`: the directory the guest sees as / (--root), `read_only`:
+        unchangeable."""
         probe(path)
-        mem = AddressSpace()
+        space = AddressSpace()
         argv = [path] if argv is None else list(argv)
         environ = dict(os.environ) if env is None else env
         envp = [f"{k}={v}" for k, v in environ.items()]
+        sysroot = default_sysroot() if sysroot is None else sysroot or None
         random = HostRandom() if seed is None else SeededRandom(seed)
-        image = load_program(path, argv, envp, mem, sysroot=sysroot, execfn=path,
-                             random_bytes=random.read(16))
+        guest_root = open_root(root, read_only)  # the program itself is a host path
+        if guest_root is not None:
+            sysroot = None
+        image = load_program(path, argv, envp, space, sysroot=sysroot, execfn=path,
+                             random_bytes=random.read(16),
+                             open_interpreter=guest_root and guest_root.open_interpreter)
         self.engine_name = engine
         self.tier_up = tier_up
+        self.root = root  # the guest's file-system root (a sandbox; None: the host's)
         process = Process(
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
-            **({} if seed is None else {"pid": DETERMINISTIC_PID}))
-        self.kernel = Kernel(CpuState(image.xlen), mem, process)
+            root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
+        self.kernel = Kernel(CpuState(image.xlen), space, process)
         self.kernel.random = random
         if seed is not None:
             self.kernel.clock = VirtualClock(process)
-        self._start(image, mem)
         self.exit: Exited | None = None
+        self.breakpoints: set[int] = set()
+        self.watchpoints: list[tuple[int, int, str]] = []  # (address, size, kinds)
+        self.syscall_counts: Counter[int] = Counter()
+        self._hooks: dict[int, SyscallHook] = {}
+        self._events = 0  # steps that were not instructions
+        self._slice_end = SLICE  # the running thread's instret at which its turn ends
+        self._turn_over = False  # a system call ended the running thread's turn
+        self._pending_fault: Stop | None = None  # reported as Signalled, delivered next
+        self._edited = False  # the debugger changed registers or memory since the last run
+        self._edits: list = []  # its changes of memory, as a journal (AddressSpace.journal)
+        self.running = False  # inside run() or step()
+        self.interrupted = False  # set (by a signal handler) to stop the run at the next event
+        self.history: History | None = History() if record else None
+        self._start(image, space)
+        self.regs = Registers(self)
+        self.mem = Memory(self)
+        self.symbols = Symbols(self)
+        self._disassembler: Disassembler | None = None
 
-    def _start(self, image, mem: AddressSpace) -> None:
-        """Run the program `image` describes, loaded in `mem`: at start-up and after execve."""
+    def _time_csr(self) -> int:
+        """The rdtime counter on the virtual clock (ticks of TIMEBASE_HZ)."""
+        return self.kernel.clock.now_ns(CLOCK_MONOTONIC) // (1_000_000_000 // TIMEBASE_HZ)
+
+    @classmethod
+    def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
+             root: str | None = None, **options) -> Machine:
+        """Load the program at `path` (argv defaults to [path], env to pyemu's environment),
+        stopped before its first instruction. Options: sysroot (where the ELF interpreter
+        is looked for), engine ("fast" or "python"), tier_up, seed (a deterministic run),
+        record (keep the history that running backwards needs; default True)."""
+        return cls(path, argv, env, root, **options)
+
+    def _start(self, image, space: AddressSpace) -> None:
+        """Run the program `image` describes, loaded in `space`: at start-up and after execve."""
         self.image = image
-        self.mem = mem
+        self.space = space
         self.state = CpuState(image.xlen)
         self.state.pc = image.entry
         self.state.set(2, image.stack_pointer)
-        self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, mem, image.xlen
+        self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, space, image.xlen
         process = self.kernel.process  # execve leaves one thread, with the process's id
         mask = threads.current(self.kernel).signal_mask if process.threads else 0
         process.threads[:] = [threads.Thread(process.pid, self.state, signal_mask=mask)]
         process.current = 0
         self.kernel.sigreturn_trampoline = self._map_trampoline()
-        self.engine = make_engine(self.engine_name, self.state, mem, self.tier_up,
+        self.engine = make_engine(self.engine_name, self.state, space, self.tier_up,
                                   self._time_csr if isinstance(self.kernel.clock, VirtualClock)
                                   else None)
-        self._symbols: tuple[list[int], list[tuple[int, str]]] | None = None
+        self._reference: PythonEngine = getattr(self.engine, "reference", self.engine)
+        self._reference.breakpoints = self.breakpoints
+        space.watch([(addr, addr + size) for addr, size, _ in self.watchpoints])
+        if self.history is not None:  # the history starts again with the new program
+            self.history = History()
+            self._record()
 
     def _exec(self, new: NewImage) -> None:
         """execve: the new program keeps the process, its descriptors (but close-on-exec
@@ -152,20 +218,12 @@ class Machine:
 
     def _map_trampoline(self) -> int:
         """The page signal handlers return through (Linux keeps it in the vDSO)."""
-        addr = self.mem.find_free(PAGE_SIZE, below=self.image.mmap_base)
-        self.mem.map(addr, PAGE_SIZE, PROT_READ | PROT_EXEC, "[vdso]")
-        self.mem.poke(addr, signals.TRAMPOLINE)
+        addr = self.space.find_free(PAGE_SIZE, below=self.image.mmap_base)
+        self.space.map(addr, PAGE_SIZE, PROT_READ | PROT_EXEC, "[vdso]")
+        self.space.poke(addr, signals.TRAMPOLINE)
         return addr
 
-    def _time_csr(self) -> int:
-        """The rdtime counter on the virtual clock (ticks of TIMEBASE_HZ)."""
-        return self.kernel.clock.now_ns(CLOCK_MONOTONIC) // (1_000_000_000 // TIMEBASE_HZ)
-
-    @classmethod
-    def load(cls, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
-             sysroot: str | None = None, engine: str = "fast",
-             tier_up: int | None = None, seed: int | None = None) -> Machine:
-        return cls(path, argv, env, sysroot, engine, tier_up, seed)
+    # ----------------------------------------------------------------- counters
 
     @property
     def instructions(self) -> int:
@@ -173,33 +231,201 @@ class Machine:
         process = self.kernel.process
         return process.retired + sum(t.state.instret for t in process.threads)
 
-    def run(self, max_insns: int | None = None) -> Exited | Stop:
-        """Run until the process ends (Exited) or `max_insns` more instructions retire (Stop).
+    @property
+    def steps(self) -> int:
+        """Instructions retired plus events (system calls, signals delivered, thread switches)."""
+        return self.instructions + self._events
 
-        Threads take turns: each runs until it waits on a futex or has run SLICE
-        instructions, in the order they were created."""
-        budget_end = None if max_insns is None else self.instructions + max_insns
+    @property
+    def blocks_translated(self) -> int:
+        """Blocks of guest code the engines have translated or decoded (since the last execve)."""
+        engines = {id(e): e for e in (self.engine, self._reference,
+                                      getattr(self.engine, "compiled", None)) if e is not None}
+        return sum(getattr(e, "blocks_translated", 0) for e in engines.values())
+
+    @property
+    def exit_status(self) -> int | None:
+        """The exit status once the process has ended (128 + N when killed by signal N)."""
+        return None if self.exit is None else self.exit.status
+
+    @property
+    def pending_signal(self) -> Signalled | None:
+        """The fault reported by the last stop, delivered when the machine runs on; set it to
+        None to discard it (the instruction then runs again)."""
+        return None if self._pending_fault is None else self._signalled(self._pending_fault)
+
+    @pending_signal.setter
+    def pending_signal(self, value: None) -> None:
+        if value is not None:
+            raise ValueError("pending_signal can only be discarded (set to None)")
+        self._pending_fault = None
+        self.state_changed()
+
+    @property
+    def threads(self) -> list[int]:
+        """Thread ids, the main thread first."""
+        return [t.tid for t in self.kernel.process.threads]
+
+    @property
+    def current_thread(self) -> int:
+        return self.kernel.process.threads[self.kernel.process.current].tid
+
+    # ----------------------------------------------------------------- running
+
+    def run(self, max_insns: int | None = None, *, reverse: bool = False) -> StopEvent:
+        """Run until the process exits, a breakpoint or watchpoint is hit, an instruction
+        faults, or `max_insns` steps have run. reverse=True runs backwards to the latest
+        breakpoint or watchpoint hit before the present point, or to the start of the
+        history."""
+        if reverse:
+            return self._run_backwards()
+        return self._advance(None if max_insns is None else self.steps + max_insns)
+
+    def step(self, n: int = 1) -> StopEvent:
+        """Run `n` steps (instructions; a system call is one), or go back `-n` steps."""
+        if n < 0:
+            return self._go_to(self.steps + n, stop_early=False)
+        return self._advance(self.steps + n)
+
+    def _advance(self, end: int | None) -> StopEvent:
+        """Run forward to step `end` (None: without limit), or until something stops it."""
+        self._commit_edits()
+        self.running = True
+        try:
+            return self._forward(end)
+        finally:
+            self.running = False
+
+    def _forward(self, end: int | None) -> StopEvent:
         process = self.kernel.process
+        passing = True  # the instruction at pc runs even if a breakpoint is set there
         while self.exit is None:
-            chunk = CHUNK if budget_end is None else budget_end - self.instructions
-            if chunk <= 0:
-                return Stop(StopReason.LIMIT)
-            if len(process.threads) > 1 or process.threads[0].parked:
-                if not self._schedule():
-                    break
-                chunk = min(chunk, SLICE)
-            if process.timers and timers.armed(self.kernel):
-                chunk = min(chunk, SLICE)  # their signals interrupt long runs
-            stop = self.engine.run(chunk)
-            if process.timers:
+            if self.interrupted:
+                self.interrupted = False
+                return Limit(self.state.pc)
+            history = self.history
+            replaying = history is not None and history.replaying
+            if replaying and self.steps >= history.end:
+                history.end = None  # back at the latest point recorded: live again
+                history.cursor = len(history.checkpoints)
+                replaying = False
+            budget = CHUNK if end is None else end - self.steps
+            if budget <= 0:
+                return Limit(self.state.pc)
+            if replaying:
+                event = history.next_event()
+                if event is not None and event.event_step == self.steps:
+                    if not passing and self.state.pc in self.breakpoints:
+                        return Breakpoint(self.state.pc)
+                    self._restore_checkpoint(event)
+                    history.cursor += 1
+                    passing = False
+                    continue
+                budget = min(budget, history.end - self.steps,
+                             budget if event is None else event.event_step - self.steps)
+            elif self._pending_fault is not None:
+                self._event(self._deliver_fault)
+                passing = False
+                continue
+            else:
+                if history is not None:
+                    if self.steps >= history.next_periodic():
+                        self._record()
+                    budget = min(budget, history.next_periodic() - self.steps)
+                if self._turn_due():
+                    self._event(self._take_turns)
+                    passing = False
+                    continue
+                if len(process.threads) > 1:
+                    budget = min(budget, self._slice_end - self.state.instret)
+                if process.timers and timers.armed(self.kernel):
+                    budget = min(budget, SLICE)  # their signals interrupt long runs
+            stop = self._run_engine(budget, passing)
+            passing = False
+            if process.timers and not replaying:
                 timers.fire_due(self.kernel)
-            if stop.reason is StopReason.TRAP:
-                self._trap(stop)
-            elif signals.any_pending(self.kernel):
-                self._deliver()
+            if stop.reason is StopReason.BREAKPOINT:
+                return Breakpoint(self.state.pc)
+            if stop.reason is StopReason.WATCHPOINT:
+                hit = self._finish_watched_access()
+                if hit is not None:
+                    return hit
+            elif stop.reason is StopReason.TRAP:
+                if stop.cause != CAUSE_ECALL_U:
+                    self._pending_fault = stop
+                    return self._signalled(stop)
+                if replaying:  # the recorded system call comes at the budget's end; a
+                    history.truncate()  # replay that went astray (rdtime) goes on live
+                self._event(self._syscall)
+            elif not replaying and signals.any_pending(self.kernel):
+                self._event(self._deliver_pending)
         if process.shared_maps:
             mm.write_back(self.kernel)  # as Linux does for a process that ends however it ends
         return self.exit
+
+    def _run_engine(self, budget: int, passing: bool) -> Stop:
+        reference = self._reference
+        if passing and self.state.pc in self.breakpoints:
+            reference.passing_breakpoint = self.state.pc
+        try:
+            return self.engine.run(budget)
+        finally:
+            reference.passing_breakpoint = None
+
+    def _finish_watched_access(self) -> Watchpoint | Signalled | None:
+        """An instruction is about to touch a watched range: run it with its accesses logged,
+        and report the first that a watchpoint asks for (a read of a write-only watched
+        range is not one)."""
+        pc = self.state.pc
+        log = self.space.watch_log = []
+        try:
+            stop = self._run_engine(1, passing=True)
+        finally:
+            self.space.watch_log = None
+        if stop.reason is StopReason.TRAP:
+            self._pending_fault = stop
+            return self._signalled(stop)
+        for addr, size, access in log:
+            for watch in self.watchpoints:
+                start, length, kinds = watch
+                if access in kinds and start < addr + size and addr < start + length:
+                    return Watchpoint(addr, size, access, pc, watch)
+        return None
+
+    def _event(self, action: Callable[[], bool | None]) -> None:
+        """One step that is not an instruction: `action` (a system call, a signal delivered, a
+        thread's turn), recorded with the changes it makes to memory (unless it returns False:
+        then nothing happened)."""
+        history = self.history
+        self._events += 1
+        if history is None:
+            if action() is False:
+                self._events -= 1
+            return
+        space = self.space
+        journal = space.journal = []
+        try:
+            happened = action() is not False
+        finally:
+            space.journal = None
+        if not happened:
+            self._events -= 1
+        elif self.history is history:  # (execve starts a new history)
+            self._record(full=False, after_event=True, journal=journal)
+
+    def _turn_due(self) -> bool:
+        """Whether another thread's turn comes now: the running one waits, or its slice or a
+        system call ended its turn. A lone waiting thread waits for its timeout."""
+        process = self.kernel.process
+        if process.threads[process.current].parked:
+            return True
+        return len(process.threads) > 1 and (
+            self._turn_over or self.state.instret >= self._slice_end)
+
+    def _take_turns(self) -> None:
+        self._schedule()
+        self._turn_over = False
+        self._slice_end = self.state.instret + SLICE
 
     def _schedule(self) -> bool:
         """Switch to the next thread that can run (after the current one, in creation order),
@@ -229,31 +455,50 @@ class Machine:
         self.kernel.state = self.state
         self.engine.switch(self.state)
 
-    def _trap(self, stop: Stop) -> None:
-        """A system call, then any signal it made pending; or a fault, delivered to the
-        guest's handler when it has one, else the end of the process."""
-        try:
-            if stop.cause == CAUSE_ECALL_U:
-                try:
-                    self.kernel.handle_ecall()
-                except NewImage as new:
-                    self._exec(new)
-                except threads.ThreadExit:
-                    self._schedule()
-                    return
-                self._deliver()
+    def _syscall(self) -> None:
+        """The system call at pc (a hook's, when one is set for its number), then any signal
+        it made pending."""
+        number = self.state.get(A7)
+        self.syscall_counts[number] += 1
+        hook = self._hooks.get(number)
+        if hook is not None:
+            result = hook(self, *(self.state.get(A0 + i) for i in range(6)))
+            if result is not None:
+                self.state.pc = self.state.pc + 4
+                self.state.set(A0, result)
                 return
-            signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
-            # si_addr: the faulting address for memory faults, the instruction's own address
-            # for illegal instructions and breakpoints (where tval holds the instruction).
-            addr = self.state.pc if stop.cause in PC_ADDRESSED else stop.tval
-            info = signals.SignalInfo(signal, self._fault_code(stop), addr=addr)
+        self._turn_over = len(self.kernel.process.threads) > 1
+        try:
+            try:
+                self.kernel.handle_ecall()
+            except NewImage as new:
+                self._exec(new)
+            except threads.ThreadExit:
+                self._schedule()
+                return
+            self._deliver()
+        except ProcessExit as end:
+            self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _deliver_fault(self) -> None:
+        """The fault reported: delivered to the guest's handler when it has one, else the end
+        of the process."""
+        stop, self._pending_fault = self._pending_fault, None
+        signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
+        # si_addr: the faulting address for memory faults, the instruction's own address
+        # for illegal instructions and breakpoints (where tval holds the instruction).
+        addr = self.state.pc if stop.cause in PC_ADDRESSED else stop.tval
+        info = signals.SignalInfo(signal, self._fault_code(stop), addr=addr)
+        try:
             if not signals.force_fault(self.kernel, info):
                 fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
                 self.exit = Exited(128 + signal, signal, fault)
         except ProcessExit as end:
-            status = 128 + end.signal if end.signal else end.status
-            self.exit = Exited(status, end.signal)
+            self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _signalled(self, stop: Stop) -> Signalled:
+        return Signalled(CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV), self.state.pc,
+                         stop.tval)
 
     def _deliver(self) -> None:
         if threads.current(self.kernel).parked:
@@ -262,6 +507,12 @@ class Machine:
             signals.deliver_pending(self.kernel)
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _deliver_pending(self) -> bool:
+        """A signal that arrived while the guest ran; False when none could be delivered."""
+        pc = self.state.pc
+        self._deliver()
+        return self.state.pc != pc or self.exit is not None
 
     @contextlib.contextmanager
     def forwarding_host_signals(self):
@@ -285,50 +536,264 @@ class Machine:
     def _fault_code(self, stop: Stop) -> int:
         """si_code of a fault, as Linux sets it (SEGV_MAPERR vs SEGV_ACCERR and the like)."""
         if stop.cause in (CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT, CAUSE_FETCH_PAGE_FAULT):
-            return SEGV_ACCERR if self.mem.region_at(stop.tval) else SEGV_MAPERR
+            return SEGV_ACCERR if self.space.region_at(stop.tval) else SEGV_MAPERR
         return 1  # ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN: each 1
 
-    # ----------------------------------------------------------------- symbols
+    # ----------------------------------------------------------------- breakpoints, hooks
 
-    def _symbol_table(self) -> tuple[list[int], list[tuple[int, str]]]:
-        if self._symbols is None:
-            from elftools.common.exceptions import ELFError
-            from elftools.elf.elffile import ELFFile
-            from elftools.elf.sections import SymbolTableSection
+    def address_of(self, where: int | str) -> int:
+        """An address, or the address of a symbol."""
+        if isinstance(where, int):
+            return where
+        try:
+            return self.symbols[where]
+        except KeyError:
+            raise KeyError(f"no symbol named {where!r}") from None
 
-            entries: list[tuple[int, str]] = []
-            try:
-                with open(self.image.executable, "rb") as f:
-                    for section in ELFFile(f).iter_sections():
-                        if isinstance(section, SymbolTableSection):
-                            for sym in section.iter_symbols():
-                                if sym["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and \
-                                        sym.name and sym["st_value"]:
-                                    entries.append((sym["st_value"] + self.image.load_bias,
-                                                    sym.name))
-            except (OSError, ELFError, ValueError):
-                pass
-            entries.sort()
-            self._symbols = ([a for a, _ in entries], entries)
-        return self._symbols
+    def breakpoint(self, where: int | str) -> int:
+        """Stop before the instruction at an address or symbol runs; returns the address."""
+        addr = self.address_of(where)
+        self.breakpoints.add(addr)
+        self.space.forget_code(addr, 4)
+        return addr
+
+    def delete_breakpoint(self, where: int | str) -> None:
+        addr = self.address_of(where)
+        self.breakpoints.discard(addr)
+        self.space.forget_code(addr, 4)
+
+    def watch(self, addr: int | str, size: int = 8, kinds: str = "w") -> tuple[int, int, str]:
+        """Stop after an instruction reads ("r"), writes ("w") or does either ("rw") any of
+        `size` bytes at `addr` (an address or a symbol)."""
+        if kinds not in WATCH_KINDS:
+            raise ValueError(f"watch kinds are {', '.join(WATCH_KINDS)}, not {kinds!r}")
+        watch = (self.address_of(addr), size, kinds)
+        self.watchpoints.append(watch)
+        self.space.watch([(a, a + s) for a, s, _ in self.watchpoints])
+        return watch
+
+    def delete_watch(self, addr: int | str, size: int | None = None,
+                     kinds: str | None = None) -> None:
+        """Remove the watchpoints at `addr` (those of that size and kinds, when given)."""
+        addr = self.address_of(addr)
+        self.watchpoints = [w for w in self.watchpoints if not (
+            w[0] == addr and size in (None, w[1]) and kinds in (None, w[2]))]
+        self.space.watch([(a, a + s) for a, s, _ in self.watchpoints])
+
+    def hook_syscall(self, name_or_number: str | int, fn: SyscallHook | None) -> None:
+        """Call `fn(machine, a0, a1, a2, a3, a4, a5)` when the guest makes this system call;
+        when it returns a number, that is the call's result and the kernel does not run it
+        (None: the call runs as usual). fn=None removes the hook."""
+        number = self.syscall_number(name_or_number)
+        if fn is None:
+            self._hooks.pop(number, None)
+        else:
+            self._hooks[number] = fn
+
+    def syscall_number(self, name_or_number: str | int) -> int:
+        if isinstance(name_or_number, int):
+            return name_or_number
+        for number, entry in self.kernel.table.items():
+            if entry.name == name_or_number:
+                return number
+        raise KeyError(f"no system call named {name_or_number!r}")
+
+    def syscall_name(self, number: int) -> str:
+        entry = self.kernel.table.get(number)
+        return entry.name if entry else f"syscall_{number}"
+
+    # ----------------------------------------------------------------- looking at it
 
     def symbolize(self, addr: int) -> str:
-        """`name+0xoff` for an address in the program's code, or its hex value."""
-        addresses, entries = self._symbol_table()
-        i = bisect.bisect_right(addresses, addr) - 1
-        if i < 0:
-            return f"{addr:#x}"
-        base, name = entries[i]
-        return name if addr == base else f"{name}+{addr - base:#x}"
+        """`main+0x10 (hello.c:12)`: the symbol, and the source line when the file has DWARF
+        line information; the address in hex when no symbol covers it."""
+        return self.symbols.describe(addr)
+
+    def disasm(self, addr: int | str | None = None, n: int = 1) -> Listing:
+        """`n` instructions from `addr` (an address or symbol; default pc)."""
+        if self._disassembler is None:
+            self._disassembler = Disassembler(self.state.xlen)
+        addr = self.state.pc if addr is None else self.address_of(addr)
+        listing = Listing()
+        for _ in range(n):
+            try:
+                code = self.space.peek(addr, 4 if self.space.is_mapped(addr, 4) else 2)
+            except GuestFault:
+                break
+            size, mnemonic, operands = self._disassembler.one(addr, code)
+            symbol = self.symbols.lookup(addr)
+            listing.append(Instruction(addr, size, mnemonic, operands,
+                                       str(symbol) if symbol else ""))
+            addr += size
+        return listing
 
     def describe_fault(self, fault: GuestSignal) -> str:
-        where = f"pc {fault.pc:#x} ({self.symbolize(fault.pc)})"
+        where = f"pc {fault.pc:#x} ({self.symbols.describe(fault.pc, lines=False)})"
         if fault.cause in ACCESS_WORDS:
             return (f"guest killed by {fault.name} at {where}: "
                     f"{ACCESS_WORDS[fault.cause]} of address {fault.addr:#x}")
         if fault.cause == CAUSE_ILLEGAL_INSTRUCTION:
             return f"guest killed by {fault.name} at {where}: illegal instruction {fault.addr:#x}"
         return f"guest killed by {fault.name} at {where}"
+
+    def __repr__(self) -> str:
+        where = "exited with status " + str(self.exit.status) if self.exit else \
+            f"stopped at {self.state.pc:#x} ({self.symbolize(self.state.pc)})"
+        return f"<Machine {self.image.executable}: {where}, step {self.steps}>"
+
+    # ----------------------------------------------------------------- snapshots, history
+
+    def state_changed(self, journal: list | None = None) -> None:
+        """The debugger changed registers, or memory (as `journal` says, see
+        AddressSpace.journal): the history records it before the machine runs on."""
+        self._edited = True
+        self._edits += journal or []
+
+    def _commit_edits(self) -> None:
+        if self._edited and self.history is not None:
+            if self.history.replaying:
+                self.history.truncate()  # the changed past is now the present
+            self._record(full=False, edited=True, journal=self._edits)
+        self._edited = False
+        self._edits = []
+
+    def _control(self) -> dict:
+        return {"retired": self.kernel.process.retired, "events": self._events,
+                "exit": self.exit, "pending_fault": self._pending_fault,
+                "slice_end": self._slice_end, "turn_over": self._turn_over,
+                "slept": getattr(self.kernel.clock, "slept", None)}
+
+    def _checkpoint(self, full: bool = True, **flags) -> Checkpoint:
+        """The machine now; `full`: with the whole address space (else the journal in
+        `flags` says what changed in it)."""
+        memory = None
+        if full:
+            recorder = self.history.recorder if self.history is not None else BlockRecorder()
+            memory = MemoryImage.capture(self.space, recorder)
+        process = self.kernel.process
+        return Checkpoint(self.steps, memory, [copy_thread(t) for t in process.threads],
+                          process.current, self._control(), **flags)
+
+    def _record(self, full: bool = True, **flags) -> None:
+        history = self.history
+        before = history.recorder.new_bytes
+        checkpoint = self._checkpoint(full, **flags)
+        journal_bytes = sum(len(a) for _, args, _ in checkpoint.journal or () for a in args
+                            if isinstance(a, bytes))
+        history.add(checkpoint, history.recorder.new_bytes - before + journal_bytes + 1024)
+        if not history.replaying:
+            history.cursor = len(history.checkpoints)
+
+    def _restore_checkpoint(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.memory is not None:
+            checkpoint.memory.restore(self.space)
+        if checkpoint.journal:
+            self.space.replay(checkpoint.journal)
+        process = self.kernel.process
+        process.threads = [copy_thread(t) for t in checkpoint.threads]
+        control = checkpoint.control
+        process.retired = control["retired"]
+        self._events = control["events"]
+        self.exit = control["exit"]
+        self._pending_fault = control["pending_fault"]
+        self._slice_end = control["slice_end"]
+        self._turn_over = control["turn_over"]
+        if control.get("slept") is not None:
+            self.kernel.clock.slept = control["slept"]
+        self._switch(checkpoint.current)
+
+    def _travel(self, index: int) -> None:
+        """Restore checkpoint `index` of the history: from there the machine replays up to
+        its latest step (recorded first when the machine leaves it)."""
+        history = self.history
+        if not history.replaying:
+            self._record()
+            history.end = self.steps
+        self._restore_checkpoint(history.checkpoints[index])
+        history.cursor = index + 1
+
+    def _go_to(self, target: int, stop_early: bool) -> StopEvent:
+        """Move to step `target` of the recorded history (back or forward): restore the
+        checkpoint before it and replay. stop_early: return at the first breakpoint or
+        watchpoint hit on the way (else they are passed)."""
+        history = self.history
+        if history is None:
+            raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
+        self._commit_edits()
+        start = history.start
+        self._travel(history.full_at_or_before(max(target, start)))
+        while True:
+            stop = self._advance(max(target, start))
+            if stop_early or isinstance(stop, (Limit, Exited)):
+                break
+        return HistoryStart(self.state.pc) if target < start else stop
+
+    def _run_backwards(self) -> StopEvent:
+        """Back to the latest breakpoint or watchpoint hit before the present step: replay
+        each interval between full checkpoints, latest first, noting the hits."""
+        history = self.history
+        if history is None:
+            raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
+        self._go_to(self.steps, stop_early=False)  # leaves the present recorded
+        upper = self.steps
+        while upper > history.start:
+            index = history.full_at_or_before(upper - 1)
+            hits = self._hits_between(index, upper)
+            if hits:
+                steps, stop = hits[-1]
+                self._go_to(steps, stop_early=False)
+                return stop
+            upper = history.checkpoints[index].steps
+        self._go_to(history.start, stop_early=False)
+        return HistoryStart(self.state.pc)
+
+    def _hits_between(self, index: int, upper: int) -> list[tuple[int, StopEvent]]:
+        """(step, stop) of each breakpoint and watchpoint hit from checkpoint `index` up to
+        (not including) step `upper`; a watchpoint's step is before its instruction ran."""
+        checkpoint = self.history.checkpoints[index]
+        self._travel(index)
+        hits: list[tuple[int, StopEvent]] = []
+        if self.state.pc in self.breakpoints and checkpoint.steps < upper:
+            hits.append((self.steps, Breakpoint(self.state.pc)))
+        while self.steps < upper:
+            stop = self._advance(upper)
+            if isinstance(stop, Breakpoint) and self.steps < upper:
+                hits.append((self.steps, stop))
+            elif isinstance(stop, Watchpoint):
+                hits.append((self.steps - 1, stop))
+            elif isinstance(stop, (Limit, Exited)):
+                break
+        return hits
+
+    def snapshot(self, path: str | os.PathLike | None = None) -> Snapshot:
+        """The whole process at this step (also written to `path` when given)."""
+        self._commit_edits()
+        process, files = capture_process(self.kernel.process)
+        snapshot = Snapshot(self._checkpoint(), process, files, self.state.xlen,
+                            self.image.executable)
+        if path is not None:
+            snapshot.save(path)
+        return snapshot
+
+    def restore(self, snapshot: Snapshot | str | os.PathLike) -> None:
+        """Bring back a snapshot (or one saved in a file). Open files are reopened where they
+        were; the recorded history starts again from here."""
+        if not isinstance(snapshot, Snapshot):
+            snapshot = Snapshot.load(snapshot)
+        if snapshot.xlen != self.state.xlen:
+            raise ValueError(f"a snapshot of an RV{snapshot.xlen} process cannot be restored "
+                             f"into an RV{self.state.xlen} one")
+        process = self.kernel.process
+        restore_process(process, snapshot.process, snapshot.files)
+        self._restore_checkpoint(snapshot.checkpoint)
+        old_pid = snapshot.process.pid
+        for thread in process.threads:
+            if thread.tid == old_pid:  # restored in another pyemu: the main thread is its pid
+                thread.tid = process.pid
+        self._edited = False
+        if self.history is not None:
+            self.history = History()
+            self._record()
 
 
 def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | None = None,
@@ -347,4 +812,11 @@ def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | No
 
 
 def print_error(message: str) -> None:
-    print(f"pyemu: {message}", file=sys.stderr, flush=True)
+    """One line on stderr; none when stderr is closed or broken (the guest may be why)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"pyemu: {message}", file=sys.stderr, flush=True)
+
+
+__all__ = ["CHECKPOINT_INTERVAL", "Exited", "GuestSignal", "HistoryStart", "Machine",
+           "Snapshot", "default_sysroot"]

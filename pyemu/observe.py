@@ -139,11 +139,11 @@ class Observer:
     def _function_at(self, pc: int) -> str:
         """The program's symbol around pc; `[file]` for code without one (a stripped program,
         shared libraries, the dynamic linker), `[anonymous]` for code in no file."""
-        region = self.machine.mem.region_at(pc)
+        region = self.machine.space.region_at(pc)
         if region is not None and region.name == self.image.executable:
-            symbol = self.machine.symbolize(pc)
-            if not symbol.startswith("0x"):  # what symbolize gives where no symbol is
-                return sys.intern(symbol.split("+", 1)[0])  # compared on every unit entered
+            symbol = self.machine.symbols.lookup(pc)
+            if symbol is not None:
+                return sys.intern(symbol.name)  # compared on every unit entered
         name = os.path.basename(region.name) if region is not None and region.name else ""
         return sys.intern(f"[{name or 'anonymous'}]")
 

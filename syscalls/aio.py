@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from ..emulator.memory import PAGE_SIZE, PROT_READ, GuestFault
 from .blocking import WouldBlock, deadline_after
-from .errors import EAGAIN, EBADF, ECANCELED, EINPROGRESS, EINVAL, SyscallError
+from .errors import EAGAIN, EBADF, ECANCELED, EINPROGRESS, EINVAL, ENOMEM, SyscallError
 from .fs import gather, host_fd, iovecs, scatter
 from .info import read_timespec
 from .kernel import Kernel, signed
+from .mm import fits
 from .signals import with_signal_mask
 
 IOCB = struct.Struct("<QIIHhIQQqQII")  # struct iocb: 64 bytes
@@ -50,8 +51,8 @@ def io_setup(k: Kernel, nr_events: int, ctx_addr: int) -> int:
     if current or nr_events <= 0 or nr_events > MAX_EVENTS:
         raise SyscallError(EINVAL if nr_events <= MAX_EVENTS else EAGAIN)
     ring = k.mem.find_free(PAGE_SIZE, below=k.process.mmap_base)
-    if ring is None:
-        raise SyscallError(EAGAIN)
+    if ring is None or not fits(k, ring, PAGE_SIZE):
+        raise SyscallError(ENOMEM)  # as Linux, when mapping the ring fails (--max-memory)
     k.mem.map(ring, PAGE_SIZE, PROT_READ, "/[aio] (deleted)")
     k.mem.poke(ring, AIO_RING_HEADER.pack(0, nr_events, 0, 0, 0, 0, 0,
                                           AIO_RING_HEADER.size))

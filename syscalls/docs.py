@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .table import SYSCALLS
+from .table_rv32 import ABSENT, HANDLERS, RENAMED, SYSCALLS_RV32, TIME64, UNJOINED
 
 STATUS_WORDS = {"implemented": "implemented", "partial": "partial", "enosys": "ENOSYS"}
 
@@ -26,7 +27,29 @@ def render() -> str:
     for number in sorted(SYSCALLS):
         entry = SYSCALLS[number]
         lines.append(f"| {number} | `{entry.name}` | {STATUS_WORDS[entry.status]} | {entry.note} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + render_rv32()) + "\n"
+
+
+def render_rv32() -> list[str]:
+    def names(numbers) -> str:
+        return ", ".join(f"{n} `{(SYSCALLS_RV32.get(n) or SYSCALLS[n]).name}`"
+                         for n in sorted(numbers))
+
+    return [
+        "",
+        "## riscv32",
+        "",
+        "32-bit programs use the riscv32 numbers (`syscalls/table_rv32.py`): the table above and",
+        "its handlers, which pack structures for the caller's XLEN, except for these.",
+        "",
+        f"- Not in riscv32 (time32 structures, `stat`, `rlimit`, `wait4`): {names(ABSENT)}.",
+        f"- 32-bit forms: {names(RENAMED)}.",
+        f"- 64-bit arguments joined from register pairs: {names(HANDLERS.keys() - RENAMED.keys())};"
+        + f" not joined yet (ENOSYS): {names(UNJOINED)}.",
+        "- time64 calls, each with the riscv64 handler of the call it replaces: "
+        + ", ".join(f"{n} `{name}` (as {SYSCALLS[shared].name})"
+                    for n, (name, shared) in TIME64.items()) + ".",
+    ]
 
 
 if __name__ == "__main__":

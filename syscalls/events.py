@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from .blocking import POLLIN, WouldBlock, complete, ready
 from .errors import EAGAIN, EBADF, EINVAL, SyscallError
-from .fs import AT_FDCWD, guest_path, host_fd, host_path, install_fd
+from .fs import AT_FDCWD, host_fd, install_fd
 from .host import buffer, libc_call
 from .kernel import Kernel, signed
+from .paths import guest_path, host_name_of
 from .signals import SI_TIMER, UNBLOCKABLE, SignalInfo, read_sigset, take_pending
 
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
@@ -74,10 +75,15 @@ def inotify_init1(k: Kernel, flags: int) -> int:
     return install_fd(k, host, "anon_inode:inotify", bool(flags & O_CLOEXEC))
 
 
+IN_DONT_FOLLOW = 0x02000000
+
+
 def inotify_add_watch(k: Kernel, fd: int, path_addr: int, mask: int) -> int:
     host = host_fd(k, fd)
-    path = os.fsencode(host_path(k, AT_FDCWD, guest_path(k, path_addr)))
-    return libc_call("inotify_add_watch", host, path, ctypes.c_uint32(mask & 0xFFFF_FFFF))
+    with host_name_of(k, AT_FDCWD, guest_path(k, path_addr),
+                      follow=not mask & IN_DONT_FOLLOW) as path:
+        return libc_call("inotify_add_watch", host, os.fsencode(path),
+                         ctypes.c_uint32(mask & 0xFFFF_FFFF))
 
 
 def inotify_rm_watch(k: Kernel, fd: int, wd: int) -> int:

@@ -4,6 +4,7 @@ faccessat2, and the fcntl commands the host answers for us."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl as host_fcntl
 import os
@@ -11,16 +12,20 @@ import stat
 import struct
 
 from .blocking import WouldBlock, complete
-from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, SyscallError
+from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, EROFS, SyscallError
 from .fs import (
     AT_EMPTY_PATH,
     AT_FDCWD,
+    AT_SYMLINK_FOLLOW,
     AT_SYMLINK_NOFOLLOW,
+    O_ACCMODE,
     O_CLOEXEC,
-    guest_path,
+    O_NOFOLLOW,
+    O_TRUNC,
+    access_at,
+    fchmodat,
     host_fd,
     host_open_flags,
-    host_path,
     install_fd,
     release_fd,
 )
@@ -28,6 +33,15 @@ from .fs import fcntl as descriptor_fcntl
 from .fs import openat as descriptor_openat
 from .host import buffer, libc_call, raw_syscall
 from .kernel import Kernel, signed
+from .paths import (
+    check_change,
+    check_descriptor_change,
+    check_open,
+    descriptor_target,
+    directory_of,
+    guest_path,
+    lookup,
+)
 
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
 F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
@@ -149,7 +163,7 @@ CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
 O_CREAT, O_TMPFILE = 0o100, 0o20200000
 VALID_OPEN_FLAGS = 0o37777703  # every O_ flag Linux knows (fs/fcntl.c VALID_OPEN_FLAGS)
 RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x08, 0x10
-AT_SYMLINK_FOLLOW, AT_HANDLE_FID = 0x400, 0x200
+AT_HANDLE_FID = 0x200
 
 
 def memfd_create(k: Kernel, name_addr: int, flags: int) -> int:
@@ -187,24 +201,23 @@ def faccessat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> 
     if mode & ~7 or flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise SyscallError(EINVAL)
     path = guest_path(k, path_addr)
+    effective = bool(flags & AT_EACCESS)
     if not path and flags & AT_EMPTY_PATH:
         target = f"/proc/self/fd/{host_fd(k, dirfd)}"
-    else:
-        target = host_path(k, dirfd, path)
-    follow = not flags & AT_SYMLINK_NOFOLLOW
-    os.stat(target, follow_symlinks=follow)  # ENOENT, ENOTDIR, ELOOP as the kernel says them
-    if not os.access(target, mode, effective_ids=bool(flags & AT_EACCESS),
-                     follow_symlinks=follow):
-        raise SyscallError(EACCES)
-    return 0
+        os.stat(target)
+        if not os.access(target, mode, effective_ids=effective):
+            raise SyscallError(EACCES)
+        return 0
+    return access_at(k, dirfd, path, mode, not flags & AT_SYMLINK_NOFOLLOW, effective)
 
 
 def mknodat(k: Kernel, dirfd: int, path_addr: int, mode: int, dev: int) -> int:
     """Regular files, FIFOs and sockets anyone may make; devices need the host's privilege.
     `dev` is the kernel's encoding of major and minor."""
     major, minor = (dev & 0xFFF00) >> 8, (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
-    os.mknod(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o177777,
-             os.makedev(major, minor))
+    with lookup(k, dirfd, guest_path(k, path_addr), follow=False) as found:
+        check_change(k, found, creates=True)
+        os.mknod(found.name, mode & 0o177777, os.makedev(major, minor), **found.at())
     return 0
 
 
@@ -231,8 +244,9 @@ def _extensible_struct(k: Kernel, addr: int, size: int, known: int) -> bytes:
 
 def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> int:
     """openat with strict checks and path-resolution limits: without limits it is openat
-    (the guest's /proc files included); with them, the host resolves the path, from the
-    host descriptor behind dirfd."""
+    (the guest's /proc files included); with them, the host resolves the path with them.
+    Under a root, RESOLVE_BENEATH and RESOLVE_IN_ROOT keep the host's walk below dirfd,
+    inside the root; other limits apply to the last step, after the root's own walk."""
     flags, mode, resolve = OPEN_HOW.unpack(_extensible_struct(k, how_addr, size,
                                                               OPEN_HOW_SIZE_VER0))
     if flags >> 32 or flags & ~VALID_OPEN_FLAGS or resolve & ~RESOLVE_ALL or mode & ~0o7777 \
@@ -241,12 +255,32 @@ def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> 
     if not resolve:
         return descriptor_openat(k, dirfd, path_addr, flags, mode)
     path = guest_path(k, path_addr)
-    host_dir = -100 if signed(dirfd) == AT_FDCWD else host_fd(k, dirfd)
-    if os.path.isabs(path) and not resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
-        path = host_path(k, dirfd, path)
-    how = buffer(OPEN_HOW.pack(host_open_flags(flags) | os.O_CLOEXEC, mode, resolve))
-    host = raw_syscall(SYS_OPENAT2, host_dir, os.fsencode(path), how, OPEN_HOW.size)
-    return install_fd(k, host, path, bool(flags & O_CLOEXEC))
+    root = k.process.root
+    confined = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
+    writes = flags & O_ACCMODE != os.O_RDONLY or bool(flags & (O_TRUNC | O_CREAT))
+    with contextlib.ExitStack() as walk:
+        if confined and root is not None:
+            if root.read_only and writes:
+                raise SyscallError(EROFS)
+            host_dir = directory_of(k, dirfd)
+        elif confined or not os.path.isabs(path) and root is None:
+            host_dir = -100 if signed(dirfd) == AT_FDCWD else host_fd(k, dirfd)
+        else:  # the root's walk (or -L's sysroot) finds the directory, the host the rest
+            found = walk.enter_context(lookup(k, dirfd, path, follow=not flags & O_NOFOLLOW))
+            if found.emulated:
+                return descriptor_openat(k, dirfd, path_addr, flags, mode)
+            check_open(k, found, flags, writes)
+            host_dir = -100 if found.dir_fd is None else found.dir_fd
+            path = found.name
+            if root is not None:
+                resolve |= RESOLVE_BENEATH
+        how = buffer(OPEN_HOW.pack(host_open_flags(flags) | os.O_CLOEXEC, mode, resolve))
+        host = raw_syscall(SYS_OPENAT2, host_dir, os.fsencode(path), how, OPEN_HOW.size)
+    named = descriptor_target(host)
+    if root is None:
+        return install_fd(k, host, named, bool(flags & O_CLOEXEC))
+    return install_fd(k, host, root.guest_view(named), bool(flags & O_CLOEXEC),
+                      in_root=root.contains(named))
 
 
 def fchmodat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> int:
@@ -256,12 +290,19 @@ def fchmodat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> i
         raise SyscallError(EINVAL)
     path = guest_path(k, path_addr)
     if not path and flags & AT_EMPTY_PATH:
-        os.chmod(f"/proc/self/fd/{host_fd(k, dirfd)}", mode & 0o7777)
+        host = host_fd(k, dirfd)
+        check_descriptor_change(k, dirfd)
+        os.chmod(f"/proc/self/fd/{host}", mode & 0o7777)
         return 0
-    target = host_path(k, dirfd, path)
-    if flags & AT_SYMLINK_NOFOLLOW and stat.S_ISLNK(os.lstat(target).st_mode):
-        raise SyscallError(EOPNOTSUPP)
-    os.chmod(target, mode & 0o7777)
+    if not flags & AT_SYMLINK_NOFOLLOW:
+        return fchmodat(k, dirfd, path_addr, mode)
+    with lookup(k, dirfd, path, follow=False) as found:
+        existing = found.lstat() if not found.emulated else None
+        if existing is not None and stat.S_ISLNK(existing.st_mode):
+            raise SyscallError(EOPNOTSUPP)
+        check_change(k, found)
+        with found.object_path() as host:
+            os.chmod(host, mode & 0o7777)
     return 0
 
 
@@ -314,8 +355,11 @@ def name_to_handle_at(k: Kernel, dirfd: int, path_addr: int, handle_addr: int,
             libc_call("name_to_handle_at", host_fd(k, dirfd), b"", handle,
                       ctypes.byref(mount_id), flags)
         else:
-            libc_call("name_to_handle_at", -100, os.fsencode(host_path(k, dirfd, path)),
-                      handle, ctypes.byref(mount_id), flags & ~AT_EMPTY_PATH)
+            with lookup(k, dirfd, path, follow=bool(flags & AT_SYMLINK_FOLLOW)) as found:
+                found.at()  # EACCES for the emulated /proc
+                libc_call("name_to_handle_at", -100 if found.dir_fd is None else found.dir_fd,
+                          os.fsencode(found.name), handle, ctypes.byref(mount_id),
+                          flags & ~(AT_EMPTY_PATH | (0 if found.follow else AT_SYMLINK_FOLLOW)))
     finally:  # EOVERFLOW says, in handle_bytes, how much room the handle needs
         k.mem.write(handle_addr, handle.raw[:FILE_HANDLE_HEADER.size + room])
     k.mem.write(mount_id_addr, struct.pack("<i", mount_id.value))

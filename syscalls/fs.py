@@ -5,12 +5,16 @@ from __future__ import annotations
 import ctypes
 import fcntl as host_fcntl
 import os
+import select
+import stat
 import struct
 import sys
 import termios
 from collections.abc import Callable
+from typing import TypeVar
 
-from . import procfs
+from ..emulator.memory import GuestFault
+from . import paths, procfs
 from .blocking import POLLIN, complete, never_blocks, when_ready, write_all
 from .errors import (
     EACCES,
@@ -18,21 +22,28 @@ from .errors import (
     EEXIST,
     EFAULT,
     EINVAL,
+    EISDIR,
+    ELOOP,
     EMFILE,
     ENOENT,
+    ENOTDIR,
     ENOTTY,
     EPIPE,
     ERANGE,
+    EROFS,
+    EXDEV,
     SyscallError,
 )
 from .host import LINUX, libc_call
 from .kernel import FileDescription, Kernel, signed
+from .paths import check_change, guest_path, lookup
 from .signals import SI_USER, SIGPIPE, SignalInfo, send
 from .sources import CLOCK_REALTIME
 
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_REMOVEDIR = 0x200
+AT_SYMLINK_FOLLOW = 0x400
 AT_EMPTY_PATH = 0x1000
 MAX_FDS = 1024
 MAX_IO = 1 << 24  # longest single host transfer; guests see a short count beyond it
@@ -45,7 +56,7 @@ OPEN_FLAGS = [
     (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
     (0o2000000, "O_CLOEXEC"), (0o4010000, "O_SYNC"), (0o10000000, "O_PATH"),
 ]
-O_CLOEXEC = 0o2000000
+O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_CLOEXEC = 0o100, 0o200, 0o1000, 0o400000, 0o2000000
 # Read from the kernel's random source (seeded under --deterministic), not the host's file.
 RANDOM_DEVICES = ("/dev/urandom", "/dev/random")
 
@@ -86,7 +97,8 @@ def host_fd(k: Kernel, fd: int) -> int:
     return description.host_fd
 
 
-def install_fd(k: Kernel, host: int, path: str = "", cloexec: bool = False, lowest: int = 0) -> int:
+def install_fd(k: Kernel, host: int, path: str = "", cloexec: bool = False, lowest: int = 0,
+               in_root: bool = False) -> int:
     files = k.process.files
     fd = lowest
     while fd in files:
@@ -94,7 +106,15 @@ def install_fd(k: Kernel, host: int, path: str = "", cloexec: bool = False, lowe
     if fd >= MAX_FDS:
         os.close(host)
         raise SyscallError(EMFILE)
-    files[fd] = FileDescription(host, path, cloexec)
+    files[fd] = FileDescription(host, path, cloexec, in_root)
+    return fd
+
+
+def copy_fd(k: Kernel, description: FileDescription, cloexec: bool, lowest: int = 0) -> int:
+    """dup: a new descriptor for the same open file, sharing what pyemu keeps of it too."""
+    fd = install_fd(k, os.dup(description.host_fd), description.path, cloexec, lowest,
+                    description.in_root)
+    k.process.files[fd].special = description.special
     return fd
 
 
@@ -102,50 +122,58 @@ def release_fd(k: Kernel, fd: int) -> None:
     description = k.process.files.pop(fd, None)
     if description is None:
         raise SyscallError(EBADF)
-    if not any(d.host_fd == description.host_fd for d in k.process.files.values()):
-        os.close(description.host_fd)
-
-
-def guest_path(k: Kernel, addr: int) -> str:
-    return os.fsdecode(k.mem.read_cstring(addr, 4096))
-
-
-def host_path(k: Kernel, dirfd: int, path: str) -> str:
-    """Where the host finds `path`, resolved against `dirfd` like the *at() calls."""
-    if path == "/proc/self/exe":
-        return k.process.executable
-    linked = procfs.fd_link(k, os.path.normpath(path)) if path.startswith("/proc/") else None
-    if linked is not None:
-        return linked
-    dirfd = signed(dirfd)
-    if os.path.isabs(path):
-        # Like qemu's -L: the interpreter prefix is tried first, then the host path.
-        sysroot = k.process.sysroot
-        if sysroot and os.path.lexists(sysroot + path):
-            return sysroot + path
-        return path
-    if dirfd == AT_FDCWD:
-        return path
-    base = os.readlink(f"/proc/self/fd/{host_fd(k, dirfd)}")
-    return os.path.join(base, path)
+    host = description.host_fd
+    if any(d.host_fd == host for d in k.process.files.values()):
+        return
+    if host > 2:
+        os.close(host)
+        return
+    # pyemu's own stdin, stdout and stderr: what they were is closed (a reader sees the end
+    # of the pipe), but the numbers stay taken, so that pyemu's messages never land in a
+    # file the guest opens next and a guest's close cannot break pyemu's own output.
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, host)
+    os.close(null)
 
 
 # ---------------------------------------------------------------- open, close, dup
 
 
 def openat(k: Kernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
-    guest = guest_path(k, path_addr)
-    emulated = procfs.contents(k, os.path.normpath(guest)) if guest.startswith("/proc/") else None
-    if emulated is not None:
-        return install_fd(k, procfs.open_contents(emulated), guest, bool(flags & O_CLOEXEC))
-    if guest.startswith("/proc/") and procfs.fd_listing(k, os.path.normpath(guest)):
-        fd = install_fd(k, os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY), guest,
-                        bool(flags & O_CLOEXEC))
-        k.process.files[fd].listing = procfs.fd_listing(k, os.path.normpath(guest))
-        return fd  # a directory of the guest's descriptors (its own among them), not pyemu's
-    path = host_path(k, dirfd, guest)
-    host = os.open(path, host_open_flags(flags), mode & 0o7777)
-    return install_fd(k, host, path, bool(flags & O_CLOEXEC))
+    path = guest_path(k, path_addr)
+    cloexec = bool(flags & O_CLOEXEC)
+    writes = flags & O_ACCMODE != os.O_RDONLY or bool(flags & O_TRUNC)
+    # O_CREAT | O_EXCL never follows a final symlink: it must make a new file right there.
+    follow = not flags & O_NOFOLLOW and flags & (O_CREAT | O_EXCL) != O_CREAT | O_EXCL
+    with lookup(k, dirfd, path, follow=follow) as found:
+        if found.emulated:
+            return _open_emulated(k, found.proc_parts, writes, cloexec)
+        paths.check_open(k, found, flags, writes)
+        if found.trailing_slash and flags & O_CREAT:
+            raise SyscallError(EISDIR)
+        host_flags = host_open_flags(flags) | (0 if found.follow else os.O_NOFOLLOW)
+        host = os.open(found.name, host_flags, mode & 0o7777, dir_fd=found.dir_fd)
+    root = k.process.root
+    named = paths.descriptor_target(host)
+    if root is None:
+        return install_fd(k, host, named, cloexec)
+    return install_fd(k, host, root.guest_view(named), cloexec, in_root=not found.outside)
+
+
+def _open_emulated(k: Kernel, parts: tuple[str, ...], writes: bool, cloexec: bool) -> int:
+    kind = procfs.node(k, parts)
+    if kind == procfs.LINK:
+        raise SyscallError(ELOOP)  # O_NOFOLLOW on /proc/self/exe and the like
+    if writes:
+        raise SyscallError(EACCES)
+    name = "/".join(("/proc", *parts))
+    if kind == procfs.DIR:
+        # Listed as the guest sees it (its own descriptors in /proc/self/fd, not pyemu's);
+        # the host's /proc only stands behind the descriptor, which is never inside a root.
+        fd = install_fd(k, os.open("/proc", os.O_RDONLY | os.O_DIRECTORY), name, cloexec)
+        k.process.files[fd].listing = procfs.listing(k, parts)
+        return fd
+    return install_fd(k, procfs.open_contents(procfs.contents(k, parts)), name, cloexec)
 
 
 def close(k: Kernel, fd: int) -> int:
@@ -157,14 +185,7 @@ def dup(k: Kernel, fd: int) -> int:
     description = k.process.files.get(signed(fd))
     if description is None:
         raise SyscallError(EBADF)
-    return _duplicate(k, description, install_fd(k, os.dup(description.host_fd),
-                                                   description.path))
-
-
-def _duplicate(k: Kernel, description: FileDescription, newfd: int) -> int:
-    """A new descriptor for the same open file shares what pyemu keeps of it too."""
-    k.process.files[newfd].special = description.special
-    return newfd
+    return copy_fd(k, description, cloexec=False)
 
 
 def dup3(k: Kernel, oldfd: int, newfd: int, flags: int) -> int:
@@ -176,10 +197,7 @@ def dup3(k: Kernel, oldfd: int, newfd: int, flags: int) -> int:
         raise SyscallError(EINVAL)
     if newfd in k.process.files:
         release_fd(k, newfd)
-    k.process.files[newfd] = FileDescription(
-        os.dup(description.host_fd), description.path, bool(flags & O_CLOEXEC)
-    )
-    return _duplicate(k, description, newfd)
+    return copy_fd(k, description, bool(flags & O_CLOEXEC), lowest=newfd)
 
 
 def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
@@ -190,9 +208,7 @@ def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
         if not 0 <= signed(arg) < MAX_FDS:
             raise SyscallError(EINVAL)
-        return _duplicate(k, description, install_fd(
-            k, os.dup(description.host_fd), description.path, cmd == F_DUPFD_CLOEXEC,
-            lowest=signed(arg)))
+        return copy_fd(k, description, cmd == F_DUPFD_CLOEXEC, lowest=signed(arg))
     if cmd == F_GETFD:
         return FD_CLOEXEC if description.cloexec else 0
     if cmd == F_SETFD:
@@ -202,8 +218,16 @@ def fcntl(k: Kernel, fd: int, cmd: int, arg: int) -> int:
         return linux_open_flags(host_fcntl.fcntl(description.host_fd, host_fcntl.F_GETFL))
     if cmd == F_SETFL:
         host_fcntl.fcntl(description.host_fd, host_fcntl.F_SETFL, host_open_flags(arg))
+        guest_sets_blocking(k)
         return 0
     raise SyscallError(EINVAL)
+
+
+def guest_sets_blocking(k: Kernel) -> None:
+    """The guest chose blocking or non-blocking I/O itself: EAGAIN is its business now (on
+    every descriptor: a flag set through one is shared by its duplicates)."""
+    for description in k.process.files.values():
+        description.waits_when_full = False
 
 
 def pipe2(k: Kernel, fds_addr: int, flags: int) -> int:
@@ -230,27 +254,51 @@ def unless_broken_pipe(k: Kernel, write: Callable[[], int]) -> int:
         raise SyscallError(EPIPE) from None
 
 
-def read_from(k: Kernel, fd: int, count: int) -> bytes:
+T = TypeVar("T")
+
+
+def transfer(k: Kernel, fd: int, move: Callable[[int], T], writing: bool) -> T:
+    """A read or write on the guest's `fd` (`move` gets the host descriptor). Where the host
+    says EAGAIN but the guest never asked for non-blocking I/O, wait until the descriptor is
+    ready and go on: nothing the guest writes is lost for pyemu's inheritance."""
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)
+    while True:
+        try:
+            return move(description.host_fd)
+        except BlockingIOError:
+            if not description.waits_when_full:
+                raise
+            ready = [description.host_fd]
+            select.select([] if writing else ready, ready if writing else [], [])
+
+
+def read_from(k: Kernel, fd: int, sizes: list[int]) -> bytes:
+    """One read of at most sum(sizes) bytes (one host readv into buffers of those sizes)."""
     description = k.process.files.get(signed(fd))
     if description is None:
         raise SyscallError(EBADF)
     if description.path in RANDOM_DEVICES:
-        return k.random.read(count)
-    return os.read(description.host_fd, count)
+        return k.random.read(sum(sizes))
+    buffers = [bytearray(size) for size in sizes]
+    done = transfer(k, fd, lambda host: os.readv(host, buffers), writing=False)
+    return b"".join(buffers)[:done]
 
 
 def read(k: Kernel, fd: int, buf: int, count: int) -> int:
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)  # before EFAULT
     if not k.mem.is_mapped(buf, min(count, MAX_IO)):
-        host_fd(k, fd)  # EBADF comes before EFAULT
         raise SyscallError(EFAULT)
-    description = k.process.files[signed(fd)]
     if description.special is not None:
         return description.special.read(k, buf, count)
 
     def attempt() -> int:
         if not never_blocks(description):
             when_ready(description.host_fd, POLLIN)
-        data = read_from(k, fd, min(count, MAX_IO))
+        data = read_from(k, fd, [min(count, MAX_IO)])
         k.mem.write(buf, data)
         return len(data)
 
@@ -269,7 +317,11 @@ def write(k: Kernel, fd: int, buf: int, count: int) -> int:
 def write_out(k: Kernel, fd: int, data: bytes) -> int:
     """write and writev: at once to what never blocks, else as blocking.write_all does."""
     description = k.process.files[signed(fd)]
-    writer = host_writer(k, description.host_fd)
+
+    def writer(data: bytes) -> int:
+        return unless_broken_pipe(k, lambda: transfer(k, fd, lambda host: os.write(host, data),
+                                                      writing=True))
+
     return writer(data) if never_blocks(description) else \
         write_all(k, description.host_fd, data, writer)
 
@@ -308,33 +360,54 @@ def scatter(k: Kernel, buffers: list[tuple[int, int]], data: bytes) -> None:
 
 
 def gather(k: Kernel, buffers: list[tuple[int, int]]) -> bytes:
-    return b"".join(k.mem.read(base, min(length, MAX_IO)) for base, length in buffers)
+    """At most MAX_IO bytes of the guest's buffers in order, up to the first unreadable one
+    (EFAULT only when that is the first): what writev and sendmsg send."""
+    pieces: list[bytes] = []
+    gathered = 0
+    for base, length in buffers:
+        wanted = min(length, MAX_IO - gathered)
+        try:
+            pieces.append(k.mem.read(base, wanted))
+        except GuestFault:
+            if not gathered:
+                raise
+            break
+        gathered += wanted
+    return b"".join(pieces)
 
 
 def read_vectors(k: Kernel, fd: int, iov: int, count: int, read: Callable[[int], bytes],
                  may_block: bool = True) -> int:
-    """readv and its kin: one host read (`read(size)`) spread over the guest's buffers;
-    `may_block`: it reads at the descriptor's position, where a pipe may make it wait."""
-    host = host_fd(k, fd)
-    buffers = iovecs(k, iov, count)
-    for base, length in buffers:
-        if not k.mem.is_mapped(base, min(length, MAX_IO)):
-            raise SyscallError(EFAULT)
-
+    """readv and its kin: one host read (`read(size)`) of at most MAX_IO bytes in all (a
+    short count, as Linux gives beyond MAX_RW_COUNT) spread over the guest's buffers, all
+    checked to be writable first: no byte read is lost. `may_block`: it reads at the
+    descriptor's position, where a pipe may make it wait."""
+    host = host_fd(k, fd)  # EBADF comes before EFAULT
+    vectors = []
+    total = 0
+    for base, length in iovecs(k, iov, count):
+        wanted = min(length, MAX_IO - total)
+        if wanted:
+            if not k.mem.is_mapped(base, wanted):
+                raise SyscallError(EFAULT)
+            vectors.append((base, wanted))
+            total += wanted
+    if not vectors:
+        return 0
     description = k.process.files[signed(fd)]
 
     def attempt() -> int:
         if may_block and not never_blocks(description):
             when_ready(host, POLLIN)
-        data = read(min(sum(length for _, length in buffers), MAX_IO))
-        scatter(k, buffers, data)
+        data = read(total)
+        scatter(k, vectors, data)
         return len(data)
 
     return complete(k, attempt)
 
 
 def readv(k: Kernel, fd: int, iov: int, count: int) -> int:
-    return read_vectors(k, fd, iov, count, lambda size: read_from(k, fd, size))
+    return read_vectors(k, fd, iov, count, lambda size: read_from(k, fd, [size]))
 
 
 def writev(k: Kernel, fd: int, iov: int, count: int) -> int:
@@ -368,14 +441,17 @@ def pack_stat(st: os.stat_result) -> bytes:
     )
 
 
-def newfstatat(k: Kernel, dirfd: int, path_addr: int, statbuf: int, flags: int) -> int:
+def stat_at(k: Kernel, dirfd: int, path_addr: int, flags: int) -> os.stat_result:
+    """What the *stat*at() calls look at: the descriptor itself (AT_EMPTY_PATH), or a path."""
     path = guest_path(k, path_addr)
     if not path and flags & AT_EMPTY_PATH:
-        st = os.fstat(host_fd(k, dirfd))
-    else:
-        follow = not flags & AT_SYMLINK_NOFOLLOW
-        st = os.stat(host_path(k, dirfd, path), follow_symlinks=follow)
-    k.mem.write(statbuf, pack_stat(st))
+        return os.fstat(host_fd(k, dirfd))
+    with lookup(k, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW) as found:
+        return found.stat(k)
+
+
+def newfstatat(k: Kernel, dirfd: int, path_addr: int, statbuf: int, flags: int) -> int:
+    k.mem.write(statbuf, pack_stat(stat_at(k, dirfd, path_addr, flags)))
     return 0
 
 
@@ -388,24 +464,44 @@ def readlinkat(k: Kernel, dirfd: int, path_addr: int, buf: int, size: int) -> in
     path = guest_path(k, path_addr)
     if signed(size) <= 0:
         raise SyscallError(EINVAL)
-    target = k.process.executable if path == "/proc/self/exe" else os.readlink(
-        host_path(k, dirfd, path))
+    with lookup(k, dirfd, path, follow=False) as found:
+        target = found.readlink(k)
     data = os.fsencode(target)[:size]
     k.mem.write(buf, data)
     return len(data)
 
 
+W_OK = 2
+
+
 def faccessat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
-    path = host_path(k, dirfd, guest_path(k, path_addr))
-    if not os.path.lexists(path):
-        raise SyscallError(ENOENT)
-    if not os.access(path, mode):
-        raise SyscallError(EACCES)
+    return access_at(k, dirfd, guest_path(k, path_addr), mode)
+
+
+def access_at(k: Kernel, dirfd: int, path: str, mode: int, follow: bool = True,
+              effective: bool = False) -> int:
+    """faccessat and faccessat2: whether the real (or `effective`) ids may access `path`."""
+    if mode & ~7:
+        raise SyscallError(EINVAL)
+    with lookup(k, dirfd, path, follow=follow) as found:
+        if found.emulated:
+            found.stat(k)
+            if mode & W_OK:
+                raise SyscallError(EACCES)
+            return 0
+        # ENOENT, ENOTDIR, ELOOP as the kernel says them
+        os.stat(found.name, dir_fd=found.dir_fd, follow_symlinks=found.follow)
+        if mode & W_OK and k.process.root and k.process.root.read_only and not found.outside:
+            raise SyscallError(EROFS)
+        if not os.access(found.name, mode, dir_fd=found.dir_fd, effective_ids=effective,
+                         follow_symlinks=found.follow):
+            raise SyscallError(EACCES)
     return 0
 
 
 def getcwd(k: Kernel, buf: int, size: int) -> int:
-    cwd = os.fsencode(os.getcwd()) + b"\0"
+    root = k.process.root
+    cwd = os.fsencode(root.cwd() if root else os.getcwd()) + b"\0"
     if len(cwd) > size:
         raise SyscallError(ERANGE)
     k.mem.write(buf, cwd)
@@ -413,21 +509,38 @@ def getcwd(k: Kernel, buf: int, size: int) -> int:
 
 
 def chdir(k: Kernel, path_addr: int) -> int:
-    os.chdir(guest_path(k, path_addr))
+    with lookup(k, AT_FDCWD, guest_path(k, path_addr)) as found:
+        root = k.process.root
+        if root is None:
+            os.chdir(found.name)
+            return 0
+        if found.emulated or found.outside:
+            raise SyscallError(EACCES)
+        directory = os.open(found.name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW,
+                            dir_fd=found.dir_fd)
+        try:
+            root.change_directory(directory)
+        finally:
+            os.close(directory)
     return 0
 
 
 def mkdirat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
-    os.mkdir(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o7777)
+    with lookup(k, dirfd, guest_path(k, path_addr), follow=False) as found:
+        check_change(k, found, creates=True)
+        os.mkdir(found.name, mode & 0o7777, **found.at())
     return 0
 
 
 def unlinkat(k: Kernel, dirfd: int, path_addr: int, flags: int) -> int:
-    path = host_path(k, dirfd, guest_path(k, path_addr))
-    if flags & AT_REMOVEDIR:
-        os.rmdir(path)
-    else:
-        os.unlink(path)
+    if flags & ~AT_REMOVEDIR:
+        raise SyscallError(EINVAL)
+    with lookup(k, dirfd, guest_path(k, path_addr), follow=False) as found:
+        check_change(k, found)
+        if flags & AT_REMOVEDIR:
+            os.rmdir(found.name, **found.at())
+        else:
+            os.unlink(found.name, **found.at())
     return 0
 
 
@@ -464,6 +577,7 @@ def ioctl(k: Kernel, fd: int, request: int, arg: int) -> int:
         return 0
     if request == FIONBIO:
         os.set_blocking(host, not struct.unpack("<i", k.mem.read(arg, 4))[0])
+        guest_sets_blocking(k)
         return 0
     raise SyscallError(ENOTTY)
 
@@ -478,17 +592,21 @@ def renameat2(k: Kernel, olddirfd: int, oldpath: int, newdirfd: int, newpath: in
               flags: int) -> int:
     if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT):
         raise SyscallError(EINVAL)
-    source = host_path(k, olddirfd, guest_path(k, oldpath))
-    target = host_path(k, newdirfd, guest_path(k, newpath))
-    if LINUX:  # the host's own, with every flag's checks
-        libc_call("renameat2", AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(target),
-                  ctypes.c_uint(flags))
-        return 0
-    if flags & ~RENAME_NOREPLACE:
-        raise SyscallError(EINVAL)
-    if flags & RENAME_NOREPLACE and os.path.lexists(target):
-        raise SyscallError(EEXIST)
-    os.rename(source, target)
+    with lookup(k, olddirfd, guest_path(k, oldpath), follow=False) as source, \
+            lookup(k, newdirfd, guest_path(k, newpath), follow=False) as target:
+        check_change(k, source)
+        check_change(k, target)
+        source_dir, target_dir = source.at()["dir_fd"], target.at()["dir_fd"]
+        if LINUX:  # the host's own, with every flag's checks
+            libc_call("renameat2", AT_FDCWD if source_dir is None else source_dir,
+                      os.fsencode(source.name), AT_FDCWD if target_dir is None else target_dir,
+                      os.fsencode(target.name), ctypes.c_uint(flags))
+            return 0
+        if flags & ~RENAME_NOREPLACE:
+            raise SyscallError(EINVAL)
+        if flags & RENAME_NOREPLACE and target.lstat() is not None:
+            raise SyscallError(EEXIST)
+        os.rename(source.name, target.name, src_dir_fd=source_dir, dst_dir_fd=target_dir)
     return 0
 
 
@@ -547,7 +665,16 @@ def getdents64(k: Kernel, fd: int, dirp: int, count: int) -> int:
 
 
 def fchdir(k: Kernel, fd: int) -> int:
-    os.fchdir(host_fd(k, fd))
+    host = host_fd(k, fd)
+    root = k.process.root
+    if root is None:
+        os.fchdir(host)
+        return 0
+    if not stat.S_ISDIR(os.fstat(host).st_mode):
+        raise SyscallError(ENOTDIR)
+    if not k.process.files[signed(fd)].in_root:
+        raise SyscallError(EACCES)  # a directory pyemu inherited: not inside the root
+    root.change_directory(host)
     return 0
 
 
@@ -560,7 +687,10 @@ def ftruncate(k: Kernel, fd: int, length: int) -> int:
 
 
 def truncate(k: Kernel, path_addr: int, length: int) -> int:
-    os.truncate(host_path(k, AT_FDCWD, guest_path(k, path_addr)), signed(length, 64))
+    with lookup(k, AT_FDCWD, guest_path(k, path_addr)) as found:
+        check_change(k, found)
+        with found.object_path() as host:
+            os.truncate(host, signed(length, 64))
     return 0
 
 
@@ -575,23 +705,30 @@ def fdatasync(k: Kernel, fd: int) -> int:
 
 
 def fchmod(k: Kernel, fd: int, mode: int) -> int:
-    os.fchmod(host_fd(k, fd), mode & 0o7777)
+    host = host_fd(k, fd)
+    paths.check_descriptor_change(k, fd)
+    os.fchmod(host, mode & 0o7777)
     return 0
 
 
 def fchmodat(k: Kernel, dirfd: int, path_addr: int, mode: int) -> int:
-    os.chmod(host_path(k, dirfd, guest_path(k, path_addr)), mode & 0o7777)
+    with lookup(k, dirfd, guest_path(k, path_addr)) as found:
+        check_change(k, found)
+        with found.object_path() as host:
+            os.chmod(host, mode & 0o7777)
     return 0
 
 
 def owner_id(value: int) -> int:
-    """A uid_t or gid_t argument (32 bits, unsigned): all ones means "leave it" (-1)."""
+    """A uid_t or gid_t argument: 32 bits, all ones (-1) meaning "leave it"."""
     value &= 0xFFFF_FFFF
     return -1 if value == 0xFFFF_FFFF else value
 
 
 def fchown(k: Kernel, fd: int, uid: int, gid: int) -> int:
-    os.fchown(host_fd(k, fd), owner_id(uid), owner_id(gid))
+    host = host_fd(k, fd)
+    paths.check_descriptor_change(k, fd)
+    os.fchown(host, owner_id(uid), owner_id(gid))
     return 0
 
 
@@ -599,21 +736,35 @@ def fchownat(k: Kernel, dirfd: int, path_addr: int, uid: int, gid: int, flags: i
     path = guest_path(k, path_addr)
     if not path and flags & AT_EMPTY_PATH:
         return fchown(k, dirfd, uid, gid)
-    os.chown(host_path(k, dirfd, path), owner_id(uid), owner_id(gid),
-             follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+    with lookup(k, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW) as found:
+        check_change(k, found)
+        os.chown(found.name, owner_id(uid), owner_id(gid), **found.at(),
+                 follow_symlinks=found.follow)
     return 0
 
 
 def symlinkat(k: Kernel, target_addr: int, dirfd: int, path_addr: int) -> int:
-    os.symlink(guest_path(k, target_addr), host_path(k, dirfd, guest_path(k, path_addr)))
+    target = guest_path(k, target_addr)  # any text: it is resolved when followed
+    with lookup(k, dirfd, guest_path(k, path_addr), follow=False) as found:
+        check_change(k, found, creates=True)
+        os.symlink(target, found.name, **found.at())
     return 0
 
 
 def linkat(k: Kernel, olddirfd: int, oldpath: int, newdirfd: int, newpath: int,
            flags: int) -> int:
-    os.link(host_path(k, olddirfd, guest_path(k, oldpath)),
-            host_path(k, newdirfd, guest_path(k, newpath)),
-            follow_symlinks=bool(flags & 0x400))  # AT_SYMLINK_FOLLOW
+    if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(EINVAL)
+    source_path = guest_path(k, oldpath)
+    if not source_path and flags & AT_EMPTY_PATH:
+        raise SyscallError(ENOENT)  # linking a descriptor needs CAP_DAC_READ_SEARCH
+    with lookup(k, olddirfd, source_path, follow=bool(flags & AT_SYMLINK_FOLLOW)) as source, \
+            lookup(k, newdirfd, guest_path(k, newpath), follow=False) as target:
+        if source.outside or source.emulated:
+            raise SyscallError(EXDEV)  # not on the guest's file system
+        check_change(k, target, creates=True)
+        os.link(source.name, target.name, src_dir_fd=source.dir_fd,
+                dst_dir_fd=target.dir_fd, follow_symlinks=source.follow)
     return 0
 
 
@@ -622,8 +773,22 @@ UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 def utimensat(k: Kernel, dirfd: int, path_addr: int, times_addr: int, flags: int) -> int:
     path = guest_path(k, path_addr) if path_addr else ""
-    target: int | str = host_fd(k, dirfd) if not path else host_path(k, dirfd, path)
-    current = os.stat(target, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+    if not path:
+        if path_addr and not flags & AT_EMPTY_PATH:
+            raise SyscallError(ENOENT)
+        host = host_fd(k, dirfd)
+        paths.check_descriptor_change(k, dirfd)
+        os.utime(host, ns=_new_times(k, times_addr, os.fstat(host)))
+        return 0
+    with lookup(k, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW) as found:
+        check_change(k, found)
+        os.utime(found.name, ns=_new_times(k, times_addr, found.stat(k)), **found.at(),
+                 follow_symlinks=found.follow)
+    return 0
+
+
+def _new_times(k: Kernel, times_addr: int, current: os.stat_result) -> tuple[int, int]:
+    """(atime, mtime) in ns from the guest's two timespecs (UTIME_NOW, UTIME_OMIT), or now."""
     if times_addr:
         seconds = struct.unpack("<qqqq", k.mem.read(times_addr, 32))
         now = k.clock.now_ns(CLOCK_REALTIME)
@@ -632,23 +797,23 @@ def utimensat(k: Kernel, dirfd: int, path_addr: int, times_addr: int, flags: int
                                     (current.st_atime_ns, current.st_mtime_ns)):
             chosen.append(now if nsec == UTIME_NOW else old if nsec == UTIME_OMIT
                           else sec * 1_000_000_000 + nsec)
-        ns = tuple(chosen)
-    else:
-        ns = (k.clock.now_ns(CLOCK_REALTIME),) * 2
-    os.utime(target, ns=ns, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
-    return 0
+        return chosen[0], chosen[1]
+    now = k.clock.now_ns(CLOCK_REALTIME)
+    return now, now
 
 
 # ---------------------------------------------------------------- file-system metadata
 
-STATFS = struct.Struct("<qqQQQQQiiqqq32x")  # struct statfs, asm-generic 64-bit: 120 bytes
+# struct statfs (RV64) and struct statfs64 (RV32, whose statfs64 call passes its size): the
+# asm-generic layouts, 120 and 88 bytes.
+STATFS = {64: struct.Struct("<qqQQQQQiiqqq32x"), 32: struct.Struct("<IIQQQQQiiIII16x4x")}
 STATX = struct.Struct("<IIQIIIHxxQQQQqIxxxxqIxxxxqIxxxxqIxxxxIIIIQ")
 STATX_BASIC_STATS = 0x7FF
 
 
-def _pack_statfs(st: os.statvfs_result) -> bytes:
-    return STATFS.pack(0, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
-                       st.f_ffree, 0, 0, st.f_namemax, st.f_frsize, st.f_flag)
+def _pack_statfs(st: os.statvfs_result, xlen: int) -> bytes:
+    return STATFS[xlen].pack(0, st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
+                             st.f_ffree, 0, 0, st.f_namemax, st.f_frsize, st.f_flag)
 
 
 def _host_struct(call: str, target: int | bytes, size: int, *more) -> bytes:
@@ -659,31 +824,43 @@ def _host_struct(call: str, target: int | bytes, size: int, *more) -> bytes:
 
 
 def statfs(k: Kernel, path_addr: int, buf: int) -> int:
-    path = host_path(k, AT_FDCWD, guest_path(k, path_addr))
-    k.mem.write(buf, _host_struct("statfs", os.fsencode(path), STATFS.size) if LINUX
-                else _pack_statfs(os.statvfs(path)))
+    with lookup(k, AT_FDCWD, guest_path(k, path_addr)) as found, found.object_path() as host:
+        k.mem.write(buf, _host_struct("statfs", os.fsencode(host), STATFS[64].size)
+                    if LINUX and k.xlen == 64 else _pack_statfs(os.statvfs(host), k.xlen))
     return 0
 
 
 def fstatfs(k: Kernel, fd: int, buf: int) -> int:
     host = host_fd(k, fd)
-    k.mem.write(buf, _host_struct("fstatfs", host, STATFS.size) if LINUX
-                else _pack_statfs(os.fstatvfs(host)))
+    k.mem.write(buf, _host_struct("fstatfs", host, STATFS[64].size) if LINUX and k.xlen == 64
+                else _pack_statfs(os.fstatvfs(host), k.xlen))
     return 0
 
 
-def statx(k: Kernel, dirfd: int, path_addr: int, flags: int, mask: int, buf: int) -> int:
+def _host_statx(k: Kernel, dirfd: int, path_addr: int, flags: int, mask: int) -> bytes | None:
+    """What the host's statx writes: every field and attribute it knows (struct statx is the
+    same everywhere); None for an emulated /proc object."""
     path = guest_path(k, path_addr)
-    if LINUX:  # every field and attribute the host knows; struct statx is the same everywhere
-        dir_host, target = (host_fd(k, dirfd), b"") if not path and flags & AT_EMPTY_PATH \
-            else (AT_FDCWD, os.fsencode(host_path(k, dirfd, path)))
-        k.mem.write(buf, _host_struct("statx", dir_host, 256, target, ctypes.c_int(flags),
-                                      ctypes.c_uint(mask)))
-        return 0
+
+    def call(directory: int, name: bytes, flags: int) -> bytes:
+        return _host_struct("statx", directory, 256, name, ctypes.c_int(flags),
+                            ctypes.c_uint(mask))
+
     if not path and flags & AT_EMPTY_PATH:
-        st = os.fstat(host_fd(k, dirfd))
-    else:
-        st = os.stat(host_path(k, dirfd, path), follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
+        return call(host_fd(k, dirfd), b"", flags)
+    with lookup(k, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW) as found:
+        if found.emulated:
+            return None
+        return call(AT_FDCWD if found.dir_fd is None else found.dir_fd, os.fsencode(found.name),
+                    flags | (0 if found.follow else AT_SYMLINK_NOFOLLOW))
+
+
+def statx(k: Kernel, dirfd: int, path_addr: int, flags: int, mask: int, buf: int) -> int:
+    packed = _host_statx(k, dirfd, path_addr, flags, mask) if LINUX else None
+    if packed is not None:
+        k.mem.write(buf, packed)
+        return 0
+    st = stat_at(k, dirfd, path_addr, flags)
 
     def stamp(ns: int) -> tuple[int, int]:
         return ns // 1_000_000_000, ns % 1_000_000_000

@@ -115,7 +115,8 @@ def riscv_flush_icache(k: Kernel, start: int, end: int, flags: int) -> int:
     return 0
 
 
-SYSINFO = struct.Struct("<q3Q6QHH4xQQI4x")  # struct sysinfo, 64-bit layout
+# struct sysinfo: longs, then procs and pad, two more longs, mem_unit (112 bytes; 64 on RV32).
+SYSINFO = {64: struct.Struct("<q3Q6QHH4xQQI4x"), 32: struct.Struct("<l3L6LHHLLI8x")}
 
 
 def _meminfo() -> dict[str, int]:
@@ -133,11 +134,14 @@ def _meminfo() -> dict[str, int]:
 def sysinfo(k: Kernel, info: int) -> int:
     meminfo = _meminfo()
     uptime = k.clock.now_ns(CLOCK_BOOTTIME) // NS
-    loads = [int(load * 65536) for load in os.getloadavg()]
-    k.mem.write(info, SYSINFO.pack(
-        uptime, *loads, meminfo.get("MemTotal", 0), meminfo.get("MemFree", 0),
-        meminfo.get("Shmem", 0), meminfo.get("Buffers", 0), meminfo.get("SwapTotal", 0),
-        meminfo.get("SwapFree", 0), 1, 0, 0, 0, 1,  # procs, pad, totalhigh, freehigh, mem_unit
+    loads = [int(load * 65536) & 0xFFFF_FFFF for load in os.getloadavg()]
+    sizes = [meminfo.get(name, 0) for name in ("MemTotal", "MemFree", "Shmem", "Buffers",
+                                               "SwapTotal", "SwapFree")]
+    # As Linux: in bytes when RAM and swap together fit in an unsigned long, else in pages.
+    unit = 1 if sizes[0] + sizes[4] < 1 << k.xlen else 4096
+    k.mem.write(info, SYSINFO[k.xlen].pack(
+        uptime, *loads, *(size // unit for size in sizes),
+        1, 0, 0, 0, unit,  # procs, pad, totalhigh, freehigh, mem_unit
     ))
     return 0
 
@@ -164,12 +168,18 @@ def getitimer(k: Kernel, which: int, value_addr: int) -> int:
     return 0
 
 
+KTIME_MAX_SECONDS = ((1 << 63) - 1) // 1_000_000_000
+
+
 def setitimer(k: Kernel, which: int, new_addr: int, old_addr: int) -> int:
     if which not in ITIMERS:
         raise SyscallError(EINVAL)
     interval_s, interval_us, value_s, value_us = ITIMERVAL.unpack(k.mem.read(new_addr, 32))
-    if not (0 <= interval_us < 1_000_000 and 0 <= value_us < 1_000_000):
+    if not (0 <= interval_us < 1_000_000 and 0 <= value_us < 1_000_000) \
+            or interval_s < 0 or value_s < 0:
         raise SyscallError(EINVAL)
+    # Linux saturates at KTIME_MAX (about 292 years); the host's time_t may not hold more.
+    interval_s, value_s = min(interval_s, KTIME_MAX_SECONDS), min(value_s, KTIME_MAX_SECONDS)
     old_value, old_interval = signal.setitimer(
         ITIMERS[which], value_s + value_us / 1e6, interval_s + interval_us / 1e6)
     if old_addr:
@@ -184,8 +194,9 @@ HWPROBE_ANSWERS = {
     1: 0,  # marchid
     2: 0,  # mimpid
     HWPROBE_BASE_BEHAVIOR: 1,  # RISCV_HWPROBE_BASE_BEHAVIOR_IMA
-    # F and D, C, Zba, Zbb, Zbs, Zbc (no V, no Zicboz)
-    HWPROBE_IMA_EXT_0: (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7),
+    # F and D, C, Zba, Zbb, Zbs, Zbc, Zfa, Zicond (no V, no Zicboz)
+    HWPROBE_IMA_EXT_0: (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7)
+    | (1 << 32) | (1 << 35),
     HWPROBE_CPUPERF_0: 0,  # misaligned accesses: speed unknown
 }
 HWPROBE_PAIR = struct.Struct("<qQ")

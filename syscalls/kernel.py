@@ -6,17 +6,21 @@ a0..a5 = arguments, a0 = result) and to memory through the AddressSpace.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..emulator.cpu import CpuState
 from ..emulator.memory import AddressSpace, GuestFault
 from .errors import EFAULT, EINTR, ENOSYS, SyscallError, linux_errno
 from .sources import HostClock, HostRandom
+
+if TYPE_CHECKING:
+    from .paths import Root
 
 A0, A7 = 10, 17
 
@@ -44,6 +48,15 @@ class Interrupted(Exception):
         self.restartable = restartable
 
 
+class SyscallBug(Exception):
+    """A system-call handler failed in a way no guest argument explains: a bug of pyemu's.
+    The handler's exception is the __cause__."""
+
+    def __init__(self, name: str, number: int, pc: int):
+        super().__init__(f"system call {name} ({number})")
+        self.name, self.number, self.pc = name, number, pc
+
+
 class ProcessExit(Exception):
     """The guest process ended: by exit (status) or by a signal (signal number)."""
 
@@ -56,8 +69,12 @@ class ProcessExit(Exception):
 @dataclass
 class FileDescription:
     host_fd: int
-    path: str = ""
+    path: str = ""  # as the guest would name it
     cloexec: bool = False
+    in_root: bool = False  # opened by the guest below its --root (not inherited from the host)
+    # Non-blocking on the host only because pyemu was handed it so (a terminal or pipe whose
+    # other user set O_NONBLOCK): reads and writes wait, since the guest never asked not to.
+    waits_when_full: bool = False
     # A directory read without the host's getdents64: its names and how many were returned.
     listing: list[str] | None = None
     position: int = 0
@@ -88,6 +105,8 @@ class Process:
     rseq_area: int = 0
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
+    root: Root | None = None  # --root: the directory the guest sees as /
+    memory_limit: int | None = None  # --max-memory: bytes the guest may have mapped
     forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
     threads: list = field(default_factory=list)  # threads.Thread, the main thread first
     current: int = 0  # index in threads of the running thread
@@ -107,19 +126,29 @@ class Process:
         self.name = os.path.basename(os.fsencode(self.executable))[:15]
         self.last_tid = self.pid
         for fd in (0, 1, 2):
-            self.files.setdefault(fd, FileDescription(fd, f"/dev/fd/{fd}"))
+            self.files.setdefault(fd, FileDescription(fd, f"/dev/fd/{fd}",
+                                                      waits_when_full=_non_blocking(fd)))
+
+
+def _non_blocking(fd: int) -> bool:
+    try:
+        return not os.get_blocking(fd)
+    except OSError:  # not open
+        return False
 
 
 class Kernel:
     def __init__(self, state: CpuState, mem: AddressSpace, process: Process,
                  warn: TextIO = sys.stderr):
-        from .table import SYSCALLS  # the table imports the families, which import this module
+        # The tables import the families, which import this module.
+        from .table import SYSCALLS
+        from .table_rv32 import SYSCALLS_RV32
 
         self.state = state
         self.mem = mem
         self.process = process
         self.xlen = state.xlen
-        self.table = SYSCALLS
+        self.table = SYSCALLS if self.xlen == 64 else SYSCALLS_RV32
         self._warn = warn
         self._warned: set[int] = set()
         self._arity: dict[Callable, int] = {}
@@ -134,7 +163,8 @@ class Kernel:
     def warn_once(self, key: int, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            print(f"pyemu: {message}", file=self._warn, flush=True)
+            with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed
+                print(f"pyemu: {message}", file=self._warn, flush=True)
 
     def arg(self, value: int) -> int:
         """A register argument as the unsigned XLEN-bit number the kernel sees."""
@@ -146,7 +176,8 @@ class Kernel:
         while the guest ran is delivered first: the ecall runs when its handler returns."""
         if self.signal_waiting():
             return
-        pc = self.state.pc = self.state.pc + 4
+        ecall = self.state.pc
+        self.state.pc = ecall + 4
         number = self.state.get(A7)
         args = tuple(self.state.get(A0 + i) for i in range(6))
         entry = self.table.get(number)
@@ -154,16 +185,22 @@ class Kernel:
             name = entry.name if entry else f"#{number}"
             self.warn_once(number, f"unsupported syscall {name} ({number}): returning -ENOSYS")
             result = -ENOSYS
-        elif self.process.shared_maps:
-            from .mm import reconcile  # memory management builds on this module
-
-            reconcile(self)  # what the call or others may read of the files is current
-            result = self.call(entry.handler, args)
-            reconcile(self)  # and what the call wrote to them, or into them, is seen
         else:
-            result = self.call(entry.handler, args)
+            try:
+                if self.process.shared_maps:
+                    from .mm import reconcile  # memory management builds on this module
+
+                    reconcile(self)  # what the call or others may read of the files is current
+                    result = self.call(entry.handler, args)
+                    reconcile(self)  # and what the call wrote to them, or into them, is seen
+                else:
+                    result = self.call(entry.handler, args)
+            except ProcessExit:
+                raise
+            except Exception as error:
+                raise SyscallBug(entry.name, number, ecall) from error
         if self.trace:  # a call to run again (pc back on the ecall) has no result yet
-            self.trace(number, args, None if self.state.pc == pc - 4 else result)
+            self.trace(number, args, None if self.state.pc == ecall else result)
         if result is not None:  # None: the thread waits, and its waker writes a0
             self.state.set(A0, result)
 

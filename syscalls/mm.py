@@ -1,5 +1,9 @@
 """Memory-management system calls: brk, mmap and friends.
 
+Every mapping stays below the user address space's end (TASK_SIZE), and with --max-memory
+the guest's mapped total (what RLIMIT_AS counts) stays within the limit: beyond it brk
+stays put and mmap and mremap fail with ENOMEM.
+
 Guest memory is pyemu's own (numpy frames), so a MAP_SHARED mapping of a file cannot be the
 host's page cache. Instead each shared mapping keeps the contents it last agreed on with its
 file, and the two are reconciled around every system call while one exists: pages the guest
@@ -13,6 +17,7 @@ memfd, so that a forked child and its parent share it the same way.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import stat
@@ -28,8 +33,10 @@ from ..emulator.memory import (
     page_ceil,
     page_floor,
 )
+from ..loader import LAYOUTS
 from .errors import (
     EACCES,
+    EBADF,
     EEXIST,
     EFAULT,
     EINVAL,
@@ -39,7 +46,6 @@ from .errors import (
     EPERM,
     SyscallError,
 )
-from .fs import host_fd
 from .kernel import Kernel, signed
 
 MAP_SHARED = 0x01
@@ -56,6 +62,25 @@ PROT_WRITE = 2
 MADV_DONTNEED = 4
 MREMAP_MAYMOVE = 1
 MREMAP_FIXED = 2
+DEV_ZERO = os.makedev(1, 5)  # mapping /dev/zero is mapping anonymous memory
+FILE_CHUNK = 1 << 24  # bytes of a file mapping read at a time
+
+
+def fits(k: Kernel, start: int, size: int, released: int = 0) -> bool:
+    """Whether [start, start+size) lies in the user address space and, mapped (replacing
+    what is there) while `released` bytes elsewhere are unmapped, keeps the guest within its
+    memory limit."""
+    end = start + size
+    if start < 0 or end > LAYOUTS[k.xlen].task_size:
+        return False
+    replaced = sum(max(0, min(r.end, end) - max(r.start, start)) for r in k.mem.regions)
+    return _within_limit(k, size - replaced - released)
+
+
+def _within_limit(k: Kernel, added: int) -> bool:
+    """Whether `added` more mapped bytes keep the guest within --max-memory."""
+    limit = k.process.memory_limit
+    return limit is None or sum(r.end - r.start for r in k.mem.regions) + added <= limit
 
 
 @dataclass(eq=False)
@@ -145,7 +170,8 @@ def brk(k: Kernel, addr: int) -> int:
         return process.brk
     old_end, new_end = page_ceil(process.brk), page_ceil(addr)
     if new_end > old_end:
-        if not k.mem.is_free(old_end, new_end - old_end):
+        if not k.mem.is_free(old_end, new_end - old_end) \
+                or not fits(k, old_end, new_end - old_end):
             return process.brk
         k.mem.map(old_end, new_end - old_end, 3, "[heap]")
     elif new_end < old_end:
@@ -164,13 +190,9 @@ def mmap(k: Kernel, addr: int, length: int, prot: int, flags: int, fd: int, offs
         raise SyscallError(EINVAL)
     shared = kind != MAP_PRIVATE
     size = page_ceil(length)
-    if size < length or size > k.mem.limit:
+    if size < length or size > LAYOUTS[k.xlen].task_size:
         raise SyscallError(ENOMEM)
-    host = None
-    if not flags & MAP_ANONYMOUS:
-        host = host_fd(k, fd)
-        if _check_mappable(host, prot, shared):
-            host = None  # /dev/zero and the like: anonymous memory
+    source = None if flags & MAP_ANONYMOUS else _mapped_file(k, fd, prot, flags)
     if flags & MAP_FIXED_NOREPLACE:
         if not k.mem.is_free(addr, size):
             raise SyscallError(EEXIST)
@@ -179,47 +201,81 @@ def mmap(k: Kernel, addr: int, length: int, prot: int, flags: int, fd: int, offs
         if not k.mem.check_range(addr, size):
             raise SyscallError(ENOMEM)
         start = addr
-    elif addr and k.mem.is_free(page_floor(addr), size):
+    elif addr and k.mem.is_free(page_floor(addr), size) and fits(k, page_floor(addr), size):
         start = page_floor(addr)
     else:
         found = k.mem.find_free(size, below=k.process.mmap_base)
         if found is None:
             raise SyscallError(ENOMEM)
         start = found
+    if not fits(k, start, size):
+        raise SyscallError(ENOMEM)
     if k.process.shared_maps:
         _forget_shared(k, start, start + size)
-    name = "" if flags & MAP_ANONYMOUS else k.process.files[signed(fd)].path
-    if shared and host is None:  # shared anonymous memory: a memfd a forked child shares
-        host = os.memfd_create("pyemu-shared", os.MFD_CLOEXEC)
-        os.ftruncate(host, size)
-        offset, name = 0, "/dev/zero (deleted)"
-        _share(k, start, size, host, 0)
-        os.close(host)
-        host = None
-    k.mem.map(start, size, prot, name, offset)
-    if host is not None:
-        data = os.pread(host, size, signed(offset, 64))
-        if data:
-            k.mem.poke(start, data)
-        if shared:
-            _share(k, start, size, host, signed(offset, 64))
+    if source is None:
+        if shared:  # shared anonymous memory: a memfd a forked child shares
+            memfd = os.memfd_create("pyemu-shared", os.MFD_CLOEXEC)
+            os.ftruncate(memfd, size)
+            _share(k, start, size, memfd, 0)
+            os.close(memfd)
+            k.mem.map(start, size, prot, "/dev/zero (deleted)")
+        else:
+            k.mem.map(start, size, prot)
+        return start
+    k.mem.map(start, size, prot, k.process.files[signed(fd)].path, offset)
+    _read_into(k, source, start, size, signed(offset, 64))
+    if shared:
+        _share(k, start, size, source, signed(offset, 64))
     return start
 
 
-def _check_mappable(host: int, prot: int, shared: bool) -> bool:
-    """Linux maps files and devices that the descriptor may read (and write, for a shared
-    writable mapping). True for a device: its pages are memory, not file contents."""
-    mode = os.fstat(host).st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode) or stat.S_ISCHR(mode)):
-        raise SyscallError(ENODEV)
+def _mapped_file(k: Kernel, fd: int, prot: int, flags: int) -> int | None:
+    """The host descriptor a file mapping reads, None for /dev/zero (anonymous memory);
+    the kernel's errors for what cannot be mapped so."""
+    description = k.process.files.get(signed(fd))
+    if description is None:
+        raise SyscallError(EBADF)
+    host = description.host_fd
+    st = os.fstat(host)
+    if stat.S_ISCHR(st.st_mode) and st.st_rdev == DEV_ZERO:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise SyscallError(ENODEV)  # pipes, sockets, directories, most devices
     access = fcntl.fcntl(host, fcntl.F_GETFL) & os.O_ACCMODE
-    if access == os.O_WRONLY or shared and prot & PROT_WRITE and access != os.O_RDWR:
+    if access == os.O_WRONLY or flags & MAP_SHARED and prot & PROT_WRITE and access != os.O_RDWR:
         raise SyscallError(EACCES)
-    return stat.S_ISCHR(mode)
+    return host
+
+
+def _read_into(k: Kernel, host: int, start: int, size: int, offset: int) -> None:
+    """Copy the file's bytes at `offset` into the new mapping a chunk at a time, skipping
+    holes (SEEK_DATA) and zeros: the mapping's pages are zero already, so a huge sparse
+    file costs neither memory nor time."""
+    end = offset + size
+    position = offset
+    saved = os.lseek(host, 0, os.SEEK_CUR)  # SEEK_DATA moves the guest's file offset
+    try:
+        while position < end:
+            try:
+                position = os.lseek(host, position, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno == errno.ENXIO:
+                    break  # nothing but a hole up to the end of the file
+            if position >= end:
+                break
+            data = os.pread(host, min(FILE_CHUNK, end - position), position)
+            if not data:
+                break
+            if data.count(0) != len(data):
+                k.mem.poke(start + position - offset, data)
+            position += len(data)
+    finally:
+        os.lseek(host, saved, os.SEEK_SET)
 
 
 def munmap(k: Kernel, addr: int, length: int) -> int:
-    if addr & PAGE_OFFSET_MASK or not length or not k.mem.check_range(addr, page_ceil(length)):
+    if addr & PAGE_OFFSET_MASK or not length \
+            or addr + page_ceil(length) > LAYOUTS[k.xlen].task_size:
         raise SyscallError(EINVAL)
     if k.process.shared_maps:
         _forget_shared(k, addr, addr + page_ceil(length))
@@ -349,6 +405,8 @@ def mremap(k: Kernel, old_addr: int, old_size: int, new_size: int, flags: int,
     if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) and not flags & MREMAP_MAYMOVE:
         raise SyscallError(EINVAL)
     old_size, new_size = page_ceil(old_size), page_ceil(new_size)
+    if new_size > LAYOUTS[k.xlen].task_size:
+        raise SyscallError(ENOMEM)
     if flags & MREMAP_DONTUNMAP and old_size != new_size:
         raise SyscallError(EINVAL)
     if flags & MREMAP_FIXED and (new_addr & PAGE_OFFSET_MASK or new_addr < old_addr + old_size
@@ -380,7 +438,9 @@ def _remap(k: Kernel, region, old_addr: int, old_size: int, new_size: int, flags
                 k.mem.unmap(old_addr + new_size, old_size - new_size)
             return old_addr
         grow = new_size - old_size
-        if k.mem.is_free(old_addr + old_size, grow):
+        if not _within_limit(k, grow):
+            raise SyscallError(ENOMEM)
+        if k.mem.is_free(old_addr + old_size, grow) and fits(k, old_addr + old_size, grow):
             k.mem.map(old_addr + old_size, grow, region.prot, region.name)
             return old_addr
         if not flags & MREMAP_MAYMOVE:
@@ -394,13 +454,17 @@ def _remap(k: Kernel, region, old_addr: int, old_size: int, new_size: int, flags
         if found is None:
             raise SyscallError(ENOMEM)
         target = found
-    data = k.mem.peek(old_addr, min(old_size, new_size))
+    # The old pages go (but with MREMAP_DONTUNMAP) as the new ones come, replacing what
+    # was at a fixed target: the memory limit counts the difference.
+    if not fits(k, target, new_size, released=0 if flags & MREMAP_DONTUNMAP else old_size):
+        raise SyscallError(ENOMEM)
     if k.process.shared_maps:
         _forget_shared(k, target, target + new_size)
-    k.mem.map(target, new_size, region.prot, region.name)
-    k.mem.poke(target, data)
-    if flags & MREMAP_DONTUNMAP:  # the old pages stay mapped, and read as zeros
-        k.mem.map(old_addr, old_size, region.prot, region.name, region.offset)
-    else:
+    k.mem.map(target, new_size, region.prot, region.name,
+              region.offset + old_addr - region.start)
+    # The pages go along (untouched ones cost nothing); with MREMAP_DONTUNMAP the old ones
+    # stay mapped, empty: they read as zeros.
+    k.mem.move(old_addr, target, min(old_size, new_size))
+    if not flags & MREMAP_DONTUNMAP:
         k.mem.unmap(old_addr, old_size)
     return target

@@ -12,12 +12,14 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+import weakref
 
 from .blocking import POLLIN, POLLOUT, WouldBlock, complete, deadline_after, when_ready
 from .errors import EAGAIN, EFAULT, EINVAL, ENAMETOOLONG, ENOBUFS, SyscallError
-from .fs import AT_FDCWD, MAX_IO, host_fd, host_path, install_fd, iovecs, scatter
+from .fs import AT_FDCWD, MAX_IO, host_fd, install_fd, iovecs, scatter
 from .host import buffer, libc_call
 from .kernel import Kernel, signed
+from .paths import host_name
 
 SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
 AF_UNIX = 1
@@ -64,22 +66,32 @@ def socketpair(k: Kernel, domain: int, kind: int, protocol: int, sv_addr: int) -
 # ---------------------------------------------------------------- addresses
 
 
-def _address_in(k: Kernel, addr: int, length: int) -> tuple[ctypes.Array | None, int]:
-    """A guest socket address for the host (AF_UNIX paths found where other paths are)."""
+def _address_in(k: Kernel, addr: int, length: int, binds: bool = False
+                ) -> tuple[ctypes.Array | None, int]:
+    """A guest socket address for the host: an AF_UNIX path is found where other paths are
+    (one that `binds` creates a socket file there)."""
     length = signed(length)
     if not 0 <= length <= MAX_ADDRESS:
         raise SyscallError(EINVAL)
     if not addr or not length:
         return None, length
     raw = k.mem.read(addr, length)
+    held = None
     if length > 2 and struct.unpack_from("<H", raw)[0] == AF_UNIX and raw[2] != 0:
         path = raw[2:].split(b"\0", 1)[0]
-        resolved = os.fsencode(host_path(k, AT_FDCWD, os.fsdecode(path)))
+        name, held = host_name(k, AT_FDCWD, os.fsdecode(path), follow=not binds,
+                               creates=binds)
+        resolved = os.fsencode(name)
         if resolved != path:
             if len(resolved) >= UNIX_PATH_MAX:
+                if held is not None:
+                    os.close(held)
                 raise SyscallError(ENAMETOOLONG)
             raw = raw[:2] + resolved + b"\0"
-    return buffer(raw), len(raw)
+    address = buffer(raw)
+    if held is not None:  # open while the address is: a send may be tried again after a wait
+        weakref.finalize(address, os.close, held)
+    return address, len(raw)
 
 
 class _AddressOut:
@@ -108,7 +120,7 @@ class _AddressOut:
 
 def bind(k: Kernel, fd: int, addr: int, length: int) -> int:
     host = host_fd(k, fd)
-    address, size = _address_in(k, addr, length)
+    address, size = _address_in(k, addr, length, binds=True)
     libc_call("bind", host, address, size)
     return 0
 

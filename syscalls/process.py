@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import stat
 import struct
 
 from ..emulator.memory import AddressSpace
@@ -26,11 +27,10 @@ from .errors import (
     ESRCH,
     SyscallError,
 )
-from .fs import guest_path, host_fd, host_path, install_fd
+from .fs import host_fd, install_fd
 from .kernel import Kernel, NewImage, ProcessExit, signed
+from .paths import descriptor_target, guest_path, open_program
 from .signals import SIG_IGN
-
-AT_FDCWD = -100
 
 RLIM_INFINITY = (1 << 64) - 1
 RLIMIT_STACK = 3
@@ -191,7 +191,8 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
 CLONE_CHILD_SETTID = 0x1000000
-RUSAGE = struct.Struct("<qqqq14q")  # two struct timeval, then fourteen longs: 144 bytes
+# struct rusage: two struct timeval, then fourteen longs (144 bytes; 72 on RV32).
+RUSAGE = {64: struct.Struct("<qqqq14q"), 32: struct.Struct("<iiii14i")}
 MAX_SCRIPT_DEPTH = 4  # BINPRM_MAX_RECURSION
 
 
@@ -304,7 +305,7 @@ def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int)
         if waited and status_addr:
             k.mem.write(status_addr, struct.pack("<i", status))
         if rusage_addr:
-            k.mem.write(rusage_addr, pack_rusage(usage))
+            k.mem.write(rusage_addr, pack_rusage(usage, k.xlen))
         return waited
 
     if options & WNOHANG:
@@ -322,6 +323,9 @@ def wait4(k: Kernel, pid: int, status_addr: int, options: int, rusage_addr: int)
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
 WAITID_OPTIONS = 0x1 | 0x2 | 0x4 | 0x8 | 0x1000000 | 0x20000000 | 0x40000000 | 0x80000000
 SIGCHLD = 17
+# The siginfo waitid fills: signo, errno, code, then (in the union, aligned as a pointer)
+# pid, uid, status.
+WAITID_INFO = {64: struct.Struct("<iii4xiIi"), 32: struct.Struct("<iiiiIi")}
 
 
 def waitid(k: Kernel, idtype: int, ident: int, info_addr: int, options: int,
@@ -339,9 +343,9 @@ def waitid(k: Kernel, idtype: int, ident: int, info_addr: int, options: int,
         if info_addr:
             fields = (SIGCHLD, 0, result.si_code, result.si_pid, result.si_uid,
                       result.si_status) if result else (0,) * 6
-            k.mem.write(info_addr, struct.pack("<iii4xiIi", *fields).ljust(128, b"\0"))
+            k.mem.write(info_addr, WAITID_INFO[k.xlen].pack(*fields).ljust(128, b"\0"))
         if rusage_addr:
-            k.mem.write(rusage_addr, bytes(RUSAGE.size))
+            k.mem.write(rusage_addr, bytes(RUSAGE[k.xlen].size))
         return 0
 
     if options & WNOHANG:
@@ -362,12 +366,12 @@ def pidfd_open(k: Kernel, pid: int, flags: int) -> int:
     return install_fd(k, os.pidfd_open(signed(pid), flags), "anon_inode:[pidfd]", cloexec=True)
 
 
-def pack_rusage(usage) -> bytes:
+def pack_rusage(usage, xlen: int) -> bytes:
     def timeval(seconds: float) -> tuple[int, int]:
         micro = round(seconds * 1_000_000)
         return micro // 1_000_000, micro % 1_000_000
 
-    return RUSAGE.pack(
+    return RUSAGE[xlen].pack(
         *timeval(usage.ru_utime), *timeval(usage.ru_stime), usage.ru_maxrss, usage.ru_ixrss,
         usage.ru_idrss, usage.ru_isrss, usage.ru_minflt, usage.ru_majflt, usage.ru_nswap,
         usage.ru_inblock, usage.ru_oublock, usage.ru_msgsnd, usage.ru_msgrcv,
@@ -387,10 +391,9 @@ def _string_array(k: Kernel, addr: int) -> list[bytes]:
     return strings
 
 
-def _script_interpreter(path: str) -> list[bytes] | None:
+def _script_interpreter(fd: int) -> list[bytes] | None:
     """The interpreter and its optional argument of a #! script, as the kernel splits it."""
-    with open(path, "rb") as f:
-        head = f.read(256)
+    head = os.pread(fd, 256, 0)
     if not head.startswith(b"#!"):
         return None
     line = head[2:].split(b"\n", 1)[0].strip()
@@ -408,29 +411,51 @@ def execve(k: Kernel, path_addr: int, argv_addr: int, envp_addr: int) -> int:
     path = guest_path(k, path_addr)
     argv, envp = _string_array(k, argv_addr), _string_array(k, envp_addr)
     for _ in range(MAX_SCRIPT_DEPTH):
-        host = host_path(k, AT_FDCWD, path)
-        if not os.path.exists(host):
-            raise SyscallError(ENOENT)
-        if os.path.isdir(host) or not os.access(host, os.X_OK):
-            raise SyscallError(EACCES)
-        interpreter = _script_interpreter(host)
+        program = _open_executable(k, path)
+        try:
+            interpreter = _script_interpreter(program)
+        except BaseException:
+            os.close(program)
+            raise
         if interpreter is None:
             break
+        os.close(program)
         argv = [*interpreter, os.fsencode(path), *argv[1:]]
         path = os.fsdecode(interpreter[0])
     else:
         raise SyscallError(ELOOP)
     try:
-        probe(host)
-    except LoadError:
-        run_on_host(k, host, argv, envp)
-    mem = AddressSpace()
-    try:
-        image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path,
-                             random_bytes=k.random.read(16))
-    except LoadError as error:
-        raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
+        host = f"/proc/self/fd/{program}"  # the file found, whatever its name does meanwhile
+        try:
+            probe(host)
+        except LoadError:
+            if k.process.root is not None:
+                raise SyscallError(ENOEXEC) from None  # a host program would run outside it
+            run_on_host(k, descriptor_target(program), argv, envp)
+        mem = AddressSpace()
+        root = k.process.root
+        try:
+            image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path,
+                                 random_bytes=k.random.read(16),
+                                 open_interpreter=root.open_interpreter if root else None)
+        except LoadError as error:
+            raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
+    finally:
+        os.close(program)
     raise NewImage(image, mem)
+
+
+def _open_executable(k: Kernel, path: str) -> int:
+    """The program file execve names, open for reading once it is known to be executable."""
+    program = open_program(k, path)
+    try:
+        if not stat.S_ISREG(os.fstat(program).st_mode) \
+                or not os.access(f"/proc/self/fd/{program}", os.X_OK):
+            raise SyscallError(EACCES)
+    except BaseException:
+        os.close(program)
+        raise
+    return program
 
 
 def run_on_host(k: Kernel, path: str, argv: list[bytes], envp: list[bytes]) -> None:
@@ -493,7 +518,7 @@ def getrusage(k: Kernel, who: int, usage_addr: int) -> int:
                  (1 << 32) - 1: resource.RUSAGE_CHILDREN}
     if who not in selectors:
         raise SyscallError(EINVAL)
-    k.mem.write(usage_addr, pack_rusage(k.clock.rusage(selectors[who])))
+    k.mem.write(usage_addr, pack_rusage(k.clock.rusage(selectors[who]), k.xlen))
     return 0
 
 
@@ -502,7 +527,7 @@ def times(k: Kernel, buf: int) -> int:
     ticks = [round(value * 100) for value in (clock.user, clock.system, clock.children_user,
                                                clock.children_system)]
     if buf:
-        k.mem.write(buf, struct.pack("<4q", *ticks))
+        k.mem.write(buf, struct.pack("<4q" if k.xlen == 64 else "<4i", *ticks))  # clock_t
     return round(clock.elapsed * 100) & ((1 << 63) - 1)
 
 

@@ -122,11 +122,13 @@ def sched_setattr(k: Kernel, pid: int, attr: int, flags: int) -> int:
 
 
 def sched_getaffinity(k: Kernel, pid: int, size: int, mask: int) -> int:
+    """One CPU, in a mask of one unsigned long."""
     _thread(k, pid)
-    if size < 8 or size & 7:
+    word = k.xlen // 8
+    if size < word or size % word:
         raise SyscallError(EINVAL)
-    k.mem.write(mask, struct.pack("<Q", (1 << CPUS) - 1))
-    return 8
+    k.mem.write(mask, ((1 << CPUS) - 1).to_bytes(word, "little"))
+    return word
 
 
 def sched_setaffinity(k: Kernel, pid: int, size: int, mask: int) -> int:

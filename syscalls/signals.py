@@ -1,6 +1,7 @@
-"""Signals: actions, masks, the alternate stack, sending, and delivery with the riscv64 frame.
+"""Signals: actions, masks, the alternate stack, sending, and delivery with the RISC-V frame.
 
-Delivery follows arch/riscv/kernel/signal.c: below the interrupted sp (or on the alternate
+Delivery follows arch/riscv/kernel/signal.c (for RV64 and RV32 alike, the layouts differing in
+XLEN-sized fields): below the interrupted sp (or on the alternate
 stack) the kernel writes a struct rt_sigframe { siginfo; ucontext } whose mcontext holds the
 general registers (pc first) and the F/D state, points ra at a sigreturn trampoline, and enters
 the handler with a0 = signal, a1 = &info, a2 = &ucontext. rt_sigreturn restores all of it,
@@ -37,15 +38,41 @@ IGNORED_BY_DEFAULT = {SIGCHLD, SIGCONT, SIGURG, SIGWINCH}
 STOPPING = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}  # a lone process has no one to resume it
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 
-# struct rt_sigframe for riscv64 (offsets in bytes).
 SIGINFO_SIZE = 128
-UC = SIGINFO_SIZE  # struct ucontext
-UC_STACK = UC + 16
-UC_SIGMASK = UC + 40
-MCONTEXT = UC + 176  # 16-byte aligned: the Q-extension state inside is
-FP_STATE = MCONTEXT + 256
-FCSR_OFFSET = FP_STATE + 256
-FRAME_SIZE = MCONTEXT + 256 + 528
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """struct rt_sigframe { siginfo; ucontext } for one XLEN (offsets in bytes from the
+    frame): the ucontext's stack_t and mcontext registers are XLEN-sized, and the mcontext is
+    16-byte aligned (the Q-extension state inside it is)."""
+
+    word: str  # struct code of an XLEN-sized field
+    uc_stack: int
+    uc_sigmask: int
+    mcontext: int
+
+    @property
+    def fp_state(self) -> int:
+        return self.mcontext + 32 * struct.calcsize(self.word)
+
+    @property
+    def fcsr(self) -> int:
+        return self.fp_state + 256
+
+    @property
+    def size(self) -> int:
+        return self.fp_state + 528  # union __riscv_fp_state: the Q extension's size
+
+    @property
+    def stack_t(self) -> struct.Struct:
+        """ss_sp, ss_flags, ss_size (padded after ss_flags on RV64)."""
+        return struct.Struct(f"<{self.word}i{'4x' if self.word == 'Q' else ''}{self.word}")
+
+
+UC = SIGINFO_SIZE  # struct ucontext: uc_flags, uc_link, uc_stack, uc_sigmask, ..., uc_mcontext
+FRAMES = {64: FrameLayout("Q", UC + 16, UC + 40, UC + 176),
+          32: FrameLayout("I", UC + 8, UC + 20, UC + 160)}
 SIGRETURN = 139
 # The trampoline the handler returns through (Linux has it in the vDSO): li a7, 139; ecall.
 TRAMPOLINE = struct.pack("<II", 0x08B00893, 0x00000073)
@@ -70,15 +97,19 @@ class SignalInfo:
     addr: int | None = None  # faults: the address; si_pid/si_uid are not used then
     value: int = 0  # si_value: sigqueue's and timers' payload
 
-    def pack(self) -> bytes:
-        head = struct.pack("<iii4x", self.signo, 0, self.code)
-        fields = struct.pack("<Q", self.addr) if self.addr is not None else \
-            struct.pack("<iIQ", self.pid, self.uid, self.value)
+    def pack(self, xlen: int) -> bytes:
+        """struct siginfo: its union follows three ints, aligned to a pointer."""
+        head = struct.pack("<iii4x" if xlen == 64 else "<iii", self.signo, 0, self.code)
+        fields = struct.pack("<Q" if xlen == 64 else "<I", self.addr) \
+            if self.addr is not None else \
+            struct.pack("<iIQ" if xlen == 64 else "<iII", self.pid, self.uid,
+                        self.value & ((1 << xlen) - 1))
         return (head + fields).ljust(SIGINFO_SIZE, b"\0")
 
     @classmethod
-    def unpack(cls, raw: bytes) -> SignalInfo:
-        signo, _, code, pid, uid, value = struct.unpack_from("<iii4xiIQ", raw)
+    def unpack(cls, raw: bytes, xlen: int) -> SignalInfo:
+        signo, _, code, pid, uid, value = struct.unpack_from(
+            "<iii4xiIQ" if xlen == 64 else "<iiiiII", raw)
         return cls(signo, code, pid, uid, value=value)
 
 
@@ -152,15 +183,15 @@ def rt_sigpending(k: Kernel, set_addr: int, sigsetsize: int) -> int:
 
 
 def sigaltstack(k: Kernel, new: int, old: int) -> int:
-    layout = struct.Struct("<QiiQ")  # ss_sp, ss_flags, padding, ss_size
+    layout = FRAMES[k.xlen].stack_t
     process = k.process
     on_stack = process.altstack_size and \
         process.altstack_sp <= k.state.get(2) < process.altstack_sp + process.altstack_size
     if new:
-        sp, flags, _, size = layout.unpack(k.mem.read(new, layout.size))
+        sp, flags, size = layout.unpack(k.mem.read(new, layout.size))
     if old:
         flags_now = SS_ONSTACK if on_stack else 0 if process.altstack_size else SS_DISABLE
-        k.mem.write(old, layout.pack(process.altstack_sp, flags_now, 0, process.altstack_size))
+        k.mem.write(old, layout.pack(process.altstack_sp, flags_now, process.altstack_size))
     if new:
         if on_stack:
             raise SyscallError(EPERM)
@@ -234,12 +265,14 @@ def tgkill(k: Kernel, tgid: int, tid: int, signum: int) -> int:
 
 def rt_sigreturn(k: Kernel) -> int:
     """Restore what the frame at sp holds (as the handler may have changed it)."""
-    frame = k.state.get(2)
+    frame, layout = k.state.get(2), FRAMES[k.xlen]
+    registers_size = layout.fp_state - layout.mcontext
     try:
-        registers = struct.unpack("<32Q", k.mem.read(frame + MCONTEXT, 256))
-        fp = struct.unpack("<32Q", k.mem.read(frame + FP_STATE, 256))
-        (fcsr,) = struct.unpack("<I", k.mem.read(frame + FCSR_OFFSET, 4))
-        (mask,) = struct.unpack("<Q", k.mem.read(frame + UC_SIGMASK, 8))
+        registers = struct.unpack(f"<32{layout.word}",
+                                  k.mem.read(frame + layout.mcontext, registers_size))
+        fp = struct.unpack("<32Q", k.mem.read(frame + layout.fp_state, 256))
+        (fcsr,) = struct.unpack("<I", k.mem.read(frame + layout.fcsr, 4))
+        (mask,) = struct.unpack("<Q", k.mem.read(frame + layout.uc_sigmask, 8))
     except Exception:  # noqa: BLE001 - an unreadable frame: the kernel kills with SIGSEGV
         raise ProcessExit(signal=SIGSEGV) from None
     k.state.pc = registers[0]
@@ -363,7 +396,7 @@ def rt_sigtimedwait(k: Kernel, set_addr: int, info_addr: int, timeout_addr: int,
         if info is None:
             raise WouldBlock
         if info_addr:
-            k.mem.write(info_addr, info.pack())
+            k.mem.write(info_addr, info.pack(k.xlen))
         return info.signo
 
     return complete(k, attempt, deadline, lambda: -EAGAIN, restartable=False)
@@ -376,7 +409,7 @@ def rt_sigqueueinfo(k: Kernel, pid: int, signum: int, info_addr: int) -> int:
 def rt_tgsigqueueinfo(k: Kernel, tgid: int, tid: int, signum: int, info_addr: int) -> int:
     """sigqueue: a signal with the sender's own siginfo (its code must say it came from
     user space, unless it is sent to the sender itself)."""
-    info = SignalInfo.unpack(k.mem.read(info_addr, SIGINFO_SIZE))
+    info = SignalInfo.unpack(k.mem.read(info_addr, SIGINFO_SIZE), k.xlen)
     tgid, tid = signed(tgid), signed(tid)
     thread = None
     if tid:
@@ -452,20 +485,21 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
         process.altstack_sp <= sp < process.altstack_sp + process.altstack_size
     if action.flags & SA_ONSTACK and process.altstack_size and not on_altstack:
         sp = process.altstack_sp + process.altstack_size
-    frame = (sp - FRAME_SIZE) & ~0xF
+    layout = FRAMES[k.xlen]
+    frame = (sp - layout.size) & ~0xF
     registers = [state.pc] + [state.get(i) for i in range(1, 32)]
     fp = [state.get_f(i) for i in range(32)]
-    uc_stack = struct.pack("<QiiQ", process.altstack_sp,
-                           SS_ONSTACK if on_altstack else 0 if process.altstack_size
-                           else SS_DISABLE, 0, process.altstack_size)
+    uc_stack = layout.stack_t.pack(process.altstack_sp, SS_ONSTACK if on_altstack else 0
+                                   if process.altstack_size else SS_DISABLE,
+                                   process.altstack_size)
     try:
-        k.mem.write(frame, info.pack())
-        k.mem.write(frame + UC, bytes(UC_STACK - UC) + uc_stack)
-        k.mem.write(frame + UC_SIGMASK, struct.pack("<Q", restored_mask).ljust(
-            MCONTEXT - UC_SIGMASK, b"\0"))
-        k.mem.write(frame + MCONTEXT, struct.pack("<32Q", *registers))
-        k.mem.write(frame + FP_STATE, struct.pack("<32Q", *fp) + struct.pack(
-            "<I", state.fcsr).ljust(FRAME_SIZE - FCSR_OFFSET, b"\0"))
+        k.mem.write(frame, info.pack(k.xlen))
+        k.mem.write(frame + UC, bytes(layout.uc_stack - UC) + uc_stack)
+        k.mem.write(frame + layout.uc_sigmask, struct.pack("<Q", restored_mask).ljust(
+            layout.mcontext - layout.uc_sigmask, b"\0"))
+        k.mem.write(frame + layout.mcontext, struct.pack(f"<32{layout.word}", *registers))
+        k.mem.write(frame + layout.fp_state, struct.pack("<32Q", *fp) + struct.pack(
+            "<I", state.fcsr).ljust(layout.size - layout.fcsr, b"\0"))
     except Exception:  # noqa: BLE001 - no room for the frame: the kernel kills with SIGSEGV
         raise ProcessExit(signal=SIGSEGV) from None
     blocked = action.mask | (0 if action.flags & SA_NODEFER else bit(info.signo))

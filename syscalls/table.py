@@ -88,7 +88,7 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     34: ("mkdirat", fs.mkdirat, ""),
     35: ("unlinkat", fs.unlinkat, ""),
     36: ("symlinkat", fs.symlinkat, ""),
-    37: ("linkat", fs.linkat, ""),
+    37: ("linkat", fs.linkat, "AT_EMPTY_PATH gives ENOENT, as without CAP_DAC_READ_SEARCH"),
     39: ("umount2", None, "a user-mode process cannot unmount the host's file systems"),
     40: ("mount", None, "a user-mode process cannot mount host file systems"),
     41: ("pivot_root", None, "a user-mode process cannot change the host's root"),
@@ -272,7 +272,8 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     218: ("request_key", None, NOT_YET),
     219: ("keyctl", None, NOT_YET),
     220: ("clone", process.clone, "threads run in pyemu; processes fork pyemu"),
-    221: ("execve", process.execve, "RISC-V programs run on in pyemu, others on the host"),
+    221: ("execve", process.execve, ("RISC-V programs run on in pyemu, others on the host "
+                                      "(not under --root: ENOEXEC)")),
     222: ("mmap", mm.mmap, ("MAP_SHARED writes reach the file at each system call and at exit; "
                           "MAP_PRIVATE file pages are copied at mmap (later changes to the "
                           "file do not show in them)")),

@@ -3,11 +3,14 @@ symbolic link or not) or by descriptor."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from .errors import E2BIG, EINVAL, ERANGE, SyscallError
-from .fs import AT_FDCWD, guest_path, host_fd, host_path
+from .fs import AT_FDCWD, host_fd
 from .kernel import Kernel
+from .paths import check_descriptor_change, guest_path, host_name_of
 
 XATTR_CREATE, XATTR_REPLACE = 1, 2
 XATTR_NAME_MAX = 255
@@ -15,8 +18,19 @@ XATTR_SIZE_MAX = 65536
 XATTR_LIST_MAX = 65536
 
 
-def _target(k: Kernel, path_addr: int | None, fd: int | None) -> int | str:
-    return host_fd(k, fd) if fd is not None else host_path(k, AT_FDCWD, guest_path(k, path_addr))
+@contextlib.contextmanager
+def _target(k: Kernel, path_addr: int | None, fd: int | None, follow: bool = True,
+            changes: bool = False) -> Iterator[int | str]:
+    """The host descriptor, or a host path found as every path is (see paths.host_name)."""
+    if fd is not None:
+        host = host_fd(k, fd)
+        if changes:
+            check_descriptor_change(k, fd)
+        yield host
+        return
+    with host_name_of(k, AT_FDCWD, guest_path(k, path_addr), follow=follow,
+                      changes=changes) as name:
+        yield name
 
 
 def _name(k: Kernel, addr: int) -> str:
@@ -65,48 +79,60 @@ def _remove(k: Kernel, target: int | str, name_addr: int, follow: bool) -> int:
 
 
 def setxattr(k: Kernel, path: int, name: int, value: int, size: int, flags: int) -> int:
-    return _set(k, _target(k, path, None), name, value, size, flags, True)
+    with _target(k, path, None, changes=True) as target:
+        return _set(k, target, name, value, size, flags, True)
 
 
 def lsetxattr(k: Kernel, path: int, name: int, value: int, size: int, flags: int) -> int:
-    return _set(k, _target(k, path, None), name, value, size, flags, False)
+    with _target(k, path, None, follow=False, changes=True) as target:
+        return _set(k, target, name, value, size, flags, False)
 
 
 def fsetxattr(k: Kernel, fd: int, name: int, value: int, size: int, flags: int) -> int:
-    return _set(k, _target(k, None, fd), name, value, size, flags, True)
+    with _target(k, None, fd, changes=True) as target:
+        return _set(k, target, name, value, size, flags, True)
 
 
 def getxattr(k: Kernel, path: int, name: int, value: int, size: int) -> int:
-    return _get(k, _target(k, path, None), name, value, size, True)
+    with _target(k, path, None) as target:
+        return _get(k, target, name, value, size, True)
 
 
 def lgetxattr(k: Kernel, path: int, name: int, value: int, size: int) -> int:
-    return _get(k, _target(k, path, None), name, value, size, False)
+    with _target(k, path, None, follow=False) as target:
+        return _get(k, target, name, value, size, False)
 
 
 def fgetxattr(k: Kernel, fd: int, name: int, value: int, size: int) -> int:
-    return _get(k, _target(k, None, fd), name, value, size, True)
+    with _target(k, None, fd) as target:
+        return _get(k, target, name, value, size, True)
 
 
 def listxattr(k: Kernel, path: int, buf: int, size: int) -> int:
-    return _list(k, _target(k, path, None), buf, size, True)
+    with _target(k, path, None) as target:
+        return _list(k, target, buf, size, True)
 
 
 def llistxattr(k: Kernel, path: int, buf: int, size: int) -> int:
-    return _list(k, _target(k, path, None), buf, size, False)
+    with _target(k, path, None, follow=False) as target:
+        return _list(k, target, buf, size, False)
 
 
 def flistxattr(k: Kernel, fd: int, buf: int, size: int) -> int:
-    return _list(k, _target(k, None, fd), buf, size, True)
+    with _target(k, None, fd) as target:
+        return _list(k, target, buf, size, True)
 
 
 def removexattr(k: Kernel, path: int, name: int) -> int:
-    return _remove(k, _target(k, path, None), name, True)
+    with _target(k, path, None, changes=True) as target:
+        return _remove(k, target, name, True)
 
 
 def lremovexattr(k: Kernel, path: int, name: int) -> int:
-    return _remove(k, _target(k, path, None), name, False)
+    with _target(k, path, None, follow=False, changes=True) as target:
+        return _remove(k, target, name, False)
 
 
 def fremovexattr(k: Kernel, fd: int, name: int) -> int:
-    return _remove(k, _target(k, None, fd), name, True)
+    with _target(k, None, fd, changes=True) as target:
+        return _remove(k, target, name, True)

@@ -90,7 +90,8 @@ BuildGuest = Callable[..., Path]
 @pytest.fixture(scope="session")
 def build_guest(cross_cc: str, cross_cxx: str,
                 tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
-    """`build_guest(source, opt="-O2", freestanding=False, extra=())` -> path of the binary.
+    """`build_guest(source, opt="-O2", freestanding=False, extra=(), static=True)` -> path of
+    the binary (static=False: linked against the cross sysroot's shared glibc).
 
     `source` is a file name under tests/guests/ or a path; a .cc source is C++ (g++).
     Binaries are cached by a hash of the source text, the guests' shared headers
@@ -100,11 +101,12 @@ def build_guest(cross_cc: str, cross_cxx: str,
     cache = shared_tmp_dir(tmp_path_factory, "pyemu-guests")
 
     def build(source: str | Path, opt: str = "-O2", freestanding: bool = False,
-              extra: Sequence[str] = ()) -> Path:
+              extra: Sequence[str] = (), static: bool = True) -> Path:
         source = Path(source)
         if not source.is_absolute():
             source = GUEST_SOURCES / source
-        flags = [opt, *(FREESTANDING_FLAGS if freestanding else GLIBC_FLAGS), *extra]
+        glibc_flags = GLIBC_FLAGS if static else tuple(f for f in GLIBC_FLAGS if f != "-static")
+        flags = [opt, *(FREESTANDING_FLAGS if freestanding else glibc_flags), *extra]
         headers = b"".join(h.read_bytes() for h in sorted(GUEST_SOURCES.glob("*.h")))
         key = hashlib.sha256(source.read_bytes() + headers + "\0".join(flags).encode()
                              ).hexdigest()[:16]

@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from pyemu.emulator.cpu import ABI_NAMES as X_NAMES
+from pyemu.emulator.cpu import FP_ABI_NAMES as F_NAMES
 
 CC = "riscv64-linux-gnu-gcc"
 OBJDUMP = "riscv64-linux-gnu-objdump"
@@ -54,12 +56,6 @@ SMC_FLAGS = ("-Wl,-N", "-Wl,--no-warn-rwx-segments")
 RUN_TIMEOUT = 120
 GUEST_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C"}
 
-X_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
-           "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10",
-           "s11", "t3", "t4", "t5", "t6")
-F_NAMES = ("ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1",
-           "fa2", "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7",
-           "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11")
 FREE_X = tuple(i for i in range(1, 32) if i != 2)  # every x register a body may load: not sp
 
 # Layout of one case's block: x0..x31, f0..f31, fcsr, padding, then the scratch buffer.
@@ -363,13 +359,13 @@ class Run(NamedTuple):
     stderr: str
 
 
-def run(command: Sequence[str], cwd: Path) -> Run:
+def run(command: Sequence[str], cwd: Path, timeout: float = RUN_TIMEOUT) -> Run:
     cwd.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(list(command), capture_output=True, cwd=cwd, env=GUEST_ENV,
-                              timeout=RUN_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired as timeout:
-        return Run(-1, timeout.stdout or b"", f"timed out after {RUN_TIMEOUT} s")
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as expired:
+        return Run(-1, expired.stdout or b"", f"timed out after {timeout} s")
     code = done.returncode
     return Run(128 - code if code < 0 else code, done.stdout,
                done.stderr.decode(errors="replace"))
@@ -571,11 +567,14 @@ _NO_DEST = re.compile(r"^(s[bhwd]|fs[wd]|c\.s[wd]|c\.fs[wd]|c\.s[wd]sp|c\.fsdsp|
 
 def _writers(body: str) -> dict[str, str]:
     """The last body line that names each register as its destination (for a read of
-    fflags, with the instruction before it, whose flags it shows)."""
+    fflags, with the instruction before it, whose flags it shows; for a raw .insn word, its
+    disassembly in the comment)."""
     writers = {}
     previous = ""
     for line in body.splitlines():
         line = line.strip()
+        if line.startswith(".insn") and "#" in line:  # a raw word, its disassembly after #
+            line = line.split("#", 1)[1].strip()
         parts = line.split(None, 1)
         if len(parts) == 2 and not _NO_DEST.match(parts[0]):
             dest = parts[1].split(",")[0].strip()

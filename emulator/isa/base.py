@@ -3,8 +3,18 @@
 Each extension module declares its instructions once, Pydgin-style: a bit pattern written as in
 the specification's tables, a format that extracts the operands (QEMU decodetree-style: formats
 are shared, never per-instruction bit twiddling), and a small semantic function written in the
-specification's pseudo-code style. The decoder, the engines, the disassembly names and the
-tests are all derived from these declarations.
+specification's pseudo-code style. The decoder, the engines, the disassembly and the tests
+are all derived from these declarations.
+
+Assembly syntax: each format names its operands' default syntax, e.g. "rd, rs1, imm"; an
+instruction may give its own (`syntax=`, or `@syntax(...)` on a semantic function that serves
+several instructions). Tokens: rd rs1 rs2 (integer registers), frd frs1 frs2 frs3 (floating
+point), imm (signed, in capstone's style), hi20 (an upper immediate's 20 bits), imm(rs1) and
+(rs1) (memory), csr, rm (rounding mode, not shown when dynamic), rm0 (that of an exact
+conversion, not shown when 0: the value assemblers encode), pred and succ (fence sets), fli
+(the constant a Zfa fli loads, by its rs1 index).
+Pseudo-instructions the disassembly prints for particular operands are declared as aliases
+(Extension.alias), once each.
 
 A semantic function names what it needs in its parameters:
   X, F    integer and floating-point register files (X[rd] with rd = 0 writes a discard slot)
@@ -62,6 +72,15 @@ class BitField:
             value |= chunk << bottom
         return value
 
+    def insert(self, word: int, value: int) -> int:
+        """`word` with this field's bits set from operand `value` (the inverse of extract)."""
+        for word_bit, top, bottom in self.parts():
+            width = top - bottom + 1
+            shift = word_bit - width + 1
+            chunk = (value >> bottom) & ((1 << width) - 1)
+            word = (word & ~(((1 << width) - 1) << shift)) | (chunk << shift)
+        return word
+
 
 @dataclass(frozen=True)
 class Operand:
@@ -82,6 +101,11 @@ class Operand:
             value = sign_extend(value, width)
         return value + self.plus
 
+    def insert(self, word: int, value: int) -> int:
+        for f in self.fields:
+            word = f.insert(word, value - self.plus)
+        return word
+
 
 def field_(layout: str, hi: int, lo: int, signed: bool = False, plus: int = 0) -> Operand:
     return Operand((BitField(layout, hi, lo),), signed, plus)
@@ -100,22 +124,27 @@ def creg(hi: int) -> Operand:
 class Format:
     name: str
     operands: dict[str, Operand]
+    syntax: str = ""
 
     def extract(self, word: int) -> dict[str, int]:
         return {name: op.extract(word) for name, op in self.operands.items()}
+
+    def insert(self, word: int, ops: dict[str, int]) -> int:
+        """`word` with the given operands encoded (bits of values too wide are dropped)."""
+        for name, value in ops.items():
+            word = self.operands[name].insert(word, value)
+        return word
 
 
 RD, RS1, RS2, RS3 = reg(11, 7), reg(19, 15), reg(24, 20), reg(31, 27)
 RM = field_("2:0", 14, 12)
 
-R = Format("R", {"rd": RD, "rs1": RS1, "rs2": RS2})
-R4 = Format("R4", {"rd": RD, "rs1": RS1, "rs2": RS2, "rs3": RS3, "rm": RM})
-R_RM = Format("R_RM", {"rd": RD, "rs1": RS1, "rs2": RS2, "rm": RM})
-R1_RM = Format("R1_RM", {"rd": RD, "rs1": RS1, "rm": RM})  # one source: fsqrt, fcvt
-R1 = Format("R1", {"rd": RD, "rs1": RS1})  # one source, no rounding: fmv, fclass, lr
-I = Format("I", {"rd": RD, "rs1": RS1, "imm": field_("11:0", 31, 20, signed=True)})
-SHIFT = Format("SHIFT", {"rd": RD, "rs1": RS1, "imm": field_("5:0", 25, 20)})
-SHIFTW = Format("SHIFTW", {"rd": RD, "rs1": RS1, "imm": field_("4:0", 24, 20)})
+R = Format("R", {"rd": RD, "rs1": RS1, "rs2": RS2}, "rd, rs1, rs2")
+R1 = Format("R1", {"rd": RD, "rs1": RS1}, "rd, rs1")  # one source: clz, sext.b, ...
+I = Format("I", {"rd": RD, "rs1": RS1, "imm": field_("11:0", 31, 20, signed=True)},
+           "rd, rs1, imm")
+SHIFT = Format("SHIFT", {"rd": RD, "rs1": RS1, "imm": field_("5:0", 25, 20)}, "rd, rs1, imm")
+SHIFTW = Format("SHIFTW", {"rd": RD, "rs1": RS1, "imm": field_("4:0", 24, 20)}, "rd, rs1, imm")
 S = Format(
     "S",
     {
@@ -123,6 +152,7 @@ S = Format(
         "rs2": RS2,
         "imm": Operand((BitField("11:5", 31, 25), BitField("4:0", 11, 7)), signed=True),
     },
+    "rs2, imm(rs1)",
 )
 B = Format(
     "B",
@@ -131,13 +161,29 @@ B = Format(
         "rs2": RS2,
         "imm": Operand((BitField("12|10:5", 31, 25), BitField("4:1|11", 11, 7)), signed=True),
     },
+    "rs1, rs2, imm",
 )
-U = Format("U", {"rd": RD, "imm": Operand((BitField("31:12", 31, 12),), signed=True)})
-J = Format("J", {"rd": RD, "imm": field_("20|10:1|11|19:12", 31, 12, signed=True)})
-CSR = Format("CSR", {"rd": RD, "rs1": RS1, "csr": field_("11:0", 31, 20)})
-CSRI = Format("CSRI", {"rd": RD, "imm": field_("4:0", 19, 15), "csr": field_("11:0", 31, 20)})
-FENCE = Format("FENCE", {})
+U = Format("U", {"rd": RD, "imm": Operand((BitField("31:12", 31, 12),), signed=True)},
+           "rd, hi20")
+J = Format("J", {"rd": RD, "imm": field_("20|10:1|11|19:12", 31, 12, signed=True)}, "rd, imm")
+CSR = Format("CSR", {"rd": RD, "rs1": RS1, "csr": field_("11:0", 31, 20)}, "rd, csr, rs1")
+CSRI = Format("CSRI", {"rd": RD, "imm": field_("4:0", 19, 15), "csr": field_("11:0", 31, 20)},
+              "rd, csr, imm")
+# fm, pred and succ of a fence; rs1 and rd are reserved and ignored.
+FENCE = Format("FENCE", {"fm": field_("3:0", 31, 28), "pred": field_("3:0", 27, 24),
+                         "succ": field_("3:0", 23, 20)}, "pred, succ")
 NONE = Format("NONE", {})
+
+
+def syntax(text: str) -> Callable[[Callable], Callable]:
+    """The assembly syntax of every instruction a semantic function serves (unless one
+    declares its own)."""
+
+    def mark(fn: Callable) -> Callable:
+        fn.syntax = text
+        return fn
+
+    return mark
 
 
 @dataclass
@@ -158,9 +204,29 @@ class Instruction:
     # Decode-time legality beyond the bit pattern (reserved encodings, shift amounts).
     legal: Callable[[dict[str, int], int], bool] | None = None
     params: tuple[str, ...] = field(default=())
+    syntax: str = ""
 
     def matches(self, word: int) -> bool:
         return word & self.mask == self.match
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A pseudo-instruction: how the disassembly shows `base` for particular operands."""
+
+    name: str
+    base: str
+    syntax: str
+    fixed: tuple[tuple[str, int], ...]
+    equal: tuple[str, ...] = ()
+
+    def applies(self, ops: dict[str, int]) -> bool:
+        return (all(ops.get(k) == v for k, v in self.fixed)
+                and len({ops[k] for k in self.equal}) <= 1)
+
+    @property
+    def constraints(self) -> int:
+        return len(self.fixed) + len(self.equal)
 
 
 def parse_pattern(pattern: str) -> tuple[int, int, int]:
@@ -186,6 +252,7 @@ class Extension:
     def __init__(self, name: str):
         self.name = name
         self.instructions: list[Instruction] = []
+        self.aliases: list[Alias] = []
 
     def insn(
         self,
@@ -195,6 +262,7 @@ class Extension:
         name: str | None = None,
         xlens: tuple[int, ...] = (32, 64),
         legal: Callable[[dict[str, int], int], bool] | None = None,
+        syntax: str | None = None,
     ) -> Callable[[Callable], Callable]:
         """Declare a full-size instruction; the function's name is the mnemonic, with
         underscores as dots (fence_i is fence.i) and a trailing underscore to keep it apart
@@ -215,6 +283,7 @@ class Extension:
                     xlens=xlens,
                     legal=legal,
                     params=tuple(inspect.signature(fn).parameters),
+                    syntax=syntax if syntax is not None else getattr(fn, "syntax", fmt.syntax),
                 )
             )
             return fn
@@ -231,8 +300,10 @@ class Extension:
         *,
         xlens: tuple[int, ...] = (32, 64),
         legal: Callable[[dict[str, int], int], bool] | None = None,
+        syntax: str | None = None,
     ) -> None:
-        """Declare a 16-bit instruction that runs as the full-size `expands_to`."""
+        """Declare a 16-bit instruction that runs as the full-size `expands_to`; its syntax
+        names the operands of the full-size twin (c.lwsp: "rd, imm(rs1)", rs1 being sp)."""
         mask, match, nbits = parse_pattern(pattern)
         if nbits != 16:
             raise ValueError(f"{name}: pattern has {nbits} bits")
@@ -249,5 +320,12 @@ class Extension:
                 expands_to=expands_to,
                 expand=expand,
                 legal=legal,
+                syntax=fmt.syntax if syntax is None else syntax,
             )
         )
+
+    def alias(self, name: str, base: str, syntax: str, *, equal: tuple[str, ...] = (),
+              **fixed: int) -> None:
+        """Declare that the disassembly shows instruction `base` as `name` with `syntax`
+        when its operands have the `fixed` values (and the `equal` ones are equal)."""
+        self.aliases.append(Alias(name, base, syntax, tuple(fixed.items()), equal))

@@ -6,15 +6,18 @@ function serves the .w and .d forms: the format's `w` operand is funct3 (2: word
 """
 
 from ..cpu import CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, Trap
-from ..semantics import ltu, reserve, sx32, take_reservation, ux
+from ..semantics import ltu, reserve, reserved, sx32, take_reservation, ux
 from .base import RD, RS1, RS2, Extension, Format, field_
 
 ext = Extension("A")
 insn = ext.insn
 RV64 = (64,)
 
-AMO = Format("AMO", {"rd": RD, "rs1": RS1, "rs2": RS2, "w": field_("2:0", 14, 12)})
-LR = Format("LR", {"rd": RD, "rs1": RS1, "w": field_("2:0", 14, 12)})
+# aqrl: the ordering bits (aq, rl), which the disassembly shows as a suffix (.aq, .rl, .aqrl).
+AQRL = field_("1:0", 26, 25)
+AMO = Format("AMO", {"rd": RD, "rs1": RS1, "rs2": RS2, "w": field_("2:0", 14, 12), "aqrl": AQRL},
+             "rd, rs2, (rs1)")
+LR = Format("LR", {"rd": RD, "rs1": RS1, "w": field_("2:0", 14, 12), "aqrl": AQRL}, "rd, (rs1)")
 
 
 def aligned(addr: int, w: int, cause: int) -> int:
@@ -41,11 +44,11 @@ def lr(X, C, M, rd, rs1, w):
 @insn("00011 a r rs2.. rs1.. 011 rd... 0101111", AMO, name="sc.d", xlens=RV64)
 def sc(X, C, M, rd, rs1, rs2, w):
     addr = aligned(ux(X[rs1]), w, CAUSE_MISALIGNED_STORE)
-    if take_reservation(C, addr):
+    if reserved(C, addr):
+        # Stored before the reservation goes: a store that must run again (a watched or
+        # faulting page) finds it still held.
         M.store(addr, 1 << w, X[rs2])
-        X[rd] = 0
-    else:
-        X[rd] = 1
+    X[rd] = 0 if take_reservation(C, addr) else 1
 
 
 @insn("00001 a r rs2.. rs1.. 010 rd... 0101111", AMO, name="amoswap.w")

@@ -80,6 +80,9 @@ def add_uw(X, rd, rs1, rs2):
     X[rd] = sx((X[rs1] & MASK32) + X[rs2])
 
 
+zba.alias("zext.w", "add.uw", "rd, rs1", rs2=0)
+
+
 @zba.insn("0010000 rs2.. rs1.. 010 rd... 0111011", R, xlens=RV64)
 def sh1add_uw(X, rd, rs1, rs2):
     X[rd] = sx(((X[rs1] & MASK32) << 1) + X[rs2])

@@ -25,28 +25,38 @@ RS1_PRIME = creg(9)  # bits 9:7
 IMM6 = imm(("5", 12, 12), ("4:0", 6, 2), signed=True)
 UIMM6 = imm(("5", 12, 12), ("4:0", 6, 2))
 
-CIW = Format("CIW", {"rd": RD_PRIME, "imm": imm(("5:4|9:6|2|3", 12, 5))})
-CL_W = Format("CL_W", {"rd": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("2|6", 6, 5))})
-CL_D = Format("CL_D", {"rd": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("7:6", 6, 5))})
-CS_W = Format("CS_W", {"rs2": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("2|6", 6, 5))})
-CS_D = Format("CS_D", {"rs2": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("7:6", 6, 5))})
-CI = Format("CI", {"rd": RD_FULL, "imm": IMM6})
-CI_U = Format("CI_U", {"rd": RD_FULL, "imm": UIMM6})
-CI_SP16 = Format("CI_SP16", {"imm": imm(("9", 12, 12), ("4|6|8:7|5", 6, 2), signed=True)})
-CI_LUI = Format("CI_LUI", {"rd": RD_FULL, "imm": imm(("17", 12, 12), ("16:12", 6, 2), signed=True)})
-CI_LWSP = Format("CI_LWSP", {"rd": RD_FULL, "imm": imm(("5", 12, 12), ("4:2|7:6", 6, 2))})
-CI_LDSP = Format("CI_LDSP", {"rd": RD_FULL, "imm": imm(("5", 12, 12), ("4:3|8:6", 6, 2))})
-CSS_W = Format("CSS_W", {"rs2": RS2_FULL, "imm": imm(("5:2|7:6", 12, 7))})
-CSS_D = Format("CSS_D", {"rs2": RS2_FULL, "imm": imm(("5:3|8:6", 12, 7))})
-CB_SHIFT = Format("CB_SHIFT", {"rd": RS1_PRIME, "imm": UIMM6})
-CB_ANDI = Format("CB_ANDI", {"rd": RS1_PRIME, "imm": IMM6})
+# Syntax as capstone prints compressed instructions, over the full-size twin's operands.
+LOAD, STORE = "rd, imm(rs1)", "rs2, imm(rs1)"
+CIW = Format("CIW", {"rd": RD_PRIME, "imm": imm(("5:4|9:6|2|3", 12, 5))}, "rd, rs1, imm")
+CL_W = Format("CL_W", {"rd": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("2|6", 6, 5))},
+              LOAD)
+CL_D = Format("CL_D", {"rd": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("7:6", 6, 5))},
+              LOAD)
+CS_W = Format("CS_W", {"rs2": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("2|6", 6, 5))},
+              STORE)
+CS_D = Format("CS_D", {"rs2": RD_PRIME, "rs1": RS1_PRIME, "imm": imm(("5:3", 12, 10), ("7:6", 6, 5))},
+              STORE)
+CI = Format("CI", {"rd": RD_FULL, "imm": IMM6}, "rd, imm")
+CI_U = Format("CI_U", {"rd": RD_FULL, "imm": UIMM6}, "rd, imm")
+CI_SP16 = Format("CI_SP16", {"imm": imm(("9", 12, 12), ("4|6|8:7|5", 6, 2), signed=True)},
+                 "rd, imm")
+CI_LUI = Format("CI_LUI", {"rd": RD_FULL, "imm": imm(("17", 12, 12), ("16:12", 6, 2), signed=True)},
+                "rd, hi20")
+CI_LWSP = Format("CI_LWSP", {"rd": RD_FULL, "imm": imm(("5", 12, 12), ("4:2|7:6", 6, 2))}, LOAD)
+CI_LDSP = Format("CI_LDSP", {"rd": RD_FULL, "imm": imm(("5", 12, 12), ("4:3|8:6", 6, 2))}, LOAD)
+CSS_W = Format("CSS_W", {"rs2": RS2_FULL, "imm": imm(("5:2|7:6", 12, 7))}, STORE)
+CSS_D = Format("CSS_D", {"rs2": RS2_FULL, "imm": imm(("5:3|8:6", 12, 7))}, STORE)
+CB_SHIFT = Format("CB_SHIFT", {"rd": RS1_PRIME, "imm": UIMM6}, "rd, imm")
+CB_ANDI = Format("CB_ANDI", {"rd": RS1_PRIME, "imm": IMM6}, "rd, imm")
 CB_BRANCH = Format("CB_BRANCH", {"rs1": RS1_PRIME,
-                                 "imm": imm(("8|4:3", 12, 10), ("7:6|2:1|5", 6, 2), signed=True)})
-CA = Format("CA", {"rd": RS1_PRIME, "rs2": RD_PRIME})
-CJ = Format("CJ", {"imm": field_("11|4|9:8|10|6|7|3:1|5", 12, 2, signed=True)})
-CR = Format("CR", {"rd": RD_FULL, "rs2": RS2_FULL})
-CR_JUMP = Format("CR_JUMP", {"rs1": RD_FULL})
+                                 "imm": imm(("8|4:3", 12, 10), ("7:6|2:1|5", 6, 2), signed=True)},
+                   "rs1, imm")
+CA = Format("CA", {"rd": RS1_PRIME, "rs2": RD_PRIME}, "rd, rs2")
+CJ = Format("CJ", {"imm": field_("11|4|9:8|10|6|7|3:1|5", 12, 2, signed=True)}, "imm")
+CR = Format("CR", {"rd": RD_FULL, "rs2": RS2_FULL}, "rd, rs2")
+CR_JUMP = Format("CR_JUMP", {"rs1": RD_FULL}, "rs1")
 C_NONE = Format("C_NONE", {})
+FP_LOAD, FP_STORE = "frd, imm(rs1)", "frs2, imm(rs1)"
 
 
 # Expansions into the full-size twin's operands.
@@ -110,17 +120,17 @@ def nonzero_rs1(ops, xlen):
 
 # ---------------------------------------------------------------- quadrant 0
 c("c.addi4spn", "000 ........ ... 00", CIW, "addi", on_sp, legal=nonzero_imm)
-c("c.fld", "001 ... ... .. ... 00", CL_D, "fld", sized(3))
+c("c.fld", "001 ... ... .. ... 00", CL_D, "fld", sized(3), syntax=FP_LOAD)
 c("c.lw", "010 ... ... .. ... 00", CL_W, "lw", same)
-c("c.flw", "011 ... ... .. ... 00", CL_W, "flw", sized(2), xlens=RV32)
+c("c.flw", "011 ... ... .. ... 00", CL_W, "flw", sized(2), xlens=RV32, syntax=FP_LOAD)
 c("c.ld", "011 ... ... .. ... 00", CL_D, "ld", same, xlens=RV64)
-c("c.fsd", "101 ... ... .. ... 00", CS_D, "fsd", sized(3))
+c("c.fsd", "101 ... ... .. ... 00", CS_D, "fsd", sized(3), syntax=FP_STORE)
 c("c.sw", "110 ... ... .. ... 00", CS_W, "sw", same)
-c("c.fsw", "111 ... ... .. ... 00", CS_W, "fsw", sized(2), xlens=RV32)
+c("c.fsw", "111 ... ... .. ... 00", CS_W, "fsw", sized(2), xlens=RV32, syntax=FP_STORE)
 c("c.sd", "111 ... ... .. ... 00", CS_D, "sd", same, xlens=RV64)
 
 # ---------------------------------------------------------------- quadrant 1
-c("c.nop", "000 . 00000 ..... 01", CI, "addi", rd_is_rs1)
+c("c.nop", "000 . 00000 ..... 01", CI, "addi", rd_is_rs1, syntax="imm")
 c("c.addi", "000 . ..... ..... 01", CI, "addi", rd_is_rs1, legal=nonzero_rd)
 c("c.jal", "001 ........... 01", CJ, "jal", link(1), xlens=RV32)
 c("c.addiw", "001 . ..... ..... 01", CI, "addiw", rd_is_rs1, xlens=RV64, legal=nonzero_rd)
@@ -143,16 +153,21 @@ c("c.bnez", "111 ... ... ..... 01", CB_BRANCH, "bne", branch_zero)
 
 # ---------------------------------------------------------------- quadrant 2
 c("c.slli", "000 . ..... ..... 10", CI_U, "slli", rd_is_rs1, legal=shift_fits)
-c("c.fldsp", "001 . ..... ..... 10", CI_LDSP, "fld", sized(3, on_sp))
+c("c.fldsp", "001 . ..... ..... 10", CI_LDSP, "fld", sized(3, on_sp), syntax=FP_LOAD)
 c("c.lwsp", "010 . ..... ..... 10", CI_LWSP, "lw", on_sp, legal=nonzero_rd)
-c("c.flwsp", "011 . ..... ..... 10", CI_LWSP, "flw", sized(2, on_sp), xlens=RV32)
+c("c.flwsp", "011 . ..... ..... 10", CI_LWSP, "flw", sized(2, on_sp), xlens=RV32,
+  syntax=FP_LOAD)
 c("c.ldsp", "011 . ..... ..... 10", CI_LDSP, "ld", on_sp, xlens=RV64, legal=nonzero_rd)
 c("c.jr", "100 0 ..... 00000 10", CR_JUMP, "jalr", jump_register(0), legal=nonzero_rs1)
 c("c.mv", "100 0 ..... ..... 10", CR, "add", move)
 c("c.ebreak", "100 1 00000 00000 10", C_NONE, "ebreak", same)
 c("c.jalr", "100 1 ..... 00000 10", CR_JUMP, "jalr", jump_register(1), legal=nonzero_rs1)
 c("c.add", "100 1 ..... ..... 10", CR, "add", two_regs)
-c("c.fsdsp", "101 ...... ..... 10", CSS_D, "fsd", sized(3, on_sp))
+c("c.fsdsp", "101 ...... ..... 10", CSS_D, "fsd", sized(3, on_sp), syntax=FP_STORE)
 c("c.swsp", "110 ...... ..... 10", CSS_W, "sw", on_sp)
-c("c.fswsp", "111 ...... ..... 10", CSS_W, "fsw", sized(2, on_sp), xlens=RV32)
+c("c.fswsp", "111 ...... ..... 10", CSS_W, "fsw", sized(2, on_sp), xlens=RV32,
+  syntax=FP_STORE)
 c("c.sdsp", "111 ...... ..... 10", CSS_D, "sd", on_sp, xlens=RV64)
+
+# A c.nop with a nonzero immediate is a hint; objdump shows the immediate.
+ext.alias("c.nop", "c.nop", "", imm=0)

@@ -1,11 +1,13 @@
 """RV32I and RV64I: the base integer instructions (RISC-V unprivileged spec, chapters 2 and 4)."""
 
 from ..semantics import XLEN, ebreak, ecall, ltu, sx, sx32, ux
-from .base import FENCE, NONE, SHIFT, SHIFTW, B, Extension, I, J, R, S, U
+from .base import FENCE, NONE, SHIFT, SHIFTW, B, Extension, Format, I, J, R, S, U
 
 ext = Extension("I")
 insn = ext.insn
+alias = ext.alias
 RV64 = (64,)
+LOAD = Format("LOAD", I.operands, "rd, imm(rs1)")
 
 
 def _shift_fits(ops: dict, xlen: int) -> bool:
@@ -80,37 +82,37 @@ def bgeu(X, rs1, rs2, imm, pc):
 # ---------------------------------------------------------------- loads and stores
 
 
-@insn("imm......... rs1.. 000 rd... 0000011", I)
+@insn("imm......... rs1.. 000 rd... 0000011", LOAD)
 def lb(X, M, rd, rs1, imm):
     X[rd] = M.load(ux(X[rs1] + imm), 1, True)
 
 
-@insn("imm......... rs1.. 001 rd... 0000011", I)
+@insn("imm......... rs1.. 001 rd... 0000011", LOAD)
 def lh(X, M, rd, rs1, imm):
     X[rd] = M.load(ux(X[rs1] + imm), 2, True)
 
 
-@insn("imm......... rs1.. 010 rd... 0000011", I)
+@insn("imm......... rs1.. 010 rd... 0000011", LOAD)
 def lw(X, M, rd, rs1, imm):
     X[rd] = M.load_s32(ux(X[rs1] + imm))
 
 
-@insn("imm......... rs1.. 100 rd... 0000011", I)
+@insn("imm......... rs1.. 100 rd... 0000011", LOAD)
 def lbu(X, M, rd, rs1, imm):
     X[rd] = M.load(ux(X[rs1] + imm), 1, False)
 
 
-@insn("imm......... rs1.. 101 rd... 0000011", I)
+@insn("imm......... rs1.. 101 rd... 0000011", LOAD)
 def lhu(X, M, rd, rs1, imm):
     X[rd] = M.load_u16(ux(X[rs1] + imm))
 
 
-@insn("imm......... rs1.. 110 rd... 0000011", I, xlens=RV64)
+@insn("imm......... rs1.. 110 rd... 0000011", LOAD, xlens=RV64)
 def lwu(X, M, rd, rs1, imm):
     X[rd] = M.load_u32(ux(X[rs1] + imm))
 
 
-@insn("imm......... rs1.. 011 rd... 0000011", I, xlens=RV64)
+@insn("imm......... rs1.. 011 rd... 0000011", LOAD, xlens=RV64)
 def ld(X, M, rd, rs1, imm):
     X[rd] = M.load_s64(ux(X[rs1] + imm))
 
@@ -300,3 +302,32 @@ def ecall_():
 @insn("000000000001 00000 000 00000 1110011", NONE)
 def ebreak_(pc):
     ebreak(pc)
+
+
+# ---------------------------------------------------------------- pseudo-instructions
+# The ones capstone prints (and the spec's table of pseudo-instructions lists). Where two
+# apply (blt zero, zero), the first declared wins, as in capstone.
+
+alias("j", "jal", "imm", rd=0)
+alias("jal", "jal", "imm", rd=1)
+alias("ret", "jalr", "", rd=0, rs1=1, imm=0)
+alias("jr", "jalr", "rs1", rd=0, imm=0)
+alias("jalr", "jalr", "rs1", rd=1, imm=0)
+alias("beqz", "beq", "rs1, imm", rs2=0)
+alias("bnez", "bne", "rs1, imm", rs2=0)
+alias("bltz", "blt", "rs1, imm", rs2=0)
+alias("bgtz", "blt", "rs2, imm", rs1=0)
+alias("blez", "bge", "rs2, imm", rs1=0)
+alias("bgez", "bge", "rs1, imm", rs2=0)
+alias("nop", "addi", "", rd=0, rs1=0, imm=0)
+alias("mv", "addi", "rd, rs1", imm=0)
+alias("not", "xori", "rd, rs1", imm=-1)
+alias("seqz", "sltiu", "rd, rs1", imm=1)
+alias("snez", "sltu", "rd, rs2", rs1=0)
+alias("sltz", "slt", "rd, rs1", rs2=0)
+alias("sgtz", "slt", "rd, rs2", rs1=0)
+alias("neg", "sub", "rd, rs2", rs1=0)
+alias("negw", "subw", "rd, rs2", rs1=0)
+alias("sext.w", "addiw", "rd, rs1", imm=0)
+alias("fence", "fence", "", fm=0, pred=0b1111, succ=0b1111)
+alias("fence.tso", "fence", "", fm=0b1000, pred=0b0011, succ=0b0011)

@@ -1,0 +1,253 @@
+"""--root DIR: the guest sees DIR as / and no path it names reaches or creates a host file
+outside it; --read-only makes DIR unchangeable (EROFS, as a read-only mount).
+
+qemu-riscv64 has no such sandbox (its -L falls back to host paths), so these tests state what
+Linux does for a process chroot()ed into DIR, plus what a chroot does not give: `..` from a
+descriptor, /proc/self/root and /proc/self/cwd stay inside too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pyemu.machine import Machine
+
+
+def make_box(tmp_path: Path) -> Path:
+    """box/secret (outside) and box/root (the guest's /) with symlinks that point out."""
+    box = tmp_path / "box"
+    root = box / "root"
+    (root / "d").mkdir(parents=True)
+    (box / "secret").write_text("secret\n")
+    (root / "inside").write_text("inside\n")
+    (root / "inside2").write_text("inside2\n")
+    os.symlink("../../..", root / "up")
+    os.symlink("/", root / "slash")
+    os.symlink(box / "secret", root / "hostlink")
+    os.symlink("../up/../d/../../secret", root / "d" / "chain")
+    os.symlink("loop", root / "loop")
+    return box
+
+
+def tree(directory: Path) -> dict[str, str]:
+    """Every entry below `directory`: file contents, symlink targets, "dir"."""
+    entries = {}
+    for path in sorted(directory.rglob("*")):
+        name = str(path.relative_to(directory))
+        if path.is_symlink():
+            entries[name] = "-> " + os.readlink(path)
+        elif path.is_dir():
+            entries[name] = "dir"
+        else:
+            entries[name] = path.read_text()
+    return entries
+
+
+READING = """\
+inside: read inside
+dotdot from root: ENOENT
+dotdots from root: ENOENT
+host path: ENOENT
+symlink up: ENOENT
+symlink to slash: ENOENT
+symlink to slash inside: read inside
+symlink to host path: ENOENT
+relative symlink chain: ENOENT
+symlink loop: ELOOP
+proc root: ENOENT
+proc root inside: read inside
+proc cwd: ENOENT
+proc pid root: ENOENT
+readlink proc root: -> /
+readlink proc cwd: -> /
+readlink slash link: -> /
+openat dir fd up: ENOENT
+openat dir fd inside: read inside
+openat dir fd of dotdot: ENOENT
+proc fd of dir: ENOENT
+proc fd of dir inside: read inside
+proc fd never opened: ENOENT
+read fd never opened: EBADF
+fchdir fd never opened: EBADF
+chdir d: ok
+cwd after chdir up: /
+relative after chdir up: ENOENT
+fchdir dir fd: ok
+cwd after fchdir: /d
+stat outside: ENOENT
+lstat host path: ENOENT
+access outside: ENOENT
+statfs inside: ok
+"""
+
+WRITING = """\
+symlink to host path: ok
+made symlink: ENOENT
+symlink up made: ok
+made symlink up: ENOENT
+symlink to slash made: ok
+made symlink to slash: ENOENT
+create above root: ok
+created: read created
+create through symlink to host path: ENOENT
+created through symlink: ENOENT
+hardlink outside: ENOENT
+hardlink inside: ok
+hardlink of proc exe: EXDEV
+rename out: ok
+renamed: read inside2
+rename in: ENOENT
+mkdir above: ok
+mkdir above exists: ok
+unlink outside: ENOENT
+chmod outside: ENOENT
+truncate outside: ENOENT
+utimes outside: ENOENT
+chmod proc exe: EACCES
+write proc exe: ETXTBSY
+execve host shell: ENOENT
+"""
+
+READ_ONLY = """\
+create: EROFS
+create existing read-only: ok
+open for writing: EROFS
+open for reading and writing: EROFS
+truncate on open: EROFS
+mkdir: EROFS
+mkdir existing: EEXIST
+rmdir: EROFS
+unlink: EROFS
+rename: EROFS
+symlink: EROFS
+link: EROFS
+chmod: EROFS
+chown: EROFS
+utimes: EROFS
+truncate: EROFS
+fchmod: EROFS
+futimes: EROFS
+access for writing: EROFS
+still inside: read inside
+"""
+
+
+@pytest.fixture(scope="module")
+def escape(build_guest) -> Path:
+    return build_guest("root_escape.c")
+
+
+@pytest.mark.parametrize("engine", ["fast", "python"])
+def test_no_path_leads_out_of_the_root(engine, escape, tmp_path, run_pyemu):
+    box = make_box(tmp_path)
+    before = tree(box)
+    result = run_pyemu(escape, [str(box), "write"],
+                       options=["--engine", engine, "--root", str(box / "root")])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == READING + WRITING
+    after = tree(box)
+    outside = {name: value for name, value in after.items() if not name.startswith("root")}
+    assert outside == {name: value for name, value in before.items()
+                       if not name.startswith("root")}
+    # What the guest made is below the root, where the guest said.
+    assert after["root/created"] == "created\n"
+    assert after["root/moved"] == "inside2\n"
+    assert after["root/newdir"] == "dir"
+    assert after["root/made"] == f"-> {box / 'secret'}"
+    assert "root/inside2" not in after
+
+
+def test_read_only_root_refuses_every_change(escape, tmp_path, run_pyemu):
+    box = make_box(tmp_path)
+    before = tree(box)
+    stats = {path: path.lstat() for path in box.rglob("*")}
+    result = run_pyemu(escape, [str(box)], options=["--root", str(box / "root"), "--read-only"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == READING + READ_ONLY
+    assert tree(box) == before
+    for path, st in stats.items():  # not even a mode or a time changed
+        assert (path.lstat().st_mode, path.lstat().st_mtime_ns) == (st.st_mode, st.st_mtime_ns)
+
+
+def test_a_guest_swapping_a_directory_for_a_symlink_does_not_get_out(escape, tmp_path,
+                                                                     run_pyemu):
+    """A walk that re-resolved path strings on the host could be raced into following /sw
+    while it is a symlink to ".." (and so reach the secret next to the root)."""
+    box = make_box(tmp_path)
+    result = run_pyemu(escape, [str(box), "race"], options=["--root", str(box / "root")])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"race: contained\n"
+
+
+def test_dynamic_program_finds_its_interpreter_and_libraries_in_the_root(cross_cc, tmp_path,
+                                                                          run_pyemu):
+    """The program is a host path; PT_INTERP and the libraries ld.so opens are inside the root
+    (here the cross toolchain's sysroot, read-only)."""
+    source = tmp_path / "hello.c"
+    source.write_text('#include <stdio.h>\n#include <unistd.h>\nint main(void) {\n'
+                      '  char cwd[64]; printf("hello from %s\\n", getcwd(cwd, sizeof cwd));\n'
+                      '  return access("/lib/libc.so.6", R_OK);\n}\n')
+    program = tmp_path / "hello"
+    subprocess.run([cross_cc, "-O2", "-o", str(program), str(source)], check=True)
+    sysroot = "/usr/riscv64-linux-gnu"
+    result = run_pyemu(program, options=["--root", sysroot, "--read-only"])
+    assert (result.returncode, result.stdout) == (0, b"hello from /\n"), result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_pyemu(program, options=["--root", str(empty)])
+    assert result.returncode == 126
+    assert result.stderr_lines == [(f"pyemu: {program}: bad ELF interpreter: "
+                                   "/lib/ld-linux-riscv64-lp64d.so.1: No such file or directory")]
+
+
+def test_root_that_is_missing_or_not_a_directory(escape, tmp_path, run_pyemu):
+    result = run_pyemu(escape, options=["--root", str(tmp_path / "missing")])
+    assert (result.returncode, result.stderr_lines) == (
+        127, [f"pyemu: --root {tmp_path / 'missing'}: No such file or directory"])
+    result = run_pyemu(escape, options=["--root", str(escape)])
+    assert (result.returncode, result.stderr_lines) == (
+        126, [f"pyemu: --root {escape}: Not a directory"])
+    result = run_pyemu(escape, options=["--read-only"])
+    assert result.returncode == 2 and "--read-only needs --root" in result.stderr
+
+
+def test_guest_starts_in_the_hosts_directory_when_that_is_inside_the_root(escape, tmp_path):
+    box = make_box(tmp_path)
+    here = os.getcwd()
+    os.chdir(box / "root" / "d")
+    try:
+        machine = Machine.load(str(escape), [str(escape), str(box)], {}, root=str(box / "root"),
+                               engine="python")
+    finally:
+        os.chdir(here)
+    assert machine.kernel.process.root.cwd() == "/d"
+
+
+def descriptors_below(directory: Path) -> set[int]:
+    """pyemu's open descriptors on something in `directory`."""
+    found = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target == str(directory) or target.startswith(f"{directory}/"):
+            found.add(int(name))
+    return found
+
+
+def test_lookups_leave_no_descriptor_open(escape, tmp_path):
+    """Every escape attempt (ELOOP, ENOENT, EXDEV...) closes what its walk opened: what stays
+    open is the root, the guest's directory and the guest's own descriptors."""
+    box = make_box(tmp_path)
+    machine = Machine.load(str(escape), [str(escape), str(box), "write"], {},
+                           engine="python", root=str(box / "root"))
+    machine.run()
+    assert machine.exit.status == 0
+    process = machine.kernel.process
+    kept = {process.root.fd, process.root.cwd_fd} | {d.host_fd for d in process.files.values()}
+    assert descriptors_below(box) == kept - {0, 1, 2}

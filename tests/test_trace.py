@@ -1,0 +1,97 @@
+"""`pyemu --trace`, `--trace-file` and `--stats` on tests/guests/inspect.c (see test_api.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+OUTPUT = b"hello 20 5\n"
+STATUS = 6
+# pc, symbol+offset, instruction, registers written (name=value ...)
+LINE = re.compile(r"(0x[0-9a-f]+) (\S*) +(\S.*?)(?: {2,}((?:\w+=0x[0-9a-f]+ ?)+))?$")
+
+
+@pytest.fixture(scope="module")
+def guest(build_guest):
+    return build_guest("inspect.c", opt="-O0", extra=("-g",))
+
+
+def parse(lines: list[str]) -> list[tuple[int, str, str, dict[str, int]]]:
+    parsed = []
+    for line in lines:
+        match = LINE.match(line)
+        assert match, f"not a trace line: {line!r}"
+        pc, symbol, text, writes = match.groups()
+        registers = dict(item.split("=") for item in (writes or "").split())
+        parsed.append((int(pc, 16), symbol, text.strip(),
+                       {name: int(value, 16) for name, value in registers.items()}))
+    return parsed
+
+
+def stats(stderr_lines: list[str]) -> dict[str, str]:
+    """The name=value pairs of the "pyemu: stats:" lines."""
+    found = {}
+    for line in stderr_lines:
+        if line.startswith("pyemu: stats: syscalls: "):
+            found.update(("syscall " + k, v) for k, v in
+                         (item.split("=") for item in line.split(": ", 3)[3].split()))
+        elif line.startswith("pyemu: stats: "):
+            found.update(item.split("=") for item in line.split(": ", 2)[2].split())
+    return found
+
+
+def test_trace_shows_every_step(guest, run_pyemu):
+    result = run_pyemu(guest, options=["--trace", "--stats"])
+    assert (result.returncode, result.stdout) == (STATUS, OUTPUT), result.stderr[-2000:]
+    lines = [line for line in result.stderr_lines if not line.startswith("pyemu:")]
+    steps = parse(lines)
+    counts = stats(result.stderr_lines)
+    ecalls = [s for s in steps if s[2].startswith("ecall")]
+    assert len(steps) == int(counts["instructions"]) + len(ecalls)
+    assert len(ecalls) == int(counts["syscalls"])
+    assert ecalls[-1][2] == "ecall (exit_group)"
+    write = next(s for s in ecalls if s[2] == "ecall (write)")
+    assert write[3] == {"a0": len(OUTPUT)}  # the result of the system call
+    entries = [s for s in steps if s[1] == "twice"]
+    assert len(entries) == 5  # twice() is called five times
+    pc, _, text, writes = entries[0]
+    following = steps[steps.index(entries[0]) + 1]
+    assert following[0] == pc + (2 if text.startswith("c.") else 4)
+    assert text.split()[0] in ("c.addi", "addi") and set(writes) == {"sp"}
+    previous_sp = next(s[3]["sp"] for s in reversed(steps[: steps.index(entries[0])])
+                       if "sp" in s[3])
+    assert writes["sp"] < previous_sp  # the frame is allocated
+
+
+def test_trace_file(guest, run_pyemu, tmp_path):
+    trace = tmp_path / "trace.txt"
+    result = run_pyemu(guest, options=["--trace-file", str(trace), "--max-insns", "1000"])
+    assert result.returncode == 124, result.stderr
+    assert result.stdout == b""
+    assert len(result.stderr_lines) == 1 and "1000" in result.stderr  # the limit, no trace
+    lines = trace.read_text().splitlines()
+    assert len(lines) == 1000
+    assert parse(lines[:1])[0][1] == "_start"
+
+
+def test_trace_file_that_cannot_be_written(guest, run_pyemu, tmp_path):
+    result = run_pyemu(guest, options=["--trace-file", str(tmp_path / "no" / "such" / "dir")])
+    assert result.returncode == 2 and "cannot write the trace file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("engine", ["python", "fast"])
+def test_stats(guest, run_pyemu, engine):
+    result = run_pyemu(guest, options=["--stats", "--engine", engine])
+    assert (result.returncode, result.stdout) == (STATUS, OUTPUT), result.stderr
+    assert all(line.startswith("pyemu: stats: ") for line in result.stderr_lines)
+    counts = stats(result.stderr_lines)
+    instructions, seconds = int(counts["instructions"]), float(counts["seconds"])
+    assert 1_000 < instructions < 100_000
+    assert abs(float(counts["instructions/s"]) - instructions / seconds) <= \
+        0.01 * instructions / seconds + 1
+    assert int(counts["blocks"]) > 0
+    assert counts["syscall write"] == "1" and counts["syscall exit_group"] == "1"
+    assert int(counts["syscalls"]) == sum(int(v) for k, v in counts.items()
+                                          if k.startswith("syscall "))
