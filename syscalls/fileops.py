@@ -246,7 +246,8 @@ def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> 
     """openat with strict checks and path-resolution limits: without limits it is openat
     (the guest's /proc files included); with them, the host resolves the path with them.
     Under a root, RESOLVE_BENEATH and RESOLVE_IN_ROOT keep the host's walk below dirfd,
-    inside the root; other limits apply to the last step, after the root's own walk."""
+    inside the root; for a relative path without them the other limits apply to the last
+    step only, after the root's own walk."""
     flags, mode, resolve = OPEN_HOW.unpack(_extensible_struct(k, how_addr, size,
                                                               OPEN_HOW_SIZE_VER0))
     if flags >> 32 or flags & ~VALID_OPEN_FLAGS or resolve & ~RESOLVE_ALL or mode & ~0o7777 \
@@ -258,12 +259,19 @@ def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> 
     root = k.process.root
     confined = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
     writes = flags & O_ACCMODE != os.O_RDONLY or bool(flags & (O_TRUNC | O_CREAT))
+    absolute = os.path.isabs(path)
+    # Under a root an absolute path outside /proc resolves as a chroot would (RESOLVE_IN_ROOT
+    # from the root); a relative one after the root's own walk (from the directory it found).
+    chrooted = root is not None and not confined and absolute \
+        and os.path.normpath(path).split("/")[1] != "proc"
     with contextlib.ExitStack() as walk:
-        if confined and root is not None:
+        if root is not None and (confined or chrooted):
             if root.read_only and writes:
                 raise SyscallError(EROFS)
-            host_dir = directory_of(k, dirfd)
-        elif confined or not os.path.isabs(path) and root is None:
+            host_dir = root.fd if chrooted else directory_of(k, dirfd)
+            if chrooted:
+                resolve |= RESOLVE_IN_ROOT
+        elif confined or not absolute and root is None:
             host_dir = -100 if signed(dirfd) == AT_FDCWD else host_fd(k, dirfd)
         else:  # the root's walk (or -L's sysroot) finds the directory, the host the rest
             found = walk.enter_context(lookup(k, dirfd, path, follow=not flags & O_NOFOLLOW))

@@ -90,12 +90,13 @@ def test_max_memory_stops_the_heap(limits, run_pyemu):
     assert 48 <= int(words[3]) < 56
 
 
-@pytest.mark.parametrize("args", [("mmap", "1"), ("malloc", "100"), ("mremap", "1")],
+@pytest.mark.parametrize("args", [("mmap", "1"), ("malloc", "100"), ("mremap", "1"),
+                                  ("shared", "100"), ("dontunmap", "32")],
                          ids=lambda a: "-".join(a))
 def test_max_memory_makes_mmap_fail(args, limits, run_pyemu):
     result = run_pyemu(limits, args, options=["--max-memory", "64M"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0].endswith(b": ENOMEM")
+    assert result.stdout.splitlines()[-1].endswith(b": ENOMEM")
 
 
 def test_max_memory_lets_what_fits_through(limits, run_pyemu):
@@ -103,6 +104,11 @@ def test_max_memory_lets_what_fits_through(limits, run_pyemu):
     assert (result.returncode, result.stdout) == (0, b"malloc: 0\n"), result.stderr
     result = run_pyemu(limits, ["mremap", "1"], options=["--max-memory", "4G"])
     assert (result.returncode, result.stdout) == (0, b"mmap: 0\nmremap: 0\nkept: 42\n")
+    result = run_pyemu(limits, ["shared", "10"], options=["--max-memory", "64M"])
+    assert (result.returncode, result.stdout) == (0, b"shared: 0\n"), result.stderr
+    result = run_pyemu(limits, ["dontunmap", "16"], options=["--max-memory", "64M"])
+    assert (result.returncode, result.stdout) == (
+        0, b"mmap: 0\ndontunmap: 0\nkept: 42, left: 0\n"), result.stderr
 
 
 @pytest.mark.parametrize("text, value", [("4096", 4096), ("512K", 512 << 10), ("64M", 64 << 20),

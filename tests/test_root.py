@@ -9,6 +9,7 @@ descriptor, /proc/self/root and /proc/self/cwd stay inside too.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def make_box(tmp_path: Path) -> Path:
 
 
 def tree(directory: Path) -> dict[str, str]:
-    """Every entry below `directory`: file contents, symlink targets, "dir"."""
+    """Every entry below `directory`: file contents, symlink targets, "dir", "socket",
+    "fifo"."""
     entries = {}
     for path in sorted(directory.rglob("*")):
         name = str(path.relative_to(directory))
@@ -42,6 +44,8 @@ def tree(directory: Path) -> dict[str, str]:
             entries[name] = "-> " + os.readlink(path)
         elif path.is_dir():
             entries[name] = "dir"
+        elif path.is_socket() or path.is_fifo():
+            entries[name] = "socket" if path.is_socket() else "fifo"
         else:
             entries[name] = path.read_text()
     return entries
@@ -251,3 +255,60 @@ def test_lookups_leave_no_descriptor_open(escape, tmp_path):
     process = machine.kernel.process
     kept = {process.root.fd, process.root.cwd_fd} | {d.host_fd for d in process.files.values()}
     assert descriptors_below(box) == kept - {0, 1, 2}
+
+
+CALLS = """\
+list /proc/self/fd: . .. 0 1 2 3
+list /proc/self/..: . .. PID cpuinfo self thread-self
+list /proc/self: . .. auxv cmdline comm cwd environ exe fd maps root stat
+bind inside: {created}
+bind through dotdot: {created}
+connect inside: {connected}
+connect host path: ENOENT
+connect symlink out: ENOENT
+inotify inside: ok
+inotify host path: ENOENT
+inotify symlink out: ENOENT
+inotify symlink itself: ok
+getxattr host path: ENOENT
+getxattr symlink out: ENOENT
+listxattr host path: ENOENT
+{xattrs}openat2 beneath up: EXDEV
+openat2 in root up: ENOENT
+openat2 no symlinks inside: ok
+openat2 no symlinks out: ELOOP
+openat2 no magic links up: ENOENT
+openat2 host path: ENOENT
+mkfifo: {created}
+mkfifo above: {created}
+faccessat2 inside: ok
+faccessat2 symlink out: ENOENT
+faccessat2 host path: ENOENT
+"""
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_calls_beyond_open_stay_in_the_root(read_only, build_guest, tmp_path, run_pyemu):
+    """Socket addresses, inotify, xattrs, openat2, mknod, faccessat2 and /proc's directories
+    (listed as the guest's, not the host's): none reaches the socket or file next to the
+    root, and a read-only root refuses what would make a file (EROFS)."""
+    box = make_box(tmp_path)
+    os.symlink(box / "outside.sock", box / "root" / "sockout")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(box / "outside.sock"))
+    listener.listen(1)
+    before = tree(box)
+    options = ["--root", str(box / "root"), *(["--read-only"] if read_only else [])]
+    try:
+        result = run_pyemu(build_guest("root_calls.c"), [str(box), "ro" if read_only else "rw"],
+                           options=options)
+    finally:
+        listener.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == CALLS.format(
+        created="EROFS" if read_only else "ok", connected="ENOENT" if read_only else "ok",
+        xattrs="setxattr: EROFS\nremovexattr: EROFS\n" if read_only else "")
+    made = {name: value for name, value in tree(box).items() if name not in before}
+    assert made == ({} if read_only else {
+        "root/made.sock": "socket", "root/dotdot.sock": "socket", "root/fifo": "fifo",
+        "root/fifo2": "fifo"})

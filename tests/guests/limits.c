@@ -1,6 +1,9 @@
 /* Asks for a lot: argv[1] picks what.
  *   mmap GIB       map GIB GiB of anonymous memory, touch its first and last page
  *   mremap GIB     map GIB GiB, touch a page, then grow it to twice that (moving it)
+ *   shared MIB     map MIB MiB of shared anonymous memory (a memfd for pyemu), touch it
+ *   dontunmap MIB  map MIB MiB, touch a page, move it with MREMAP_DONTUNMAP (the old pages
+ *                  stay mapped: twice the memory)
  *   brk            grow the heap 1 MiB at a time until it fails (at most 4 GiB); print MiB
  *   malloc MIB     malloc MIB MiB and touch it
  *   writev         writev 1024 vectors of 1 GiB each (untouched memory) to /dev/null
@@ -62,6 +65,19 @@ int main(int argc, char **argv) {
         char *r = mremap(p, amount * GIB, 2 * amount * GIB, MREMAP_MAYMOVE);
         report("mremap", r == MAP_FAILED ? -1 : 0);
         if (r != MAP_FAILED) printf("kept: %d\n", r[12345]);
+    } else if (!strcmp(what, "shared")) {
+        char *p = mmap(NULL, amount << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+        report("shared", p == MAP_FAILED ? -1 : 0);
+        if (p != MAP_FAILED) memset(p, 1, amount << 20);
+    } else if (!strcmp(what, "dontunmap")) {
+        char *p = map(amount << 20);
+        report("mmap", p ? 0 : -1);
+        if (!p) return 0;
+        p[12345] = 42;
+        char *r = mremap(p, amount << 20, amount << 20, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+        report("dontunmap", r == MAP_FAILED ? -1 : 0);
+        if (r != MAP_FAILED) printf("kept: %d, left: %d\n", r[12345], p[12345]);
     } else if (!strcmp(what, "brk")) {
         unsigned long mib = 0;
         while (mib < 4096 && sbrk(1 << 20) != (void *)-1) mib++;
