@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .table import SYSCALLS
-from .table_rv32 import ABSENT, HANDLERS, RENAMED, SYSCALLS_RV32, TIME64, UNJOINED
+from .table_rv32 import ABSENT, HANDLERS, RENAMED, SYSCALLS_RV32, TIME64
 
 STATUS_WORDS = {"implemented": "implemented", "partial": "partial", "enosys": "ENOSYS"}
 
@@ -44,8 +44,8 @@ def render_rv32() -> list[str]:
         "",
         f"- Not in riscv32 (time32 structures, `stat`, `rlimit`, `wait4`): {names(ABSENT)}.",
         f"- 32-bit forms: {names(RENAMED)}.",
-        f"- 64-bit arguments joined from register pairs: {names(HANDLERS.keys() - RENAMED.keys())};"
-        + f" not joined yet (ENOSYS): {names(UNJOINED)}.",
+        f"- 64-bit arguments joined from register pairs: {names(HANDLERS.keys() - RENAMED.keys())}"
+        + ", and in the 32-bit forms that take one.",
         "- time64 calls, each with the riscv64 handler of the call it replaces: "
         + ", ".join(f"{n} `{name}` (as {SYSCALLS[shared].name})"
                     for n, (name, shared) in TIME64.items()) + ".",

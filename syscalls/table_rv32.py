@@ -25,7 +25,7 @@ import inspect
 import struct
 from collections.abc import Callable
 
-from . import fs, mm
+from . import fileops, fs, mm
 from .errors import EINVAL, SyscallError
 from .kernel import Kernel
 from .table import SYSCALLS, Syscall
@@ -97,18 +97,18 @@ HANDLERS = {
     45: with_pair(fs.truncate, 1),
     46: with_pair(fs.ftruncate, 1),
     62: llseek,
+    47: with_pair(with_pair(fileops.fallocate, 3), 2),  # fd, mode, offset, len
     67: with_pair(fs.pread64, 3),
     68: with_pair(fs.pwrite64, 3),
+    84: with_pair(with_pair(fileops.sync_file_range, 2), 1),  # fd, offset, nbytes, flags
+    213: with_pair(fileops.readahead, 1),  # fd, offset, count
     222: mmap2,
+    223: with_pair(with_pair(fileops.fadvise64, 2), 1),  # fd, offset, len, advice
 }
-# Calls with 64-bit arguments that no riscv32 form joins yet: ENOSYS rather than a wrong value.
-UNJOINED = {47: "fallocate", 84: "sync_file_range", 213: "readahead", 223: "fadvise64_64"}
 
 
 def _rv32_entry(number: int, entry: Syscall) -> Syscall:
     name = RENAMED.get(number, entry.name)
-    if number in UNJOINED:
-        return Syscall(number, name, None, "its 64-bit arguments are not joined for riscv32 yet")
     return Syscall(number, name, HANDLERS.get(number, entry.handler), entry.note)
 
 

@@ -15,7 +15,8 @@ enum {
     NR_clock_gettime = 113, NR_kill = 129, NR_sigaltstack = 132, NR_rt_sigaction = 134,
     NR_rt_sigprocmask = 135, NR_getpid = 172, NR_brk = 214, NR_munmap = 215, NR_mmap2 = 222,
     NR_mprotect = 226, NR_statx = 291, NR_clock_gettime64 = 403, NR_clock_getres_time64 = 406,
-    NR_clock_nanosleep_time64 = 407,
+    NR_clock_nanosleep_time64 = 407, NR_fallocate = 47, NR_sync_file_range = 84,
+    NR_waitid = 95, NR_readahead = 213, NR_clone = 220, NR_fadvise64_64 = 223,
 };
 #define AT_FDCWD (-100)
 
