@@ -18,9 +18,9 @@ from .blocking import WouldBlock, deadline_after
 from .errors import EAGAIN, EBADF, ECANCELED, EINPROGRESS, EINVAL, ENOMEM, SyscallError
 from .fs import gather, host_fd, iovecs, scatter
 from .info import read_timespec
-from .kernel import Kernel, signed
+from .kernel import ULONG, Kernel, signed
 from .mm import fits
-from .signals import with_signal_mask
+from .signals import sigmask_argument, with_signal_mask
 
 IOCB = struct.Struct("<QIIHhIQQqQII")  # struct iocb: 64 bytes
 IO_EVENT = struct.Struct("<QQqq")  # data, obj, res, res2
@@ -47,7 +47,8 @@ def _context(k: Kernel, ctx: int) -> AioContext:
 
 def io_setup(k: Kernel, nr_events: int, ctx_addr: int) -> int:
     nr_events = signed(nr_events)
-    (current,) = struct.unpack("<Q", k.mem.read(ctx_addr, 8))
+    context = ULONG[k.xlen]  # aio_context_t: an unsigned long
+    (current,) = context.unpack(k.mem.read(ctx_addr, context.size))
     if current or nr_events <= 0 or nr_events > MAX_EVENTS:
         raise SyscallError(EINVAL if nr_events <= MAX_EVENTS else EAGAIN)
     ring = k.mem.find_free(PAGE_SIZE, below=k.process.mmap_base)
@@ -57,7 +58,7 @@ def io_setup(k: Kernel, nr_events: int, ctx_addr: int) -> int:
     k.mem.poke(ring, AIO_RING_HEADER.pack(0, nr_events, 0, 0, 0, 0, 0,
                                           AIO_RING_HEADER.size))
     k.process.aio[ring] = AioContext(nr_events)
-    k.mem.write(ctx_addr, struct.pack("<Q", ring))
+    k.mem.write(ctx_addr, context.pack(ring))
     return 0
 
 
@@ -197,6 +198,6 @@ def io_pgetevents(k: Kernel, ctx: int, min_nr: int, nr: int, events: int, timeou
                   usig: int) -> int:
     mask_addr = sigsetsize = 0
     if usig:
-        mask_addr, sigsetsize = struct.unpack("<QQ", k.mem.read(usig, 16))
+        mask_addr, sigsetsize = sigmask_argument(k, usig)
     return _get_events(k, ctx, min_nr, nr, events, timeout, mask_addr, sigsetsize)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .table import SYSCALLS
-from .table_rv32 import ABSENT, HANDLERS, RENAMED, SYSCALLS_RV32, TIME64
+from .table_rv32 import ABSENT, HANDLERS, RENAMED, RV64_LAYOUTS_ONLY, SYSCALLS_RV32, TIME64
 
 STATUS_WORDS = {"implemented": "implemented", "partial": "partial", "enosys": "ENOSYS"}
 
@@ -46,6 +46,8 @@ def render_rv32() -> list[str]:
         f"- 32-bit forms: {names(RENAMED)}.",
         f"- 64-bit arguments joined from register pairs: {names(HANDLERS.keys() - RENAMED.keys())}"
         + ", and in the 32-bit forms that take one.",
+        "- ENOSYS on riscv32 (their structures are translated for riscv64 only): "
+        + f"{names(RV64_LAYOUTS_ONLY)}.",
         "- time64 calls, each with the riscv64 handler of the call it replaces: "
         + ", ".join(f"{n} `{name}` (as {SYSCALLS[shared].name})"
                     for n, (name, shared) in TIME64.items()) + ".",

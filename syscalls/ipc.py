@@ -19,7 +19,8 @@ from .errors import EAGAIN, EINVAL, ENOMSG, ETIMEDOUT, SyscallError, linux_errno
 from .fs import host_fd, install_fd
 from .host import buffer, raw_syscall
 from .info import read_timespec
-from .kernel import Kernel, signed
+from .kernel import ULONG, Kernel, signed
+from .signals import SIGEVENT, SIGEVENT_SIZE
 from .sources import CLOCK_REALTIME
 
 IPC_NOWAIT = 0o4000
@@ -30,15 +31,22 @@ O_CLOEXEC = 0o2000000
 
 # ---------------------------------------------------------------- POSIX message queues
 
-MQ_ATTR_SIZE = 64  # struct mq_attr: four longs and four reserved, the same everywhere
-SIGEVENT_SIZE = 64
+# struct mq_attr: four longs and four reserved ones (the host's are 64-bit).
+MQ_ATTR = {64: struct.Struct("<8q"), 32: struct.Struct("<8i")}
+
+
+def _mq_attr_in(k: Kernel, addr: int) -> ctypes.Array | None:
+    if not addr:
+        return None
+    attr = MQ_ATTR[k.xlen]
+    return buffer(MQ_ATTR[64].pack(*attr.unpack(k.mem.read(addr, attr.size))))
 
 
 def mq_open(k: Kernel, name_addr: int, flags: int, mode: int, attr_addr: int) -> int:
     """The queue's descriptor is the host's (the name lives in the host's mqueue space)."""
     name = k.mem.read_cstring(name_addr, 4096)
-    attr = buffer(k.mem.read(attr_addr, MQ_ATTR_SIZE)) if attr_addr else None
-    host = raw_syscall("mq_open", name, (flags & ~O_CLOEXEC) | O_CLOEXEC, mode & 0o7777, attr)
+    host = raw_syscall("mq_open", name, (flags & ~O_CLOEXEC) | O_CLOEXEC, mode & 0o7777,
+                       _mq_attr_in(k, attr_addr))
     return install_fd(k, host, "/" + os.fsdecode(name), bool(flags & O_CLOEXEC))
 
 
@@ -106,29 +114,56 @@ def mq_notify(k: Kernel, mqd: int, sevp: int) -> int:
     if not sevp:
         raw_syscall("mq_notify", host, None)
         return 0
-    event = k.mem.read(sevp, SIGEVENT_SIZE)
-    notify = struct.unpack_from("<i", event, 12)[0]
-    if notify not in (SIGEV_SIGNAL, SIGEV_NONE):
+    layout = SIGEVENT[k.xlen]
+    fields = layout.unpack(k.mem.read(sevp, layout.size))
+    if fields[2] not in (SIGEV_SIGNAL, SIGEV_NONE):
         raise SyscallError(EINVAL)
+    event = SIGEVENT[64].pack(*fields).ljust(SIGEVENT_SIZE, b"\0")  # the host's layout
     raw_syscall("mq_notify", host, buffer(event))
     return 0
 
 
 def mq_getsetattr(k: Kernel, mqd: int, new_addr: int, old_addr: int) -> int:
     host = host_fd(k, mqd)
-    new = buffer(k.mem.read(new_addr, MQ_ATTR_SIZE)) if new_addr else None
-    old = buffer(MQ_ATTR_SIZE) if old_addr else None
-    raw_syscall("mq_getsetattr", host, new, old)
+    old = buffer(MQ_ATTR[64].size) if old_addr else None
+    raw_syscall("mq_getsetattr", host, _mq_attr_in(k, new_addr), old)
     if old is not None:
-        k.mem.write(old_addr, old.raw[:MQ_ATTR_SIZE])
+        k.mem.write(old_addr, MQ_ATTR[k.xlen].pack(*MQ_ATTR[64].unpack(old.raw)))
     return 0
 
 
 # ---------------------------------------------------------------- System V messages
 
 MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
-MSQID_DS_SIZE = 120  # struct msqid64_ds, asm-generic 64-bit (the host's too)
 MSGINFO_SIZE = 32
+# riscv32's struct ipc64_perm ends in two unsigned longs (36 bytes, not 48) after the fields
+# every layout shares (key, ids, mode, seq: 28 bytes), and each time in its msqid64_ds and
+# semid64_ds is two unsigned longs, the low half first.
+PERM_FIELDS = 28
+# struct msqid64_ds: perm, stime, rtime, ctime, cbytes, qnum, qbytes, lspid, lrpid, unused;
+# asm-generic 64-bit (the host's too), and riscv32's.
+MSQID = {64: struct.Struct("<48s3q3Qii2Q"), 32: struct.Struct("<36s9I2i2I")}
+
+
+def _halves(value: int) -> tuple[int, int]:
+    return value & 0xFFFF_FFFF, (value >> 32) & 0xFFFF_FFFF
+
+
+def _msqid_to_guest(k: Kernel, raw: bytes) -> bytes:
+    if k.xlen == 64:
+        return raw[: MSQID[64].size]
+    perm, stime, rtime, ctime, *counts, lspid, lrpid, _, _ = MSQID[64].unpack(raw)
+    return MSQID[32].pack(perm[:PERM_FIELDS], *_halves(stime), *_halves(rtime),
+                          *_halves(ctime), *counts, lspid, lrpid, 0, 0)
+
+
+def _msqid_to_host(k: Kernel, raw: bytes) -> bytes:
+    if k.xlen == 64:
+        return raw
+    perm, *times, cbytes, qnum, qbytes, lspid, lrpid, _, _ = MSQID[32].unpack(raw)
+    stime, rtime, ctime = (lo | hi << 32 for lo, hi in zip(times[0::2], times[1::2]))
+    return MSQID[64].pack(perm[:PERM_FIELDS], stime, rtime, ctime, cbytes, qnum, qbytes,
+                          lspid, lrpid, 0, 0)
 
 
 def _command(cmd: int) -> int:
@@ -141,9 +176,12 @@ def msgget(k: Kernel, key: int, flags: int) -> int:
 
 
 def msgsnd(k: Kernel, qid: int, msg: int, size: int, flags: int) -> int:
-    if signed(size, 64) < 0:
+    """struct msgbuf starts with a long, mtype: the host's is 64-bit."""
+    if signed(size, k.xlen) < 0:
         raise SyscallError(EINVAL)
-    data = buffer(k.mem.read(msg, 8 + size))
+    mtype = ULONG[k.xlen]
+    (kind,) = mtype.unpack(k.mem.read(msg, mtype.size))
+    data = buffer(struct.pack("<q", signed(kind, k.xlen)) + k.mem.read(msg + mtype.size, size))
 
     def attempt() -> int:
         return _without_waiting(lambda: raw_syscall("msgsnd", signed(qid), data, size,
@@ -154,15 +192,18 @@ def msgsnd(k: Kernel, qid: int, msg: int, size: int, flags: int) -> int:
 
 
 def msgrcv(k: Kernel, qid: int, msg: int, size: int, kind: int, flags: int) -> int:
-    if signed(size, 64) < 0:
+    if signed(size, k.xlen) < 0:
         raise SyscallError(EINVAL)
     room = buffer(8 + size)
+    mtype = ULONG[k.xlen]
 
     def attempt() -> int:
         got = _without_waiting(lambda: raw_syscall("msgrcv", signed(qid), room, size,
-                                                   signed(kind, 64), signed(flags) | IPC_NOWAIT),
+                                                   signed(kind, k.xlen),
+                                                   signed(flags) | IPC_NOWAIT),
                                flags, ENOMSG)
-        k.mem.write(msg, room.raw[: 8 + got])
+        (received,) = struct.unpack_from("<q", room.raw)
+        k.mem.write(msg, mtype.pack(received & ((1 << k.xlen) - 1)) + room.raw[8 : 8 + got])
         return got
 
     return complete(k, attempt)
@@ -181,13 +222,20 @@ def _without_waiting(call, flags: int, would_block: int) -> int:
 
 def msgctl(k: Kernel, qid: int, cmd: int, buf: int) -> int:
     cmd = _command(cmd)
-    size = {IPC_STAT: MSQID_DS_SIZE, MSG_STAT: MSQID_DS_SIZE, MSG_STAT_ANY: MSQID_DS_SIZE,
-            IPC_SET: MSQID_DS_SIZE, IPC_INFO: MSGINFO_SIZE, MSG_INFO: MSGINFO_SIZE}.get(cmd, 0)
-    data = buffer(k.mem.read(buf, size) if cmd == IPC_SET else max(size, 1))
-    result = raw_syscall("msgctl", signed(qid), cmd, data if size else None)
-    if size and cmd != IPC_SET:
-        k.mem.write(buf, data.raw[:size])
-    return result
+    if cmd in (IPC_STAT, MSG_STAT, MSG_STAT_ANY):
+        data = buffer(MSQID[64].size)
+        result = raw_syscall("msgctl", signed(qid), cmd, data)
+        k.mem.write(buf, _msqid_to_guest(k, data.raw))
+        return result
+    if cmd == IPC_SET:
+        data = buffer(_msqid_to_host(k, k.mem.read(buf, MSQID[k.xlen].size)))
+        return raw_syscall("msgctl", signed(qid), cmd, data)
+    if cmd in (IPC_INFO, MSG_INFO):  # struct msginfo: ints only
+        data = buffer(MSGINFO_SIZE)
+        result = raw_syscall("msgctl", signed(qid), cmd, data)
+        k.mem.write(buf, data.raw)
+        return result
+    return raw_syscall("msgctl", signed(qid), cmd, None)
 
 
 # ---------------------------------------------------------------- System V semaphores
@@ -200,19 +248,27 @@ IPC64_PERM_SIZE = 48
 # struct semid64_ds: riscv64 has the asm-generic layout (88 bytes); x86-64 pads each time
 # with an unused long (104 bytes).
 GUEST_SEMID = struct.Struct(f"<{IPC64_PERM_SIZE}sqqQQQ")  # perm, otime, ctime, nsems, unused
+SEMID32 = struct.Struct("<36s7I")  # riscv32's: perm, otime, its high half, ctime, ..., nsems
 HOST_SEMID = struct.Struct(f"<{IPC64_PERM_SIZE}sqQqQQQQ") if platform.machine() == "x86_64" \
     else GUEST_SEMID
 
 
-def _semid_to_guest(raw: bytes) -> bytes:
+def _semid_to_guest(raw: bytes, xlen: int = 64) -> bytes:
     fields = HOST_SEMID.unpack(raw[: HOST_SEMID.size])
     if HOST_SEMID is GUEST_SEMID:
-        return raw[: GUEST_SEMID.size]
-    perm, otime, _, ctime, _, nsems, _, _ = fields
+        perm, otime, ctime, nsems, _, _ = fields
+    else:
+        perm, otime, _, ctime, _, nsems, _, _ = fields
+    if xlen == 32:
+        return SEMID32.pack(perm[:PERM_FIELDS], *_halves(otime), *_halves(ctime), nsems, 0, 0)
     return GUEST_SEMID.pack(perm, otime, ctime, nsems, 0, 0)
 
 
-def _semid_to_host(raw: bytes) -> bytes:
+def _semid_to_host(raw: bytes, xlen: int = 64) -> bytes:
+    if xlen == 32:
+        perm, otime, otime_high, ctime, ctime_high, nsems, _, _ = SEMID32.unpack(raw)
+        raw = GUEST_SEMID.pack(perm[:PERM_FIELDS], otime | otime_high << 32,
+                               ctime | ctime_high << 32, nsems, 0, 0)
     if HOST_SEMID is GUEST_SEMID:
         return raw
     perm, otime, ctime, nsems, _, _ = GUEST_SEMID.unpack(raw)
@@ -229,10 +285,11 @@ def semctl(k: Kernel, semid: int, number: int, cmd: int, arg: int) -> int:
     if cmd in (IPC_STAT, SEM_STAT, SEM_STAT_ANY):
         data = buffer(HOST_SEMID.size)
         result = raw_syscall("semctl", semid, signed(number), cmd, data)
-        k.mem.write(arg, _semid_to_guest(data.raw))
+        k.mem.write(arg, _semid_to_guest(data.raw, k.xlen))
         return result
     if cmd == IPC_SET:
-        data = buffer(_semid_to_host(k.mem.read(arg, GUEST_SEMID.size)))
+        guest = SEMID32 if k.xlen == 32 else GUEST_SEMID
+        data = buffer(_semid_to_host(k.mem.read(arg, guest.size), k.xlen))
         return raw_syscall("semctl", semid, 0, cmd, data)
     if cmd in (IPC_INFO, SEM_INFO):
         data = buffer(SEMINFO_SIZE)

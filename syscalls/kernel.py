@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from .paths import Root
 
 A0, A7 = 10, 17
+# The guest's unsigned long (and pointers, size_t): their size follows XLEN.
+ULONG = {64: struct.Struct("<Q"), 32: struct.Struct("<I")}
 
 
 class NewImage(BaseException):

@@ -20,7 +20,7 @@ from .fs import MAX_FDS, install_fd
 from .host import HOST_EPOLL_PACKED, buffer, libc_call
 from .info import read_timespec, timespec
 from .kernel import Kernel, signed
-from .signals import with_signal_mask
+from .signals import sigmask_argument, with_signal_mask
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND = 0x40, 0x80, 0x100, 0x200
@@ -114,7 +114,7 @@ def pselect6(k: Kernel, nfds: int, read_addr: int, write_addr: int, except_addr:
             wanted[fd] = wanted.get(fd, 0) | events
     mask_addr = sigsetsize = 0
     if sigmask_arg:
-        mask_addr, sigsetsize = struct.unpack("<QQ", k.mem.read(sigmask_arg, 16))
+        mask_addr, sigsetsize = sigmask_argument(k, sigmask_arg)
     deadline = _deadline(k, timeout_addr)
 
     def attempt() -> int:

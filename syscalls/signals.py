@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .blocking import WouldBlock, complete, deadline_after
 from .errors import EAGAIN, EINVAL, ENOMEM, EPERM, ESRCH, SyscallError
-from .kernel import Kernel, ProcessExit, signed
+from .kernel import ULONG, Kernel, ProcessExit, signed
 from .threads import Thread, by_tid, current
 
 SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL = range(1, 10)
@@ -317,6 +317,19 @@ def host_signal(k: Kernel, signum: int) -> None:
     """A signal sent to pyemu itself, for the guest: pending (a blocking call's wait ends,
     woken by the signal's byte in the wakeup pipe; see blocking.py)."""
     send(k, SignalInfo(signum, SI_USER))
+
+
+# struct sigevent's start: sigev_value (a union of int and pointer), sigev_signo, sigev_notify,
+# sigev_notify_thread_id (timer_create, mq_notify).
+SIGEVENT = {64: struct.Struct("<Qiii"), 32: struct.Struct("<Iiii")}
+SIGEVENT_SIZE = 64
+
+
+def sigmask_argument(k: Kernel, addr: int) -> tuple[int, int]:
+    """pselect6's and io_pgetevents's struct { const sigset_t *ss; size_t ss_len; }."""
+    word = ULONG[k.xlen]
+    raw = k.mem.read(addr, 2 * word.size)
+    return word.unpack_from(raw, 0)[0], word.unpack_from(raw, word.size)[0]
 
 
 def read_sigset(k: Kernel, addr: int, sigsetsize: int) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from .errors import EAGAIN, EINVAL, SyscallError
 from .kernel import Kernel, signed
-from .signals import NSIG, SI_TIMER, SIGALRM, SignalInfo, send
+from .signals import NSIG, SI_TIMER, SIGALRM, SIGEVENT, SignalInfo, send
 from .sources import (
     CLOCK_BOOTTIME,
     CLOCK_MONOTONIC,
@@ -24,7 +24,6 @@ from .threads import Thread, by_tid
 
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID = 0, 1, 4
 TIMER_ABSTIME = 1
-SIGEVENT = struct.Struct("<Qii i")  # sigev_value, sigev_signo, sigev_notify, sigev_notify_thread_id
 ITIMERSPEC = struct.Struct("<qqqq")  # it_interval, it_value: each a 64-bit timespec
 MAX_TIMERS = 1 << 15
 NS = 1_000_000_000
@@ -61,7 +60,8 @@ def timer_create(k: Kernel, clock: int, sevp: int, timer_id_addr: int) -> int:
     if new_id == MAX_TIMERS:
         raise SyscallError(EAGAIN)
     if sevp:
-        value, signo, notify, tid = SIGEVENT.unpack(k.mem.read(sevp, SIGEVENT.size))
+        event = SIGEVENT[k.xlen]
+        value, signo, notify, tid = event.unpack(k.mem.read(sevp, event.size))
     else:
         value, signo, notify, tid = new_id, SIGALRM, SIGEV_SIGNAL, 0
     thread = None

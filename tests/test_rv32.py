@@ -29,6 +29,10 @@ QEMU_DEVIATIONS = {
     ("files.c", b"old fstat is not riscv32's 0"): (
         b"old fstat is not riscv32's -38", ("qemu 7.2's riscv32 still has fstat (80), which "
         "riscv32 Linux does not (no __ARCH_WANT_NEW_STAT): ENOSYS")),
+    **{("layouts.c", qemu_line): (linux_line, "qemu 7.2 has no Linux AIO: io_setup is ENOSYS")
+       for qemu_line, linux_line in ((b"io_setup -38", b"io_setup 0"),
+                                     (b"io_setup context set 0", b"io_setup context set 1"),
+                                     (b"io_destroy -38", b"io_destroy 0"))},
     ("signals.c", b"sa_mask blocked in handler 0"): (
         b"sa_mask blocked in handler 1", ("qemu 7.2 reads a riscv sigaction as if it had an "
         "sa_restorer field, so sa_mask two words too far (riscv has none, as in Linux)")),
