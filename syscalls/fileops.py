@@ -12,7 +12,7 @@ import stat
 import struct
 
 from .blocking import WouldBlock, complete
-from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, EROFS, SyscallError
+from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, EPERM, EROFS, SyscallError
 from .fs import (
     AT_EMPTY_PATH,
     AT_FDCWD,
@@ -375,7 +375,10 @@ def name_to_handle_at(k: Kernel, dirfd: int, path_addr: int, handle_addr: int,
 
 
 def open_by_handle_at(k: Kernel, mount_fd: int, handle_addr: int, flags: int) -> int:
-    """Needs CAP_DAC_READ_SEARCH, which the host grants pyemu or not."""
+    """Needs CAP_DAC_READ_SEARCH, which the host grants pyemu or not; never under --root,
+    where a handle could name any file of the file system, inside the root or not."""
+    if k.process.root is not None:
+        raise SyscallError(EPERM)
     (size,) = struct.unpack("<I", k.mem.read(handle_addr, 4))
     if size > MAX_HANDLE_SZ:
         raise SyscallError(EINVAL)

@@ -279,6 +279,7 @@ openat2 no symlinks inside: ok
 openat2 no symlinks out: ELOOP
 openat2 no magic links up: ENOENT
 openat2 host path: ENOENT
+open_by_handle_at: EPERM
 mkfifo: {created}
 mkfifo above: {created}
 faccessat2 inside: ok
@@ -291,7 +292,8 @@ faccessat2 host path: ENOENT
 def test_calls_beyond_open_stay_in_the_root(read_only, build_guest, tmp_path, run_pyemu):
     """Socket addresses, inotify, xattrs, openat2, mknod, faccessat2 and /proc's directories
     (listed as the guest's, not the host's): none reaches the socket or file next to the
-    root, and a read-only root refuses what would make a file (EROFS)."""
+    root, and a read-only root refuses what would make a file (EROFS). open_by_handle_at is
+    refused (EPERM): a handle may name any file of the file system."""
     box = make_box(tmp_path)
     os.symlink(box / "outside.sock", box / "root" / "sockout")
     listener = socket.socket(socket.AF_UNIX)

@@ -1,5 +1,6 @@
 /* The calls beyond open/stat that name paths, run under --root: socket addresses, inotify,
- * extended attributes, openat2, mkfifo, faccessat2, and the emulated /proc's directories.
+ * extended attributes, openat2, open_by_handle_at, mkfifo, faccessat2, and the emulated
+ * /proc's directories.
  * One line per attempt: "what: ok", the errno name, or what was read or listed. argv[1] is
  * the host directory holding the root (and "secret" and the listening "outside.sock" next
  * to it); argv[2] "ro" when the root is read-only. */
@@ -99,6 +100,9 @@ int main(int argc, char **argv) {
     result("openat2 no magic links up", open2("/d/../../secret", RESOLVE_NO_MAGICLINKS));
     result("openat2 host path", open2(secret, RESOLVE_NO_XDEV));
 
+    struct { unsigned int bytes; int type; unsigned char data[128]; } handle = {128, 0, {0}};
+    result("open_by_handle_at", open_by_handle_at(AT_FDCWD, (struct file_handle *)&handle,
+                                                  O_RDONLY));
     result("mkfifo", mkfifo("/fifo", 0600));
     result("mkfifo above", mkfifo("/../../fifo2", 0600));
     result("faccessat2 inside", faccessat(AT_FDCWD, "/inside", R_OK, AT_EACCESS));
