@@ -169,8 +169,9 @@ def _open_emulated(k: Kernel, parts: tuple[str, ...], writes: bool, cloexec: boo
     name = "/".join(("/proc", *parts))
     if kind == procfs.DIR:
         # Listed as the guest sees it (its own descriptors in /proc/self/fd, not pyemu's);
-        # the host's /proc only stands behind the descriptor, which is never inside a root.
-        fd = install_fd(k, os.open("/proc", os.O_RDONLY | os.O_DIRECTORY), name, cloexec)
+        # the host's directory of that name (pyemu's: the same process) only stands behind
+        # the descriptor, which is never inside a root.
+        fd = install_fd(k, os.open(name, os.O_RDONLY | os.O_DIRECTORY), name, cloexec)
         k.process.files[fd].listing = procfs.listing(k, parts)
         return fd
     return install_fd(k, procfs.open_contents(procfs.contents(k, parts)), name, cloexec)
@@ -511,8 +512,8 @@ def getcwd(k: Kernel, buf: int, size: int) -> int:
 def chdir(k: Kernel, path_addr: int) -> int:
     with lookup(k, AT_FDCWD, guest_path(k, path_addr)) as found:
         root = k.process.root
-        if root is None:
-            os.chdir(found.name)
+        if root is None:  # an emulated /proc directory: the host's of that name
+            os.chdir("/".join(("/proc", *found.proc_parts)) if found.emulated else found.name)
             return 0
         if found.emulated or found.outside:
             raise SyscallError(EACCES)
