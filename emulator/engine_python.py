@@ -13,7 +13,6 @@ import ast
 import bisect
 import functools
 import inspect
-import struct
 import sys
 import types
 from collections.abc import Callable
@@ -58,7 +57,7 @@ def bind_semantics(insn: Instruction, helpers: dict) -> Callable:
 
 def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
     """Globals of translated blocks: every ISA module's own helpers, then the XLEN-bound ones,
-    the address space's TLB dictionaries (RT, WT) and struct accessors for inlined accesses."""
+    and the address space's TLB dictionaries (RT, WT) for inlined accesses."""
     namespace: dict = {}
     modules = dict.fromkeys(sys.modules[i.semantics.__module__] for i in all_instructions()
                             if i.semantics)
@@ -66,10 +65,6 @@ def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
         namespace.update(vars(module))
     namespace.update(helpers)
     namespace.update(RT=mem.read_tlb, WT=mem.write_tlb)
-    for code in ACCESS_FORMATS.values():
-        accessor = struct.Struct("<" + code)
-        namespace[f"UNPACK_{code}"] = accessor.unpack_from
-        namespace[f"PACK_{code}"] = accessor.pack_into
     return namespace
 
 
@@ -456,17 +451,21 @@ class _Specialise(ast.NodeTransformer):
             and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.BitAnd) \
             and isinstance(node.left.right, ast.Constant) and node.left.right.value == self.mask
 
-    def _fast_path(self, tlb: str, addr: ast.expr, size: int) -> tuple[ast.expr, ast.expr, str]:
-        """(condition, buffer offset, address temporary) of an access served by the TLB."""
+    def _fast_path(self, tlb: str, addr: ast.expr, size: int, signed: bool
+                   ) -> tuple[ast.expr, ast.expr, str]:
+        """(condition, element of M.as_<code>, address temporary) of an access the TLB serves:
+        an aligned one (which never crosses a page) to a page in the TLB."""
         a, base = self._temporary("m"), self._temporary("m")
         lookup = ast.parse(f"({base} := {tlb}.get(({a} := 0) >> 12))", mode="eval").body
         lookup.value.args[0].left.value = addr  # the address expression, evaluated once
-        condition = ast.BoolOp(ast.And(), [
-            ast.Compare(lookup, [ast.IsNot()], [ast.Constant(None)]),
-            ast.parse(f"({a} & 4095) <= {4096 - size}", mode="eval").body,
-        ])
-        offset = ast.parse(f"{base} + ({a} & 4095)", mode="eval").body
-        return condition, offset, a
+        condition = ast.Compare(lookup, [ast.IsNot()], [ast.Constant(None)])
+        if size > 1:
+            condition = ast.BoolOp(ast.And(), [
+                condition, ast.parse(f"not {a} & {size - 1}", mode="eval").body])
+        view = f"M.as_{ACCESS_FORMATS[size, signed]}"
+        element = ast.parse(f"{view}[({base} + ({a} & 4095)) >> {size.bit_length() - 1}]",
+                            mode="eval").body
+        return condition, element, a
 
     def _load(self, node: ast.Call, func: ast.Attribute) -> ast.expr:
         if func.attr in LOAD_METHODS:
@@ -475,12 +474,9 @@ class _Specialise(ast.NodeTransformer):
             size, signed = node.args[1].value, node.args[2].value
         else:
             return node
-        condition, offset, a = self._fast_path("RT", node.args[0], size)
-        unpack = ast.Subscript(ast.Call(_name(f"UNPACK_{ACCESS_FORMATS[size, signed]}"),
-                                        [ast.Attribute(_name("M"), "buffer", ast.Load()), offset],
-                                        []), ast.Constant(0), ast.Load())
+        condition, element, a = self._fast_path("RT", node.args[0], size, signed)
         slow = ast.Call(func, [_name(a), *node.args[1:]], [])
-        return ast.IfExp(condition, unpack, slow)
+        return ast.IfExp(condition, element, slow)
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
         self.generic_visit(node)
@@ -490,11 +486,10 @@ class _Specialise(ast.NodeTransformer):
                 and call.func.attr == "store" and isinstance(call.args[1], ast.Constant)):
             return node
         size = call.args[1].value
-        condition, offset, a = self._fast_path("WT", call.args[0], size)
+        condition, element, a = self._fast_path("WT", call.args[0], size, False)
+        element.ctx = ast.Store()
         value = ast.BinOp(call.args[2], ast.BitAnd(), ast.Constant((1 << (8 * size)) - 1))
-        fast = ast.Expr(ast.Call(_name(f"PACK_{ACCESS_FORMATS[size, False]}"),
-                                 [ast.Attribute(_name("M"), "buffer", ast.Load()), offset, value],
-                                 []))
+        fast = ast.Assign([element], value)
         slow = ast.Expr(ast.Call(call.func, [_name(a), *call.args[1:]], []))
         return ast.If(condition, [fast], [slow])
 
@@ -532,9 +527,7 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
     count, start = len(decoded), pcs[0]
     specialise = _Specialise(namespace["XLEN"], local_registers)
     # The helpers the block calls become defaults of its parameters: local lookups are faster.
-    helpers = sorted(name for name in namespace
-                     if name in ("sx", "ux", "sx32", "ltu", "RT", "WT")
-                     or name.startswith(("PACK_", "UNPACK_")))
+    helpers = sorted(name for name in namespace if name in ("sx", "ux", "sx32", "ltu", "RT", "WT"))
     may_loop, loops = loops, False
     retirements: list[ast.AugAssign] = []  # `C[INSTRET] += looped + n`, as made by retire()
     index = 0  # of the instruction being inlined
