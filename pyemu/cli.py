@@ -147,7 +147,10 @@ def guest_environment(options: argparse.Namespace) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     # Until the guest runs (when SIGINT goes to it), Ctrl-C ends pyemu as it ends any
     # program: by the signal, not by a KeyboardInterrupt traceback from numba's import.
-    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Inherited as ignored, it stays ignored (for the guest too).
+    previous = signal.getsignal(signal.SIGINT)
+    if previous != signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         return run(argv)
     finally:
