@@ -13,9 +13,8 @@ import ast
 import bisect
 import functools
 import inspect
-import struct
 import sys
-import textwrap
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -47,26 +46,18 @@ MASK64 = (1 << 64) - 1
 Entry = tuple[Callable, tuple, int]
 
 
-def compile_semantics(insn: Instruction, helpers: dict) -> Callable:
-    """The instruction's semantic function, compiled again with `helpers` (bound for an XLEN,
-    see semantics.namespace) in place of the module's RV64 bindings."""
-    source = textwrap.dedent(inspect.getsource(insn.semantics))
-    lines = source.splitlines()
-    while lines[0].startswith("@"):  # decorators may span several lines
-        lines.pop(0)
-        while not lines[0].startswith(("@", "def ")):
-            lines.pop(0)
-    namespace = dict(sys.modules[insn.semantics.__module__].__dict__)
-    namespace.update(helpers)
-    defined: dict[str, Callable] = {}  # kept apart, so the function cannot shadow a helper
-    exec(compile(  # noqa: S102 - our own ISA source, compiled per XLEN
-        "\n".join(lines), inspect.getsourcefile(insn.semantics), "exec"), namespace, defined)
-    return defined[insn.semantics.__name__]
+def bind_semantics(insn: Instruction, helpers: dict) -> Callable:
+    """The instruction's semantic function with `helpers` (bound for an XLEN, see
+    semantics.namespace) in place of its module's RV64 bindings: the same code object over
+    other globals, so nothing is parsed or compiled again."""
+    fn = insn.semantics
+    return types.FunctionType(fn.__code__, {**vars(sys.modules[fn.__module__]), **helpers},
+                              fn.__name__, fn.__defaults__, fn.__closure__)
 
 
 def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
     """Globals of translated blocks: every ISA module's own helpers, then the XLEN-bound ones,
-    the address space's TLB dictionaries (RT, WT) and struct accessors for inlined accesses."""
+    and the address space's TLB dictionaries (RT, WT) for inlined accesses."""
     namespace: dict = {}
     modules = dict.fromkeys(sys.modules[i.semantics.__module__] for i in all_instructions()
                             if i.semantics)
@@ -74,10 +65,6 @@ def block_namespace(helpers: dict, mem: AddressSpace) -> dict:
         namespace.update(vars(module))
     namespace.update(helpers)
     namespace.update(RT=mem.read_tlb, WT=mem.write_tlb)
-    for code in ACCESS_FORMATS.values():
-        accessor = struct.Struct("<" + code)
-        namespace[f"UNPACK_{code}"] = accessor.unpack_from
-        namespace[f"PACK_{code}"] = accessor.pack_into
     return namespace
 
 
@@ -144,7 +131,7 @@ class PythonEngine:
     def _function(self, insn: Instruction) -> tuple[Callable, bool]:
         key = id(insn)
         if key not in self._functions:
-            fn = compile_semantics(insn, self._helpers)
+            fn = bind_semantics(insn, self._helpers)
             self._functions[key] = (fn, writes_integer_rd(insn))
         return self._functions[key]
 
@@ -318,7 +305,7 @@ def continuation(decoded: Decoded, pc: int, xlen: int, superblock: bool) -> int 
 BLOCK_LIMIT = 32
 # Translating a block costs about as much as running its instructions a few hundred times one
 # by one: only code reached this often is translated (a glibc hello runs mostly cold code).
-HOT_VISITS = 16
+HOT_VISITS = 256
 
 
 @dataclass
@@ -348,35 +335,110 @@ class Block:
         return bisect.bisect_right(self.first_lines, line) - 1
 
 
-class _InlineWrapping(ast.NodeTransformer):
-    """Writes sx(e), ux(e) and ltu(a, b) out in place: sx as a range test that calls the helper
-    only when the value left the XLEN range, ux as a mask, ltu as a signed comparison of the
-    operands with their sign bits flipped. Each saves a call per use (about a third of the time
-    of a typical translated instruction)."""
+# struct formats of the loads and stores written out in blocks, by (size, signed).
+ACCESS_FORMATS = {(1, False): "B", (1, True): "b", (2, False): "H", (2, True): "h",
+                  (4, False): "I", (4, True): "i", (8, False): "Q", (8, True): "q"}
+LOAD_METHODS = {"load_u16": (2, False), "load_u32": (4, False), "load_s32": (4, True),
+                "load_u64": (8, False), "load_s64": (8, True)}
+FOLDED_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift,
+                    ast.RShift)
 
-    def __init__(self, xlen: int):
+
+def _name(identifier: str) -> ast.Name:
+    return ast.Name(identifier, ast.Load())
+
+
+class _Specialise(ast.NodeTransformer):
+    """Rewrites inlined instructions for speed, in one pass (children first):
+
+    - arithmetic on constants is computed here (with the operands as constants, branch
+      targets, XLEN - 1 and x0 + imm are constants), and reads of x0 are 0;
+    - sx(e), ux(e) and ltu(a, b) are written out in place: sx as a range test that calls the
+      helper only when the value left the XLEN range, ux as a mask, ltu as a signed comparison
+      of the operands with their sign bits flipped; each saves a call per use (about a third of
+      the time of a typical translated instruction);
+    - loads and stores become a look-up in the address space's TLB dictionary and a struct
+      access, falling back to the AddressSpace method (a TLB miss, a page-crossing access, a
+      fault): the method call and its own look-ups cost more than the access;
+    - X[n] becomes the local variable xn (`used` and `written` collect them); `nonlocal_x` is
+      set if X is used otherwise (then the block must keep X as it is).
+    Statements the block compiler made itself (returns) are already rewritten."""
+
+    def __init__(self, xlen: int, local_registers: bool):
         self.low, self.high, self.mask = -(1 << (xlen - 1)), 1 << (xlen - 1), (1 << xlen) - 1
+        self.local_registers = local_registers
+        self.used: set[int] = set()
+        self.written: set[int] = set()
+        self.nonlocal_x = False
         self.temporaries = 0
+
+    def _temporary(self, kind: str) -> str:
+        self.temporaries += 1
+        return f"_{kind}{self.temporaries}"
+
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == "X":
+            self.nonlocal_x = True
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == "X" \
+                and isinstance(node.slice, ast.Constant):
+            number = node.slice.value
+            if number == 0 and isinstance(node.ctx, ast.Load):
+                return ast.Constant(0)
+            if not self.local_registers:
+                return node
+            self.used.add(number)
+            if isinstance(node.ctx, ast.Store):
+                self.written.add(number)
+            return ast.Name(f"x{number}", node.ctx)
+        return self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        return self._fold(node)
+
+    def _fold(self, node: ast.BinOp) -> ast.expr:
+        left, right = node.left, node.right
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) \
+                and isinstance(node.op, FOLDED_OPERATORS):
+            expression = ast.Expression(ast.BinOp(left, node.op, right))
+            return ast.Constant(eval(compile(ast.fix_missing_locations(expression), "", "eval")))
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.BitOr, ast.BitXor)) \
+                and isinstance(right, ast.Constant) and right.value == 0:
+            return left
+        return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if not (isinstance(node.func, ast.Name) and node.args):
-            return node
-        if node.func.id == "ux" and len(node.args) == 1:
-            return ast.BinOp(node.args[0], ast.BitAnd(), ast.Constant(self.mask))
-        if node.func.id == "ltu" and len(node.args) == 2:
-            a, b = (ast.BinOp(arg, ast.BitXor(), ast.Constant(-(1 << 63))) for arg in node.args)
+        func = node.func
+        if isinstance(func, ast.Name) and node.args:
+            return self._wrapping(node, func.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id == "M":
+            return self._load(node, func)
+        return node
+
+    def _wrapping(self, node: ast.Call, helper: str) -> ast.expr:
+        args = node.args
+        if helper == "ux" and len(args) == 1:
+            return self._fold(ast.BinOp(args[0], ast.BitAnd(), ast.Constant(self.mask)))
+        if helper == "ltu" and len(args) == 2:
+            a, b = (self._fold(ast.BinOp(arg, ast.BitXor(), ast.Constant(-(1 << 63))))
+                    for arg in args)
             return ast.Compare(a, [ast.Lt()], [b])
-        if node.func.id == "sx" and len(node.args) == 1:
-            if self._in_range(node.args[0]):
-                return node.args[0]
-            self.temporaries += 1
-            name = f"_w{self.temporaries}"
-            value = ast.NamedExpr(ast.Name(name, ast.Store()), node.args[0])
+        if helper == "sx" and len(args) == 1:
+            if self._in_range(args[0]):
+                return args[0]
+            name = self._temporary("w")
+            value = ast.NamedExpr(ast.Name(name, ast.Store()), args[0])
             in_range = ast.Compare(ast.Constant(self.low), [ast.LtE(), ast.Lt()],
                                    [value, ast.Constant(self.high)])
-            return ast.IfExp(in_range, ast.Name(name, ast.Load()),
-                             ast.Call(node.func, [ast.Name(name, ast.Load())], []))
+            return ast.IfExp(in_range, _name(name), ast.Call(node.func, [_name(name)], []))
         return node
 
     def _in_range(self, node: ast.expr) -> bool:
@@ -389,181 +451,98 @@ class _InlineWrapping(ast.NodeTransformer):
             and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.BitAnd) \
             and isinstance(node.left.right, ast.Constant) and node.left.right.value == self.mask
 
-
-# struct formats of the loads and stores written out in blocks, by (size, signed).
-ACCESS_FORMATS = {(1, False): "B", (1, True): "b", (2, False): "H", (2, True): "h",
-                  (4, False): "I", (4, True): "i", (8, False): "Q", (8, True): "q"}
-LOAD_METHODS = {"load_u16": (2, False), "load_u32": (4, False), "load_s32": (4, True),
-                "load_u64": (8, False), "load_s64": (8, True)}
-
-
-def _name(identifier: str) -> ast.Name:
-    return ast.Name(identifier, ast.Load())
-
-
-class _InlineMemory(ast.NodeTransformer):
-    """Writes loads and stores out in place: a look-up in the address space's TLB dictionary
-    and a struct access, falling back to the AddressSpace method (a TLB miss, a page-crossing
-    access, a fault). The method call and its own look-ups cost more than the access."""
-
-    def __init__(self) -> None:
-        self.temporaries = 0
-
-    def _temporary(self) -> str:
-        self.temporaries += 1
-        return f"_m{self.temporaries}"
-
-    def _fast_path(self, tlb: str, addr: ast.expr, size: int) -> tuple[ast.expr, ast.expr, str]:
-        """(condition, buffer offset, address temporary) of an access served by the TLB."""
-        a, base = self._temporary(), self._temporary()
+    def _fast_path(self, tlb: str, addr: ast.expr, size: int, signed: bool
+                   ) -> tuple[ast.expr, ast.expr, str]:
+        """(condition, element of M.as_<code>, address temporary) of an access the TLB serves:
+        an aligned one (which never crosses a page) to a page in the TLB."""
+        a, base = self._temporary("m"), self._temporary("m")
         lookup = ast.parse(f"({base} := {tlb}.get(({a} := 0) >> 12))", mode="eval").body
         lookup.value.args[0].left.value = addr  # the address expression, evaluated once
-        condition = ast.BoolOp(ast.And(), [
-            ast.Compare(lookup, [ast.IsNot()], [ast.Constant(None)]),
-            ast.parse(f"({a} & 4095) <= {4096 - size}", mode="eval").body,
-        ])
-        offset = ast.parse(f"{base} + ({a} & 4095)", mode="eval").body
-        return condition, offset, a
+        condition = ast.Compare(lookup, [ast.IsNot()], [ast.Constant(None)])
+        if size > 1:
+            condition = ast.BoolOp(ast.And(), [
+                condition, ast.parse(f"not {a} & {size - 1}", mode="eval").body])
+        view = f"M.as_{ACCESS_FORMATS[size, signed]}"
+        element = ast.parse(f"{view}[({base} + ({a} & 4095)) >> {size.bit_length() - 1}]",
+                            mode="eval").body
+        return condition, element, a
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        func = node.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id == "M"):
-            return node
+    def _load(self, node: ast.Call, func: ast.Attribute) -> ast.expr:
         if func.attr in LOAD_METHODS:
             size, signed = LOAD_METHODS[func.attr]
         elif func.attr == "load" and all(isinstance(a, ast.Constant) for a in node.args[1:]):
             size, signed = node.args[1].value, node.args[2].value
         else:
             return node
-        condition, offset, a = self._fast_path("RT", node.args[0], size)
-        unpack = ast.Subscript(ast.Call(_name(f"UNPACK_{ACCESS_FORMATS[size, signed]}"),
-                                        [ast.Attribute(_name("M"), "buffer", ast.Load()), offset],
-                                        []), ast.Constant(0), ast.Load())
+        condition, element, a = self._fast_path("RT", node.args[0], size, signed)
         slow = ast.Call(func, [_name(a), *node.args[1:]], [])
-        return ast.IfExp(condition, unpack, slow)
+        return ast.IfExp(condition, element, slow)
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        self.generic_visit(node)
         call = node.value
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                 and isinstance(call.func.value, ast.Name) and call.func.value.id == "M"
                 and call.func.attr == "store" and isinstance(call.args[1], ast.Constant)):
-            return self.generic_visit(node)
+            return node
         size = call.args[1].value
-        condition, offset, a = self._fast_path("WT", call.args[0], size)
+        condition, element, a = self._fast_path("WT", call.args[0], size, False)
+        element.ctx = ast.Store()
         value = ast.BinOp(call.args[2], ast.BitAnd(), ast.Constant((1 << (8 * size)) - 1))
-        fast = ast.Expr(ast.Call(_name(f"PACK_{ACCESS_FORMATS[size, False]}"),
-                                 [ast.Attribute(_name("M"), "buffer", ast.Load()), offset, value],
-                                 []))
+        fast = ast.Assign([element], value)
         slow = ast.Expr(ast.Call(call.func, [_name(a), *call.args[1:]], []))
         return ast.If(condition, [fast], [slow])
 
 
-class _FoldConstants(ast.NodeTransformer):
-    """With the operands as constants, much of an instruction is arithmetic on constants
-    (branch targets, XLEN - 1, x0 + imm): compute it once, here. Reads of x0 are 0."""
-
-    OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift,
-                 ast.RShift)
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        self.generic_visit(node)
-        if isinstance(node.value, ast.Name) and node.value.id == "X" \
-                and isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Constant) \
-                and node.slice.value == 0:
-            return ast.Constant(0)
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        self.generic_visit(node)
-        left, right = node.left, node.right
-        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) \
-                and isinstance(node.op, self.OPERATORS):
-            expression = ast.Expression(ast.BinOp(left, node.op, right))
-            return ast.Constant(eval(compile(ast.fix_missing_locations(expression), "", "eval")))
-        if isinstance(node.op, (ast.Add, ast.Sub, ast.BitOr, ast.BitXor)) \
-                and isinstance(right, ast.Constant) and right.value == 0:
-            return left
-        return node
+class _KeepX(Exception):
+    """A block uses X otherwise than as registers of constant numbers."""
 
 
-class _LocalRegisters(ast.NodeTransformer):
-    """X[n] becomes the local variable xn; each `return` is preceded by the stores of the
-    registers the block writes (`scan` finds them all first)."""
-
-    def __init__(self) -> None:
-        self.used: set[int] = set()
-        self.written: set[int] = set()
-
-    def scan(self, statements: list[ast.stmt]) -> bool:
-        """Find the registers used and written; whether every use of X is a register with a
-        constant number (else the block keeps X as it is)."""
-        names = registers = 0
-        for node in (n for s in statements for n in ast.walk(s)):
-            if isinstance(node, ast.Name) and node.id == "X":
-                names += 1
-            number = _constant_register(node)
-            if number is not None:
-                registers += 1
-                self.used.add(number)
-                if isinstance(node.ctx, ast.Store):
-                    self.written.add(number)
-        return names == registers
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        self.generic_visit(node)
-        number = _constant_register(node)
-        return node if number is None else ast.Name(f"x{number}", node.ctx)
-
-    def visit_Return(self, node: ast.Return) -> list[ast.stmt]:
-        return [*self.write_back(), node]
-
-    def write_back(self) -> list[ast.stmt]:
-        return ast.parse("\n".join(f"X[{n}] = x{n}" for n in sorted(self.written))).body
-
-
-def _constant_register(node: ast.AST) -> int | None:
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
-            and node.value.id == "X" and isinstance(node.slice, ast.Constant):
-        return node.slice.value
-    return None
-
-
-def _retire(count: int) -> ast.stmt:
-    """Retire `count` instructions, and those of the loop's whole iterations."""
-    return ast.parse(f"C[{INSTRET}] += looped + {count}").body[0]
-
-
-class _NoLoops(ast.NodeTransformer):
-    """In a block that does not loop, no iterations were run before."""
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        return ast.Constant(0) if node.id == "looped" else node
+# Source lines of a translated block: instruction i's statements all carry line FIRST_LINE + i
+# (the template around them has fewer lines), so a traceback's line says which one raised.
+FIRST_LINE = 1000
+# The function around the instructions; the `pass` under `while` stands for them.
+BLOCK_TEMPLATE = """\
+def block(X, F, C, M, limit, alive=alive, {helpers}):
+    looped = 0
+    room = limit - C[{instret}] - {count}
+    try:
+        while True:
+            pass
+    except BaseException:
+        C[{instret}] += looped
+        raise
+    finally:
+        pass
+"""
 
 
 def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
-                    loops: bool = True) -> Block:
-    """One function for the run of instructions. The integer registers it uses live in local
-    variables, written back when it returns or raises. A block whose last instruction may
-    branch back to its first (a loop) repeats in a `while` while the instruction limit
-    allows, so that each iteration is not a return to the engine's dispatch."""
+                    loops: bool = True, local_registers: bool = True) -> Block:
+    """One function for the run of instructions, compiled from its syntax tree. The integer
+    registers it uses live in local variables, written back when it returns or raises. A block
+    whose last instruction may branch back to its first (a loop) repeats in a `while` while
+    the instruction limit allows, so that each iteration is not a return to the engine's
+    dispatch."""
     count, start = len(decoded), pcs[0]
-    folding = _FoldConstants()
-    wrapping = _InlineWrapping(namespace["XLEN"])
-    memory = _InlineMemory()
+    specialise = _Specialise(namespace["XLEN"], local_registers)
     # The helpers the block calls become defaults of its parameters: local lookups are faster.
-    helpers = sorted(name for name in namespace
-                     if name in ("sx", "ux", "sx32", "ltu", "RT", "WT")
-                     or name.startswith(("PACK_", "UNPACK_")))
+    helpers = sorted(name for name in namespace if name in ("sx", "ux", "sx32", "ltu", "RT", "WT"))
     may_loop, loops = loops, False
+    retirements: list[ast.AugAssign] = []  # `C[INSTRET] += looped + n`, as made by retire()
     index = 0  # of the instruction being inlined
+
+    def retire(count: int) -> ast.AugAssign:
+        """Retire `count` instructions, and those of the loop's whole iterations."""
+        statement = ast.parse(f"C[{INSTRET}] += looped + {count}").body[0]
+        retirements.append(statement)
+        return statement
 
     def retire_and_return(value: ast.expr) -> list[ast.stmt]:
         """A jump to the next instruction of the superblock goes on to it; one back to the
         start goes round the loop; any other leaves, retiring the instructions run so far."""
         nonlocal loops
-        value = folding.visit(wrapping.visit(value))
+        value = specialise.visit(value)
         target = value.value if isinstance(value, ast.Constant) else None
         if index + 1 < count and target == pcs[index + 1]:
             return [ast.Pass()]
@@ -571,55 +550,51 @@ def translate_block(decoded: list[Decoded], pcs: list[int], namespace: dict,
             loops = True
             return [*ast.parse(f"looped += {index + 1}\n"
                                f"if looped <= room and alive:\n    continue").body,
-                    _retire(0), ast.Return(value)]
-        return [_retire(index + 1), ast.Return(value)]
+                    retire(0), ast.Return(value)]
+        return [retire(index + 1), ast.Return(value)]
 
-    instructions: list[list[ast.stmt]] = []
+    body: list[ast.stmt] = []
     for index, (instruction, pc) in enumerate(zip(decoded, pcs)):  # retire_and_return reads index
         constants = dict(instruction.ops, pc=pc, ilen=instruction.length, XLEN=namespace["XLEN"])
         if writes_integer_rd(instruction.insn) and constants.get("rd") == 0:
             constants["rd"] = DISCARD
-        statements = inline_statements(instruction.insn, f"i{index}_", retire_and_return,
-                                       constants)
-        instructions.append([memory.visit(folding.visit(wrapping.visit(folding.visit(s))))
-                             for s in statements])
-    instructions[-1] += [_retire(count), ast.Return(ast.Constant(pcs[-1] + decoded[-1].length))]
-    if not loops:
-        instructions = [[folding.visit(_NoLoops().visit(s)) for s in statements]
-                        for statements in instructions]
-    registers = _LocalRegisters()
-    local = registers.scan([s for statements in instructions for s in statements])
-    if local:
-        instructions = [[registers.visit(s) for s in statements] for statements in instructions]
-        instructions = [[r for s in statements for r in (s if isinstance(s, list) else [s])]
-                        for statements in instructions]
+        statements = [specialise.visit(s) for s in
+                      inline_statements(instruction.insn, f"i{index}_", retire_and_return,
+                                        constants)]
+        if index == count - 1:
+            statements += [retire(count), ast.Return(ast.Constant(pcs[-1] + instruction.length))]
+        _place(statements, FIRST_LINE + index)
+        body += statements
+    if specialise.nonlocal_x and local_registers:
+        return translate_block(decoded, pcs, namespace, may_loop, local_registers=False)
+    if not loops:  # no iterations were run before
+        for statement in retirements:
+            statement.value = statement.value.right
 
+    function = ast.parse(BLOCK_TEMPLATE.format(
+        helpers=", ".join(f"{h}={h}" for h in helpers), instret=INSTRET, count=count)).body[0]
+    looped, room, guarded = function.body
+    guarded.body[0].body = body
+    if not loops:  # a single pass, and nothing to retire on a raise but what returns retired
+        guarded.body, guarded.handlers = body, []
+    guarded.finalbody = ast.parse("\n".join(f"X[{n}] = x{n}"
+                                            for n in sorted(specialise.written))).body
+    loads = ast.parse("\n".join(f"x{n} = X[{n}]" for n in sorted(specialise.used))).body
+    function.body = [*loads, *([looped, room] if loops else []),
+                     *([guarded] if guarded.handlers or guarded.finalbody else guarded.body)]
     # `alive` empties when the block's code is written (a store in the loop itself may do it).
     alive = [True]
-    parameters = ", ".join(f"{h}={h}" for h in helpers)
-    lines = [f"def block(X, F, C, M, limit, alive=alive, {parameters}):"]
-    indent = "    "
-    if local:
-        lines += [f"    x{n} = X[{n}]" for n in sorted(registers.used)]
-    if loops:
-        # Instructions of whole iterations, retired when the block returns or raises.
-        lines += ["    looped = 0", f"    room = limit - C[{INSTRET}] - {count}"]
-    if local or loops:
-        lines.append("    try:")
-        indent += "    "
-    if loops:
-        lines.append(f"{indent}while True:")
-        indent += "    "
-    first_lines = []
-    for statements in instructions:
-        first_lines.append(len(lines) + 1)  # source lines count from 1
-        source = ast.unparse(ast.fix_missing_locations(ast.Module(statements, [])))
-        lines += [indent + line for line in source.splitlines() or ["pass"]]
-    if local or loops:
-        on_raise = [*(registers.write_back() if local else []), *([_retire(0)] if loops else [])]
-        lines += ["    except BaseException:", *(f"        {ast.unparse(s)}" for s in on_raise),
-                  "        raise"]
-    code = compile("\n".join(lines), f"<pyemu block {start:#x}>", "exec")
+    module = ast.Module([function], [])
+    code = compile(module, f"<pyemu block {start:#x}>", "exec")
     defined: dict[str, Callable] = {}
     exec(code, {**namespace, "alive": alive}, defined)  # noqa: S102 - from our ISA description
-    return Block(defined["block"], pcs, first_lines, alive)
+    return Block(defined["block"], pcs, [FIRST_LINE + i for i in range(count)], alive)
+
+
+def _place(statements: list[ast.stmt], line: int) -> None:
+    """Give every node of the statements the source position `line`."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if "lineno" in node._attributes:
+                node.lineno = node.end_lineno = line
+                node.col_offset = node.end_col_offset = 0

@@ -133,10 +133,9 @@ class AddressSpace:
         self.l2 = np.zeros((4, 1 << _LEVEL_BITS), dtype=np.int32)  # row 0: "no table"
         self.l3 = np.zeros((4, 1 << _LEVEL_BITS), dtype=np.int64)
         self._rows_used = {"l2": 1, "l3": 1}
-        self.frames = np.zeros(64 * PAGE_SIZE, dtype=np.uint8)  # frame 0: never handed out
+        self._use_frames(np.zeros(64 * PAGE_SIZE, dtype=np.uint8))  # frame 0: never handed out
         self._frames_used = 1
         self._free_frames: list[int] = []
-        self.buffer = memoryview(self.frames)  # replaced whenever the frame pool grows
         self.regions: list[Region] = []
         # Page number -> offset of its frame in `buffer`, per access kind; the reference
         # engine's translated blocks read these directly. Cleared in place, never replaced.
@@ -236,6 +235,15 @@ class AddressSpace:
 
     # ----------------------------------------------------------------- frames
 
+    def _use_frames(self, frames: np.ndarray) -> None:
+        """Make `frames` the frame pool. `buffer` views it as bytes, `as_b` ... `as_Q` as
+        aligned 1-, 2-, 4- and 8-byte integers (struct codes), signed and unsigned: the
+        reference engine's translated blocks index them for aligned accesses."""
+        self.frames = frames
+        self.buffer = memoryview(frames)
+        for code in "bBhHiIqQ":
+            setattr(self, f"as_{code}", self.buffer.cast(code))
+
     def _new_frame(self) -> int:
         if self._free_frames:
             frame = self._free_frames.pop()
@@ -246,8 +254,7 @@ class AddressSpace:
         if (frame + 1) << PAGE_SHIFT > self.frames.size:
             bigger = np.zeros(self.frames.size * 2, dtype=np.uint8)
             bigger[: self.frames.size] = self.frames
-            self.frames = bigger
-            self.buffer = memoryview(bigger)
+            self._use_frames(bigger)
         self._frames_used += 1
         return frame
 
@@ -458,8 +465,7 @@ class AddressSpace:
         self.l1[:] = np.frombuffer(contents["l1"], self.l1.dtype)
         size = bookkeeping["frames_used"] << PAGE_SHIFT
         if self.frames.size < size:
-            self.frames = np.zeros(size, dtype=np.uint8)
-            self.buffer = memoryview(self.frames)
+            self._use_frames(np.zeros(size, dtype=np.uint8))
         self.frames[:size] = np.frombuffer(contents["frames"], np.uint8)
         self.frames[size : self._frames_used << PAGE_SHIFT] = 0
         self._rows_used = dict(rows)

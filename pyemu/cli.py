@@ -40,8 +40,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
                    help="remove VAR from the guest's environment")
     p.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
-    p.add_argument("--engine", choices=["fast", "python"], default="fast",
-                   help="fast: numba-compiled (default); python: the reference interpreter")
+    p.add_argument("--engine", choices=["fast", "python"],
+                   default=os.environ.get("PYEMU_ENGINE", "fast"),
+                   help="fast: numba-compiled (default); python: the reference interpreter "
+                        "(env PYEMU_ENGINE)")
     p.add_argument("--max-insns", type=positive_count, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
     p.add_argument("--deterministic", action="store_true",
@@ -83,9 +85,10 @@ def parser() -> argparse.ArgumentParser:
                         "to m, stopped at the entry point")
     p.add_argument("--break", dest="breaks", metavar="SYMBOL", action="append", default=[],
                    help="with --repl: run to SYMBOL (or an address) first")
-    p.add_argument("--tier-up", type=int, metavar="N",
+    p.add_argument("--tier-up", type=int, metavar="N", default=os.environ.get("PYEMU_TIER_UP"),
                    help="instructions the fast engine runs on the python engine before its "
-                        "compiled loop takes over (default 1000000; 0: compiled from the start)")
+                        "compiled loop takes over (default 1000000; 0: compiled from the start; "
+                        "env PYEMU_TIER_UP)")
     p.add_argument("--warm-up", action="store_true",
                    help="compile the fast engine into its on-disk cache, then exit")
     p.add_argument("program", metavar="PROGRAM", nargs="?", help="the RISC-V ELF program")
@@ -144,7 +147,10 @@ def guest_environment(options: argparse.Namespace) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     # Until the guest runs (when SIGINT goes to it), Ctrl-C ends pyemu as it ends any
     # program: by the signal, not by a KeyboardInterrupt traceback from numba's import.
-    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Inherited as ignored, it stays ignored (for the guest too).
+    previous = signal.getsignal(signal.SIGINT)
+    if previous != signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         return run(argv)
     finally:

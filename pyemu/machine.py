@@ -523,6 +523,11 @@ class Machine:
         for signum in FORWARDED_SIGNALS:
             previous[signum] = host_signal.signal(
                 signum, lambda number, frame: signals.host_signal(self.kernel, number))
+            if previous[signum] == host_signal.SIG_IGN:
+                # Ignored when pyemu started (nohup, a background job of a script): the guest
+                # starts with it ignored, as a signal ignored stays ignored across execve.
+                self.kernel.process.signal_actions.setdefault(
+                    signum, signals.Action(signals.SIG_IGN))
         previous[host_signal.SIGCHLD] = host_signal.signal(
             host_signal.SIGCHLD, lambda number, frame: signals.child_changed(self.kernel))
         blocking.install_wakeup(self.kernel)  # and every blocking wait ends when one comes

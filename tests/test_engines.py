@@ -16,14 +16,14 @@ import pytest
 from pyemu.emulator.cpu import CpuState
 from pyemu.emulator.decoder import Decoder
 from pyemu.emulator.engine_fast import FastEngine
-from pyemu.emulator.engine_python import PythonEngine, writes_integer_rd
+from pyemu.emulator.engine_python import HOT_VISITS, PythonEngine, writes_integer_rd
 from pyemu.emulator.isa import all_instructions
 from pyemu.emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
 
 CODE, SCRATCH = 0x10000, 0x40000
 BASE_REGISTER = 5  # holds SCRATCH + 2048 for every load and store; never written
 COUNTER_REGISTER = 6  # counts the repetitions of the sequence; never written by it
-REPETITIONS = 24  # enough for the reference engine to translate the sequence into blocks
+REPETITIONS = HOT_VISITS + 8  # enough for the reference engine to translate the sequence
 BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
 EXCLUDED = {"jal", "jalr", "ecall", "ebreak", "fence.i", "lr.w", "lr.d", "sc.w", "sc.d"}
 SEQUENCES = int(os.environ.get("PYEMU_ENGINE_RANDOM_COUNT", "40"))
@@ -155,6 +155,8 @@ def test_fast_engine_matches_reference_engine(seed):
     for engine_class in (PythonEngine, FastEngine):
         state, mem, engine = machine(program, registers, engine_class, floats)
         stop = engine.run(100_000)
+        if engine_class is PythonEngine:
+            assert engine.blocks_translated, "the sequence should have run as translated blocks"
         results.append((stop, state.pc, state.x[:32].copy(), state.f.copy(), state.fcsr,
                         state.instret, mem.read(SCRATCH, 4096)))
     (stop_a, pc_a, x_a, f_a, fcsr_a, n_a, m_a), (stop_b, pc_b, x_b, f_b, fcsr_b, n_b, m_b) = results

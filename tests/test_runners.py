@@ -1,9 +1,11 @@
 """pyemu as a build system's test runner: a real cross-compiled project (tests/projects/greeter:
 a shared library, a configure-time run check, four tests of which one fails on purpose) is
-configured, built and tested with CMake + ctest and with Meson, through pyemu.
+configured, built and tested with CMake + ctest and with Meson, through pyemu; a Cargo project
+(tests/projects/cargo_greeter: a library, a program, a passing and a deliberately failing test)
+is run and tested with Cargo, through pyemu.
 
-The toolchain file and the cross file are the ones docs/runners.md shows, read out of it, so
-the documented snippets are the tested ones. They name `pyemu`: a `pyemu` on PATH here runs
+The toolchain file, the cross file and Cargo's configuration are the ones docs/runners.md shows,
+read out of it, so the documented snippets are the tested ones. They name `pyemu`: a `pyemu` on PATH here runs
 this checkout's (`python -m pyemu` of the interpreter running the tests).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +23,8 @@ from conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "projects" / "greeter"
+CARGO_PROJECT = ROOT / "tests" / "projects" / "cargo_greeter"
+RUST_TARGET = "riscv64gc-unknown-linux-gnu"
 RUNNERS_DOC = ROOT / "docs" / "runners.md"
 STEP_TIMEOUT = 300  # seconds for one configure, build or test step
 PASSING = ("greets", "sums", "refuses")  # refuses fails as it is declared to
@@ -100,3 +105,45 @@ def test_meson_test(tmp_path, runner_env):
     assert re.search(r"deliberately_failing +FAIL .*exit status 134", report), report
     assert re.search(r"Ok: +2\b", report) and re.search(r"Fail: +1\b", report), report
     assert "this test fails on purpose" in report
+
+
+@pytest.fixture
+def cargo_project(tmp_path: Path, runner_env: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A copy of tests/projects/cargo_greeter (Cargo writes Cargo.lock beside Cargo.toml) in a
+    directory whose `.cargo/config.toml` is the documented one, and the environment to build it
+    in, with the build output in the temporary directory too."""
+    require_tool("cargo"), require_tool("rustc")
+    config = tmp_path / ".cargo" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(documented_files()[".cargo/config.toml"])
+    project = tmp_path / CARGO_PROJECT.name
+    shutil.copytree(CARGO_PROJECT, project, ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    return project, {**runner_env, "CARGO_TARGET_DIR": str(tmp_path / "target")}
+
+
+def cargo(project: Path, env: dict[str, str], command: str, *args: str
+          ) -> subprocess.CompletedProcess:
+    return step(["cargo", command, "--offline", "--target", RUST_TARGET, *args], project, env)
+
+
+def test_cargo_run(cargo_project):
+    project, env = cargo_project
+    ran = cargo(project, env, "run", "--", "world")
+    must_succeed(ran)
+    assert ran.stdout == "hello, world\n"
+    # Cargo names the command it ran: the runner in front of the program and its arguments.
+    assert re.search(r"Running `pyemu -L /usr/riscv64-linux-gnu \S+/greeter world`", ran.stderr), \
+        ran.stderr
+
+
+def test_cargo_test(cargo_project):
+    project, env = cargo_project
+    tested = cargo(project, env, "test", "--no-fail-fast")
+    report = tested.stdout + tested.stderr
+    assert tested.returncode == 101, report  # Cargo's status when a test failed
+    assert re.search(r"Running tests/sums\.rs \(\S+/sums-\w+\)", report), report
+    assert "sums: 1 + ... + 100 is 5050" in tested.stdout  # the passing test ran
+    assert re.search(r"didn't exit successfully: `pyemu -L /usr/riscv64-linux-gnu "
+                     r"\S+/deliberately_failing-\w+` \(exit status: 1\)", report), report
+    assert "this test fails on purpose" in tested.stderr  # the failing test's stderr
+    assert "error: 1 target failed:\n    `--test deliberately_failing`" in report, report

@@ -28,6 +28,7 @@ from emulator.semantics, which binds them for the configured XLEN.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,8 +51,10 @@ class BitField:
     hi: int
     lo: int
 
+    @functools.cached_property
     def parts(self) -> list[tuple[int, int, int]]:
-        """(word bit, operand high bit, operand low bit) pieces, in word order."""
+        """(word bit, operand high bit, operand low bit) pieces, in word order (parsed once:
+        decoding extracts operands many thousand times)."""
         out = []
         word_bit = self.hi
         for piece in self.layout.split("|"):
@@ -66,7 +69,7 @@ class BitField:
 
     def extract(self, word: int) -> int:
         value = 0
-        for word_bit, top, bottom in self.parts():
+        for word_bit, top, bottom in self.parts:
             width = top - bottom + 1
             chunk = (word >> (word_bit - width + 1)) & ((1 << width) - 1)
             value |= chunk << bottom
@@ -74,7 +77,7 @@ class BitField:
 
     def insert(self, word: int, value: int) -> int:
         """`word` with this field's bits set from operand `value` (the inverse of extract)."""
-        for word_bit, top, bottom in self.parts():
+        for word_bit, top, bottom in self.parts:
             width = top - bottom + 1
             shift = word_bit - width + 1
             chunk = (value >> bottom) & ((1 << width) - 1)
@@ -91,14 +94,17 @@ class Operand:
     # Compressed register fields name x8..x15 (or f8..f15) in three bits.
     plus: int = 0
 
+    @functools.cached_property
+    def width(self) -> int:
+        """Bits of the operand before sign extension."""
+        return max(top for f in self.fields for _, top, _ in f.parts) + 1
+
     def extract(self, word: int) -> int:
         value = 0
-        width = 0
         for f in self.fields:
             value |= f.extract(word)
-            width = max(width, max(top for _, top, _ in f.parts()) + 1)
         if self.signed:
-            value = sign_extend(value, width)
+            value = sign_extend(value, self.width)
         return value + self.plus
 
     def insert(self, word: int, value: int) -> int:
