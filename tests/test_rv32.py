@@ -55,6 +55,16 @@ def rv32_binaries(cross_cc, tmp_path_factory) -> dict[str, Path]:
     return binaries
 
 
+# Lines whose answer under qemu 7.2 depends on the host, by their text before the answer, with
+# Linux's answer.
+QEMU_HOST_DEPENDENT = {
+    ("process.c", b"sysinfo freeram below totalram "): (
+        b"1", "qemu 7.2 cuts the host's 64-bit memory counts to 32 bits where riscv32 Linux "
+        "scales them by a larger mem_unit: on a host with more than 4 GiB the cut freeram may "
+        "exceed the cut totalram"),
+}
+
+
 def linux_output(source: str, qemu_stdout: bytes) -> bytes:
     """qemu's output with the lines where qemu 7.2 is not Linux replaced by Linux's."""
     lines = qemu_stdout.split(b"\n")
@@ -62,6 +72,10 @@ def linux_output(source: str, qemu_stdout: bytes) -> bytes:
         if guest == source:
             assert wrong in lines, f"qemu no longer prints {wrong!r}: drop the deviation"
             lines[lines.index(wrong)] = right
+    for (guest, question), (answer, _) in QEMU_HOST_DEPENDENT.items():
+        if guest == source:
+            [index] = [i for i, line in enumerate(lines) if line.startswith(question)]
+            lines[index] = question + answer
     return b"\n".join(lines)
 
 
