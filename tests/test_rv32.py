@@ -59,9 +59,9 @@ def rv32_binaries(cross_cc, tmp_path_factory) -> dict[str, Path]:
 # Linux's answer.
 QEMU_HOST_DEPENDENT = {
     ("process.c", b"sysinfo freeram below totalram "): (
-        b"1", "qemu 7.2 cuts the host's 64-bit memory counts to 32 bits where riscv32 Linux "
-        "scales them by a larger mem_unit: on a host with more than 4 GiB the cut freeram may "
-        "exceed the cut totalram"),
+        b"1", ("qemu 7.2 cuts the host's 64-bit memory counts to 32 bits where riscv32 Linux "
+               "scales them by a larger mem_unit: on a host with more than 4 GiB the cut "
+               "freeram may exceed the cut totalram")),
 }
 
 
