@@ -15,7 +15,7 @@ import platform
 import struct
 
 from .blocking import POLLIN, POLLOUT, WouldBlock, complete, deadline_after
-from .errors import EAGAIN, EINVAL, ENOMSG, ETIMEDOUT, SyscallError, linux_errno
+from .errors import E2BIG, EAGAIN, EINVAL, ENOMSG, ETIMEDOUT, SyscallError, linux_errno
 from .fs import host_fd, install_fd
 from .host import buffer, raw_syscall
 from .info import read_timespec
@@ -314,11 +314,23 @@ def semop(k: Kernel, semid: int, sops: int, count: int) -> int:
     return semtimedop(k, semid, sops, count, 0)
 
 
+def _most_operations() -> int:
+    """SEMOPM, the host's limit of operations per semop (the third of kernel.sem)."""
+    try:
+        with open("/proc/sys/kernel/sem") as limits:
+            return int(limits.read().split()[2])
+    except (OSError, IndexError, ValueError):
+        return 500  # Linux's default
+
+
 def semtimedop(k: Kernel, semid: int, sops: int, count: int, timeout_addr: int) -> int:
     """The operations, all at once or not at all; while one would block and the guest did
     not say IPC_NOWAIT, they are tried again (EAGAIN at the timeout)."""
-    if signed(count, 64) <= 0:
+    count &= 0xFFFF_FFFF  # unsigned int nsops
+    if count == 0 or signed(semid, 32) < 0:
         raise SyscallError(EINVAL)
+    if count > _most_operations():
+        raise SyscallError(E2BIG)
     raw = k.mem.read(sops, SEMBUF_SIZE * count)
     operations = [struct.unpack_from("<Hhh", raw, i * SEMBUF_SIZE) for i in range(count)]
     patient = not any(flags & IPC_NOWAIT for _, _, flags in operations)
