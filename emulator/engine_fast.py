@@ -417,18 +417,21 @@ class FastEngine:
             if pc >> PAGE_SHIFT != vpn or self.d_op[base + ((pc & (PAGE_SIZE - 1)) >> 1)]:
                 return
 
+    def run_loop(self, budget: int) -> int:
+        """Run the compiled loop for at most `budget` instructions; why it stopped."""
+        return self.module.run_loop(
+            self.state.x, self.state.f, self.state.ctrl, *self.mem.fast_view(),
+            *self.float_scratch, self.code_tag, self.code_base, self.d_op, self.d_rd, self.d_rs1,
+            self.d_rs2, self.d_imm, self.d_len, self.d_aux, budget)
+
     def run(self, max_insns: int) -> Stop:
         ctrl = self.state.ctrl
         end = int(ctrl[2]) + max_insns
-        loop = self.module.run_loop
         while True:
             remaining = end - int(ctrl[2])
             if remaining <= 0:
                 return Stop(StopReason.LIMIT)
-            reason = loop(self.state.x, self.state.f, ctrl, *self.mem.fast_view(),
-                          *self.float_scratch, self.code_tag, self.code_base, self.d_op,
-                          self.d_rd, self.d_rs1, self.d_rs2, self.d_imm, self.d_len, self.d_aux,
-                          remaining)
+            reason = self.run_loop(remaining)
             pc = self.state.pc
             if reason == REASON_LIMIT:
                 return Stop(StopReason.LIMIT)
@@ -474,8 +477,15 @@ class TieredEngine:
             before_tier_up = self.tier_up - self.state.instret
             if before_tier_up > 0:
                 return self.reference.run(min(max_insns, before_tier_up))
-            self.compiled = FastEngine(self.state, self.mem, reference=self.reference)
+            self.tier_up_now()
         return self.compiled.run(max_insns)
+
+    def tier_up_now(self) -> None:
+        """Load the compiled loop (numba, the cached module; numba's typing of the arguments
+        on a first call of no instructions) and run on it from now on."""
+        if self.compiled is None:
+            self.compiled = FastEngine(self.state, self.mem, reference=self.reference)
+            self.compiled.run_loop(0)
 
 
 def warm_up() -> None:

@@ -135,6 +135,7 @@ class Machine:
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
             root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
         self.kernel = Kernel(CpuState(image.xlen), space, process)
+        self.kernel.before_dropping_root.append(self._load_what_runs_later)
         self.kernel.random = random
         if seed is not None:
             self.kernel.clock = VirtualClock(process)
@@ -608,6 +609,16 @@ class Machine:
         return entry.name if entry else f"syscall_{number}"
 
     # ----------------------------------------------------------------- looking at it
+
+    def _load_what_runs_later(self) -> None:
+        """Load now what pyemu loads when it needs it (numba and the compiled loop at tier-up,
+        pyelftools and the mapped files' symbols for reports, the disassembler): the guest is
+        about to drop root's privileges, after which they may be out of its reach."""
+        tier_up_now = getattr(self.engine, "tier_up_now", None)
+        if tier_up_now is not None:
+            tier_up_now()
+        self.symbolize(self.state.pc)
+        self.disasm(self.state.pc)
 
     def symbolize(self, addr: int) -> str:
         """`main+0x10 (hello.c:12)`: the symbol, and the source line when the file has DWARF

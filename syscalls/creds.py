@@ -22,46 +22,62 @@ LINUX_CAPABILITY_VERSION_1, LINUX_CAPABILITY_VERSION_3 = 0x19980330, 0x20080522
 CAP_DATA_SIZE = 12  # effective, permitted, inheritable (u32 each), one per 32 capabilities
 
 
+def _may_drop_root(k: Kernel) -> None:
+    if os.geteuid() == 0:
+        hooks, k.before_dropping_root = k.before_dropping_root, []
+        for hook in hooks:
+            hook()
+
+
 def setuid(k: Kernel, uid: int) -> int:
+    _may_drop_root(k)
     os.setuid(owner_id(uid))
     return 0
 
 
 def setgid(k: Kernel, gid: int) -> int:
+    _may_drop_root(k)
     os.setgid(owner_id(gid))
     return 0
 
 
 def setreuid(k: Kernel, ruid: int, euid: int) -> int:
+    _may_drop_root(k)
     os.setreuid(owner_id(ruid), owner_id(euid))
     return 0
 
 
 def setregid(k: Kernel, rgid: int, egid: int) -> int:
+    _may_drop_root(k)
     os.setregid(owner_id(rgid), owner_id(egid))
     return 0
 
 
 def setresuid(k: Kernel, ruid: int, euid: int, suid: int) -> int:
+    _may_drop_root(k)
     os.setresuid(owner_id(ruid), owner_id(euid), owner_id(suid))
     return 0
 
 
 def setresgid(k: Kernel, rgid: int, egid: int, sgid: int) -> int:
+    _may_drop_root(k)
     os.setresgid(owner_id(rgid), owner_id(egid), owner_id(sgid))
     return 0
 
 
 def setfsuid(k: Kernel, fsuid: int) -> int:
     """The previous fsuid, whether or not the change was allowed (it never fails)."""
+    _may_drop_root(k)
     return libc_call("setfsuid", ctypes.c_uint(fsuid & 0xFFFF_FFFF))
 
 
 def setfsgid(k: Kernel, fsgid: int) -> int:
+    _may_drop_root(k)
     return libc_call("setfsgid", ctypes.c_uint(fsgid & 0xFFFF_FFFF))
 
 
 def setgroups(k: Kernel, size: int, addr: int) -> int:
+    _may_drop_root(k)
     size = signed(size)
     if not 0 <= size <= NGROUPS_MAX:
         raise SyscallError(EINVAL)
@@ -95,6 +111,7 @@ def capget(k: Kernel, header: int, data: int) -> int:
 
 
 def capset(k: Kernel, header: int, data: int) -> int:
+    _may_drop_root(k)
     return _capability_call(k, "capset", header, data, read_data=True)
 
 

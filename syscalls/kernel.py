@@ -157,6 +157,9 @@ class Kernel:
         self._arity: dict[Callable, int] = {}
         self.trace: Callable[[int, tuple[int, ...], int], None] | None = None
         self.uid = os.getuid()
+        # Run (once) before a set*id call may take root's privileges from the process: what
+        # pyemu will load later (numba, its compiled loop, pyelftools) may then be unreadable.
+        self.before_dropping_root: list[Callable[[], None]] = []
         self.sigreturn_trampoline = 0  # where handlers return to; the machine maps it
         self.wakeup: tuple[int, int] | None = None  # blocking.install_wakeup's pipe
         # Time and randomness: the host's, or virtual and seeded ones (--deterministic).
