@@ -83,9 +83,18 @@ def _attribute_supported(node: ast.Attribute) -> bool:
         and f"sf_{node.attr}" in RUNTIME_NAMES
 
 
-def _memory_helper(method: str, args: list[ast.expr]) -> ast.expr:
-    memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
-    return ast.Call(ast.Name(f"mem_{method}", ast.Load()), [*memory, *args], [])
+# Atomics are rare in hot loops: their loads and stores call the memory helpers out of line.
+# Inlined into each of the 22 of them, as into ordinary loads and stores, they made the loop
+# take several times as long to compile.
+OUT_OF_LINE_MEMORY = {"A"}
+
+
+def _memory_helper(prefix: str):
+    def call(method: str, args: list[ast.expr]) -> ast.expr:
+        memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
+        return ast.Call(ast.Name(f"{prefix}_{method}", ast.Load()), [*memory, *args], [])
+
+    return call
 
 
 class _RuntimeCalls(ast.NodeTransformer):
@@ -117,7 +126,8 @@ def _next_pc(value: ast.expr) -> list[ast.stmt]:
 def _is_memory_call(node: ast.AST) -> bool:
     """Calls that may leave the instruction to the reference engine (the status word)."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and (node.func.id.startswith(("mem_", "sf_")) or node.func.id in fast_runtime.STATUS_HELPERS)
+        and (node.func.id.startswith(("mem_", "atomic_", "sf_"))
+             or node.func.id in fast_runtime.STATUS_HELPERS)
 
 
 STATUS_CHECK = ast.parse(f"if st[0] != 0:\n    reason = {REASON_STEP}\n    break").body[0]
@@ -160,7 +170,8 @@ def _check_memory(statements: list[ast.stmt], hoister: _HoistMemory) -> list[ast
 
 def inline_body(insn: Instruction, op: int) -> list[str]:
     prefix = f"v{op}_"
-    statements = inline_statements(insn, prefix, _next_pc, memory_call=_memory_helper)
+    memory = "atomic" if insn.extension in OUT_OF_LINE_MEMORY else "mem"
+    statements = inline_statements(insn, prefix, _next_pc, memory_call=_memory_helper(memory))
     statements = [_RuntimeCalls().visit(statement) for statement in statements]
     statements = _check_memory(statements, _HoistMemory(prefix)) or [ast.Pass()]
     module = ast.fix_missing_locations(ast.Module(statements, []))

@@ -222,6 +222,15 @@ def mem_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, 
             f8[off + i] = np.uint8((value >> (8 * i)) & 0xFF)
 
 
+def atomic_load(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, signed):
+    """mem_load, compiled out of line for the atomics."""
+    return mem_load(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, signed)
+
+
+def atomic_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, value):
+    mem_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, value)
+
+
 # ---------------------------------------------------------------- floating point
 # The loop does IEEE arithmetic on the host where that is provably exact and its flags are
 # cheap to tell: finite operands and results away from the overflow and underflow ranges.
@@ -234,8 +243,12 @@ def mem_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, 
 # Helpers that may leave the instruction to the reference engine as the memory helpers do:
 # the generator passes them the status word first and checks it after each call.
 STATUS_HELPERS = ("aligned", "csr_read", "csr_write")
-# Compiled as functions of their own, not inlined into every instruction that uses them.
-OUT_OF_LINE = ("_operands", "_two_product_error", "_finish", "_easy", "_min_max",
+# Compiled as functions of their own, not inlined into every instruction that uses them
+# (which made the loop take far longer to compile): floating point, and the helpers of rare
+# instructions (CSRs, atomics, bit manipulation).
+OUT_OF_LINE = ("atomic_load", "atomic_store", "csr_read", "csr_write", "aligned",
+               "leading_zeros", "trailing_zeros", "population", "rotate_left",
+               "or_combine_bytes", "byte_reverse", "_operands", "_two_product_error", "_finish", "_easy", "_min_max",
                "sf_add", "sf_sub", "sf_mul", "sf_div", "sf_sqrt", "sf_fma", "sf_eq", "sf_lt",
                "sf_le", "sf_min", "sf_max", "sf_classify",
                "sf_to_int", "sf_from_int", "sf_convert")
