@@ -245,10 +245,13 @@ def atomic_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, siz
 STATUS_HELPERS = ("aligned", "csr_read", "csr_write")
 # Compiled as functions of their own, not inlined into every instruction that uses them
 # (which made the loop take far longer to compile): floating point, and the helpers of rare
-# instructions (CSRs, atomics, bit manipulation).
+# instructions (CSRs, atomics, bit manipulation). With fread, fwrite, rounding and fflags
+# inlined into the 62 floating-point instructions, RV64's loop took 113 s to compile instead
+# of 60 s, for 2-8% more speed on a loop of fdiv, fmadd and fsqrt.
 OUT_OF_LINE = ("atomic_load", "atomic_store", "csr_read", "csr_write", "aligned",
                "leading_zeros", "trailing_zeros", "population", "rotate_left",
-               "or_combine_bytes", "byte_reverse", "_operands", "_two_product_error", "_finish", "_easy", "_min_max",
+               "or_combine_bytes", "byte_reverse", "fread", "fwrite", "rounding", "fflags",
+               "_operands", "_two_product_error", "_finish", "_easy", "_min_max",
                "sf_add", "sf_sub", "sf_mul", "sf_div", "sf_sqrt", "sf_fma", "sf_eq", "sf_lt",
                "sf_le", "sf_min", "sf_max", "sf_classify",
                "sf_to_int", "sf_from_int", "sf_convert")
