@@ -40,6 +40,7 @@ GUESTS = (
     # Inputs large enough that start-up (about 0.6 s for the compiled loop) is a small part.
     Guest("sieve", REPO_ROOT / "samples" / "sieve", ("20000000",), ("200000",)),
     Guest("bytecode_vm", None, ("300000",), ("6000",)),
+    Guest("float_kernel", None, ("2000000",), ("40000",)),
     Guest("glibc_hello", None, (), ()),
 )
 # The guest whose wall time is start-up cost rather than execution speed.

@@ -5,8 +5,9 @@ whose dispatch inlines the semantic function of every instruction it can compile
 with locals renamed, `return` turned into the next pc and loads and stores into the compiled
 memory helpers). The loop runs over predecoded operand arrays, one row per 16-bit slot of each
 code page, and returns to Python only to decode new code, to map a code page into its small
-code TLB, and for instructions it leaves to the reference engine: system calls, traps, floating
-point and CSRs for now, and any memory access its page walk cannot serve. numba caches the
+code TLB, and for instructions it leaves to the reference engine: system calls, traps, the
+floating-point cases its fast paths do not cover, the counter CSRs, and any memory access its
+page walk cannot serve. numba caches the
 compiled module on disk, so only the first run after an install pays the compile.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fast_runtime
+from . import fast_runtime, softfloat
 from .cpu import DISCARD, CpuState
 from .decoder import Decoded
 from .engine_python import PythonEngine, writes_integer_rd
@@ -39,16 +40,17 @@ SLOTS_PER_PAGE = PAGE_SIZE // 2
 CODE_TLB_SIZE = 256
 BLOCK_LIMIT = 64  # instructions decoded ahead in one visit to Python
 STEP_BURST = 256  # instructions the reference engine runs when the loop hands over
-LOOP_OPERANDS = {"X", "F", "C", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm", "fmt", "rm", "w"}
+LOOP_OPERANDS = {"X", "F", "C", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm", "fmt", "rm", "w",
+                 "rs3", "csr"}
 _RUNTIME_AST = ast.parse(inspect.getsource(fast_runtime))
 RUNTIME_NAMES = {node.name for node in _RUNTIME_AST.body if isinstance(node, ast.FunctionDef)}
 RUNTIME_CONSTANTS = [
     *(alias.asname or alias.name for node in _RUNTIME_AST.body
-      if isinstance(node, ast.ImportFrom) and node.module == "memory" for alias in node.names),
+      if isinstance(node, ast.ImportFrom) and node.level == 1 for alias in node.names),
     *(target.id for node in _RUNTIME_AST.body if isinstance(node, ast.Assign)
       for target in node.targets if isinstance(target, ast.Name)),
 ]
-ALLOWED_GLOBALS = RUNTIME_NAMES | set(RUNTIME_CONSTANTS) | {"int"}
+ALLOWED_GLOBALS = RUNTIME_NAMES | set(RUNTIME_CONSTANTS) | {"int", "min", "max"}
 # Scratch words through which the loop reinterprets register bits as host floats.
 FLOAT_SCRATCH = ("fs_i", "fs_f", "fs_s")
 # The arrays of AddressSpace.fast_view(), in order, as the loop and the memory helpers name them.
@@ -66,33 +68,53 @@ def compilable(insn: Instruction) -> bool:
     fn = semantic_function(insn)
     if any(isinstance(n, (ast.Raise, ast.Try)) for n in ast.walk(fn)):
         return False
+    called = {id(n.func) for n in ast.walk(fn) if isinstance(n, ast.Call)}
     return free_names(fn) <= ALLOWED_GLOBALS | {"M", "softfloat"} and all(
-        _attribute_supported(n) for n in ast.walk(fn) if isinstance(n, ast.Attribute))
+        id(n) in called and _attribute_supported(n)
+        for n in ast.walk(fn) if isinstance(n, ast.Attribute))
 
 
 def _attribute_supported(node: ast.Attribute) -> bool:
-    """M.<access> always; softfloat.<op> when the runtime has its sf_<op> fast path."""
+    """Calls of M.<access> always; of softfloat.<op> when the runtime has its sf_<op> fast
+    path."""
     if not isinstance(node.value, ast.Name):
         return False
     return node.value.id == "M" or node.value.id == "softfloat" \
         and f"sf_{node.attr}" in RUNTIME_NAMES
 
 
-def _memory_helper(method: str, args: list[ast.expr]) -> ast.expr:
-    memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
-    return ast.Call(ast.Name(f"mem_{method}", ast.Load()), [*memory, *args], [])
+# Atomics are rare in hot loops: their loads and stores call the memory helpers out of line.
+# Inlined into each of the 22 of them, as into ordinary loads and stores, they made the loop
+# take several times as long to compile.
+OUT_OF_LINE_MEMORY = {"A"}
 
 
-class _FloatHelpers(ast.NodeTransformer):
-    """softfloat.<op>(...) becomes sf_<op>(st, scratch..., ...), the loop's fast path."""
+def _memory_helper(prefix: str):
+    def call(method: str, args: list[ast.expr]) -> ast.expr:
+        memory = [ast.Name(name, ast.Load()) for name in MEMORY_ARRAYS]
+        return ast.Call(ast.Name(f"{prefix}_{method}", ast.Load()), [*memory, *args], [])
+
+    return call
+
+
+class _RuntimeCalls(ast.NodeTransformer):
+    """softfloat.<op>(...) becomes sf_<op>(st, scratch..., ...), the loop's fast path, its
+    arguments all positional (defaults filled in); the status helpers get st first."""
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                 and func.value.id == "softfloat":
+            bound = inspect.signature(getattr(softfloat, func.attr)).bind(
+                *node.args, **{keyword.arg: keyword.value for keyword in node.keywords})
+            bound.apply_defaults()
+            args = [value if isinstance(value, ast.AST) else ast.Constant(value)
+                    for value in bound.arguments.values()]
             extra = [ast.Name(name, ast.Load()) for name in ("st", *FLOAT_SCRATCH)]
-            return ast.Call(ast.Name(f"sf_{func.attr}", ast.Load()), [*extra, *node.args], [])
+            return ast.Call(ast.Name(f"sf_{func.attr}", ast.Load()), [*extra, *args], [])
+        if isinstance(func, ast.Name) and func.id in fast_runtime.STATUS_HELPERS:
+            node.args.insert(0, ast.Name("st", ast.Load()))
         return node
 
 
@@ -104,14 +126,16 @@ def _next_pc(value: ast.expr) -> list[ast.stmt]:
 def _is_memory_call(node: ast.AST) -> bool:
     """Calls that may leave the instruction to the reference engine (the status word)."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id.startswith(("mem_", "sf_"))
+        and (node.func.id.startswith(("mem_", "atomic_", "sf_"))
+             or node.func.id in fast_runtime.STATUS_HELPERS)
 
 
 STATUS_CHECK = ast.parse(f"if st[0] != 0:\n    reason = {REASON_STEP}\n    break").body[0]
 
 
 class _HoistMemory(ast.NodeTransformer):
-    """Replaces memory calls in an expression by temporaries, collecting the calls in order."""
+    """Replaces memory calls in expressions by temporaries (each named once in an
+    instruction, so that numba types each by its own call), collecting the calls in order."""
 
     def __init__(self, prefix: str):
         self.prefix = prefix
@@ -126,29 +150,30 @@ class _HoistMemory(ast.NodeTransformer):
         return ast.Name(name, ast.Load())
 
 
-def _check_memory(statements: list[ast.stmt], prefix: str) -> list[ast.stmt]:
+def _check_memory(statements: list[ast.stmt], hoister: _HoistMemory) -> list[ast.stmt]:
     """Insert a status check after every load and store, before their results are used, so an
     access the loop cannot serve leaves the registers as they were."""
     out: list[ast.stmt] = []
     for statement in statements:
         if isinstance(statement, ast.If):
-            statement.body = _check_memory(statement.body, prefix)
-            statement.orelse = _check_memory(statement.orelse, prefix)
+            statement.body = _check_memory(statement.body, hoister)
+            statement.orelse = _check_memory(statement.orelse, hoister)
             out.append(statement)
         elif isinstance(statement, ast.Expr) and _is_memory_call(statement.value):
             out += [statement, STATUS_CHECK]  # a store: its only effect is the store itself
         else:
-            hoister = _HoistMemory(prefix)
+            first = len(hoister.hoisted)
             rewritten = hoister.visit(statement)
-            out += [*hoister.hoisted, rewritten]
+            out += [*hoister.hoisted[first:], rewritten]
     return out
 
 
 def inline_body(insn: Instruction, op: int) -> list[str]:
     prefix = f"v{op}_"
-    statements = inline_statements(insn, prefix, _next_pc, memory_call=_memory_helper)
-    statements = [_FloatHelpers().visit(statement) for statement in statements]
-    statements = _check_memory(statements, prefix) or [ast.Pass()]
+    memory = "atomic" if insn.extension in OUT_OF_LINE_MEMORY else "mem"
+    statements = inline_statements(insn, prefix, _next_pc, memory_call=_memory_helper(memory))
+    statements = [_RuntimeCalls().visit(statement) for statement in statements]
+    statements = _check_memory(statements, _HoistMemory(prefix)) or [ast.Pass()]
     module = ast.fix_missing_locations(ast.Module(statements, []))
     return ast.unparse(module).splitlines()
 
@@ -209,9 +234,11 @@ def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, d_op, d_rd, d
 '''
 
 
-# d_aux packs the operands only floating-point instructions have: fmt | rm << 2 | w << 5. Only
-# the bodies that use them unpack them (doing it for every instruction cost 20% on the sieve).
-AUX_FIELDS = {"fmt": "d_aux[i] & 3", "rm": "(d_aux[i] >> 2) & 7", "w": "(d_aux[i] >> 5) & 3"}
+# d_aux packs the operands only floating-point, atomic and CSR instructions have:
+# fmt | rm << 2 | w << 5 | csr << 7 | rs3 << 19. Only the bodies that use them unpack them
+# (doing it for every instruction cost 20% on the sieve).
+AUX_FIELDS = {"fmt": "d_aux[i] & 3", "rm": "(d_aux[i] >> 2) & 7", "w": "(d_aux[i] >> 5) & 3",
+              "csr": "(d_aux[i] >> 7) & 4095", "rs3": "(d_aux[i] >> 19) & 31"}
 
 
 def aux_operands(insn: Instruction) -> list[str]:
@@ -225,7 +252,8 @@ def fast_instructions(xlen: int) -> list[Instruction]:
             if i.length == 4 and xlen in i.xlens and compilable(i)]
 
 
-def generate_source(xlen: int) -> str:
+def runtime_source(xlen: int) -> list[str]:
+    """The lines of fast_runtime's helpers, compiled by numba and bound for `xlen`."""
     constants = {name: xlen if name == "XLEN" else getattr(fast_runtime, name)
                  for name in RUNTIME_CONSTANTS}
     lines = [
@@ -244,6 +272,11 @@ def generate_source(xlen: int) -> str:
             lines += ["", "", f"@njit({JIT_OPTIONS}{inline})", ast.unparse(node)]
         elif isinstance(node, ast.ClassDef):
             lines += ["", "", ast.unparse(node)]
+    return lines
+
+
+def generate_source(xlen: int) -> str:
+    lines = runtime_source(xlen)
     instructions = fast_instructions(xlen)
     lines += ["", f"OP_IDS = {({insn.name: op for op, insn in enumerate(instructions, 1)})!r}"]
     cases = []
@@ -390,7 +423,8 @@ class FastEngine:
         self.d_rs2[row] = ops.get("rs2", 0)
         self.d_imm[row] = ops.get("imm", 0)
         self.d_len[row] = decoded.length
-        self.d_aux[row] = ops.get("fmt", 0) | ops.get("rm", 0) << 2 | ops.get("w", 0) << 5
+        self.d_aux[row] = ops.get("fmt", 0) | ops.get("rm", 0) << 2 | ops.get("w", 0) << 5 \
+            | ops.get("csr", 0) << 7 | ops.get("rs3", 0) << 19
 
     def _decode_block(self, pc: int) -> None:
         """Decode from pc to the next control transfer, the page's end, or BLOCK_LIMIT."""

@@ -421,8 +421,11 @@ def round_to_integral(fmt: FloatFormat, a: int, rm: int, exact: bool) -> tuple[i
     return round_pack(fmt, sign, value, 0, rm)[0], flags
 
 
-def from_int(fmt: FloatFormat, value: int, rm: int) -> tuple[int, int]:
-    """fcvt.{s,d}.{w,wu,l,lu}: the caller passes the already sign- or zero-extended value."""
+def from_int(fmt: FloatFormat, value: int, rm: int, unsigned: bool = False) -> tuple[int, int]:
+    """fcvt.{s,d}.{w,wu,l,lu}: the caller passes the already sign- or zero-extended value, or
+    with `unsigned` a 64-bit register whose bits are read as an unsigned number."""
+    if unsigned:
+        value &= (1 << 64) - 1
     if value > 0:
         return round_pack(fmt, 0, value, 0, rm)
     if value < 0:

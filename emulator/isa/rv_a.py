@@ -55,9 +55,11 @@ def sc(X, C, M, rd, rs1, rs2, w):
 @insn("00001 a r rs2.. rs1.. 011 rd... 0101111", AMO, name="amoswap.d", xlens=RV64)
 def amoswap(X, M, rd, rs1, rs2, w):
     addr = aligned(ux(X[rs1]), w, CAUSE_MISALIGNED_STORE)
-    new = X[rs2]
-    X[rd] = M.load(addr, 1 << w, True)
-    M.store(addr, 1 << w, new)
+    old = M.load(addr, 1 << w, True)
+    # rd is written last: the compiled loop may leave the instruction to the reference engine
+    # at the store, which then runs it again from the registers as they were.
+    M.store(addr, 1 << w, X[rs2])
+    X[rd] = old
 
 
 @insn("00000 a r rs2.. rs1.. 010 rd... 0101111", AMO, name="amoadd.w")

@@ -233,9 +233,7 @@ def fcvt_from_int(X, F, C, rd, rs1, rs2, rm, fmt):
     value = X[rs1]
     if rs2 < 2:
         value = sx32(value) if rs2 == 0 else value & MASK32
-    elif rs2 == 3:
-        value &= MASK64
-    result = softfloat.from_int(FORMATS[fmt], value, rounding(C, rm))
+    result = softfloat.from_int(FORMATS[fmt], value, rounding(C, rm), unsigned=rs2 == 3)
     fwrite(F, rd, fflags(C, result), fmt)
 
 
