@@ -82,7 +82,7 @@ def build_guest(guest: Guest, build_dir: Path) -> tuple[Path | None, str | None]
         return None, f"{guest.prebuilt.relative_to(REPO_ROOT)} missing (run make -C samples)"
     source = GUEST_SOURCES / f"{guest.name}.c"
     binary = build_dir / guest.name
-    command = [GUEST_CC, "-static", "-O2", "-o", str(binary), str(source)]
+    command = [GUEST_CC, "-static", "-O2", "-o", str(binary), str(source), "-lm"]
     try:
         result = subprocess.run(command, capture_output=True, check=False)
     except FileNotFoundError:
