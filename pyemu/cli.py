@@ -19,6 +19,12 @@ EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of pyemu's, never the guest's sta
 EXIT_CANNOT_CREATE = 73  # EX_CANTCREAT: a --coverage/--profile file could not be written
 
 
+def _listed(variable: str) -> list[str]:
+    """The comma-separated items of an environment variable (qemu-user's QEMU_SET_ENV and
+    QEMU_UNSET_ENV)."""
+    return [item for item in os.environ.get(variable, "").split(",") if item]
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pyemu",
@@ -35,11 +41,15 @@ def parser() -> argparse.ArgumentParser:
                         "and -L are host paths; its ELF interpreter is looked up in DIR)")
     p.add_argument("--read-only", action="store_true",
                    help="with --root: the guest cannot change anything below DIR (EROFS)")
-    p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append", default=[],
-                   help="set VAR in the guest's environment")
-    p.add_argument("-U", dest="unset_env", metavar="VAR", action="append", default=[],
-                   help="remove VAR from the guest's environment")
-    p.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
+    p.add_argument("-E", dest="set_env", metavar="VAR=VALUE", action="append",
+                   default=_listed("QEMU_SET_ENV"),
+                   help="set VAR in the guest's environment (env QEMU_SET_ENV: a comma list)")
+    p.add_argument("-U", dest="unset_env", metavar="VAR", action="append",
+                   default=_listed("QEMU_UNSET_ENV"),
+                   help="remove VAR from the guest's environment (env QEMU_UNSET_ENV: a comma "
+                        "list)")
+    p.add_argument("-0", dest="argv0", metavar="ARGV0", default=os.environ.get("QEMU_ARGV0"),
+                   help="the guest's argv[0] (env QEMU_ARGV0)")
     p.add_argument("--engine", choices=["fast", "python"],
                    default=os.environ.get("PYEMU_ENGINE", "fast"),
                    help="fast: numba-compiled (default); python: the reference interpreter "
@@ -63,7 +73,8 @@ def parser() -> argparse.ArgumentParser:
                         "registers written (runs on the python engine)")
     p.add_argument("--trace-file", metavar="FILE",
                    help="write the --trace lines to FILE instead of stderr")
-    p.add_argument("--strace", action="store_true", help="log each system call on stderr")
+    p.add_argument("--strace", action="store_true", default="QEMU_STRACE" in os.environ,
+                   help="log each system call on stderr (env QEMU_STRACE)")
     p.add_argument("--report", metavar="FILE",
                    help="write a JSON summary at exit: status, signal, last pc and its symbol, "
                         "instructions (what the pytest plugin shows when a guest fails)")

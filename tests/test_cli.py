@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run_command
 
 import pyemu
 
@@ -221,3 +222,29 @@ def test_sample_matches_qemu(name, run_both):
     assert both.pyemu.returncode == both.qemu.returncode, context
     assert both.pyemu.stdout == both.qemu.stdout, context
     assert both.pyemu.stderr == "", context
+
+
+@pytest.mark.parametrize("how", ["options", "qemu-variables"])
+def test_argv0_and_environment_settings_match_qemu(how, qemu, run_pyemu, tmp_path):
+    """-0, -E and -U, or the QEMU_ARGV0, QEMU_SET_ENV and QEMU_UNSET_ENV variables that stand
+    for them (envp compared as a set: qemu reverses its order)."""
+    env = {"PATH": "/usr/bin:/bin", "KEEP": "k", "DROP": "d"}
+    options = ["-0", "zero", "-E", "NEW=n", "-E", "KEEP=changed", "-U", "DROP"]
+    if how == "qemu-variables":
+        env |= {"QEMU_ARGV0": "zero", "QEMU_SET_ENV": "NEW=n,KEEP=changed",
+                "QEMU_UNSET_ENV": "DROP"}
+        options = []
+    program = str(SAMPLES_DIR / "args")
+    expected = run_command("qemu", [qemu, *options, program, "x"], cwd=tmp_path / "qemu",
+                           stdin=b"", env=env, files={})
+    actual = run_pyemu(program, ["x"], env=env, options=options)
+    assert actual.returncode == expected.returncode == 0, actual.stderr
+    assert sorted(actual.stdout.splitlines()) == sorted(expected.stdout.splitlines())
+    assert {b"argv[0]=zero", b"env NEW=n", b"env KEEP=changed"} <= set(actual.stdout.splitlines())
+    assert b"env DROP=d" not in actual.stdout
+
+
+def test_qemu_strace_variable_turns_on_strace(run_pyemu):
+    result = run_pyemu(SAMPLES_DIR / "hello", env={"PATH": "/usr/bin:/bin", "QEMU_STRACE": "1"})
+    assert result.returncode == 0
+    assert 'write(1, "Hello from pyemu!\\n", 18) = 18' in result.stderr
