@@ -7,8 +7,8 @@ memory helpers). The loop runs over predecoded operand arrays, one row per 16-bi
 code page, and returns to Python only to decode new code, to map a code page into its small
 code TLB, and for instructions it leaves to the reference engine: system calls, traps, the
 floating-point cases its fast paths do not cover, the counter CSRs, and any memory access its
-page walk cannot serve. numba caches the
-compiled module on disk, so only the first run after an install pays the compile.
+page walk cannot serve. numba caches the compiled module on disk, so only the first run after
+an install pays the compile.
 """
 
 from __future__ import annotations
