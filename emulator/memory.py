@@ -654,10 +654,12 @@ class AddressSpace:
             done += n
 
     def read(self, addr: int, size: int) -> bytes:
-        """Read guest memory with the guest's read permission (GuestFault otherwise)."""
-        out = bytearray(size)
-        for off, done, n in self._chunks(addr, size, "r"):
-            out[done : done + n] = self.buffer[off : off + n]
+        """Read guest memory with the guest's read permission (GuestFault otherwise). The
+        bytes grow page by page, so a size beyond what is mapped faults without pyemu first
+        allocating it (a guest may pass any size)."""
+        out = bytearray()
+        for off, _, n in self._chunks(addr, size, "r"):
+            out += self.buffer[off : off + n]
         return bytes(out)
 
     @journaled

@@ -34,6 +34,9 @@ _ELF_MAGIC = b"\x7fELF"
 _EI_CLASS = 4
 _EI_DATA = 5
 _ELFDATA2LSB = 1
+# Program files are read whole: larger ones are refused (execve's EFBIG, exit 126). A guest can
+# make a file this large and sparse (truncate), and pyemu must not try to hold it.
+MAX_PROGRAM_FILE = 1 << 31
 _PATH_MAX = 4096  # the kernel's limit on the PT_INTERP string, NUL included
 _MAX_PHDR_BYTES = 65536  # load_elf_phdrs refuses bigger program header tables
 _TYPE_NAMES = {0: "no file type", 1: "a relocatable object", 4: "a core dump"}
@@ -139,6 +142,8 @@ def _read_file(path: str, limit: int, opener: Opener) -> tuple[bytes, str]:
             raise LoadError(f"{path}: Is a directory")
         if not stat.S_ISREG(mode):
             raise LoadError(f"{path}: Permission denied")  # execve's EACCES for special files
+        if limit < 0 and os.fstat(fd).st_size > MAX_PROGRAM_FILE:
+            raise LoadError(f"{path}: File too large")
         with open(fd, "rb", closefd=False) as f:
             data = f.read(limit)
         real_path = os.path.realpath(path) if opener is open_for_reading \

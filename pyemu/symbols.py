@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .emulator.memory import page_floor
+from .loader.elf import MAX_PROGRAM_FILE
 
 if TYPE_CHECKING:
     from .machine import Machine
@@ -141,6 +142,8 @@ def object_file(path: str) -> ObjectFile | None:
         st = os.stat(path)
     except OSError:
         return None
+    if st.st_size > MAX_PROGRAM_FILE:
+        return None  # read whole, it would not fit (a guest may make its file sparse and huge)
     return _object_file(path, st.st_mtime_ns, st.st_size)
 
 

@@ -324,11 +324,17 @@ def cachestat(k: Kernel, fd: int, range_addr: int, stat_addr: int, flags: int) -
     return 0
 
 
+# Room for statmount's answer whatever size the guest claims: a struct statmount and its strings
+# (mount paths, fs type, options) fit many times over.
+STATMOUNT_ROOM = 1 << 20
+
+
 def statmount(k: Kernel, request: int, buf: int, size: int, flags: int) -> int:
     """The host's mounts: struct mnt_id_req in, struct statmount (with self-relative
     strings) out, the same on every architecture."""
     (length,) = struct.unpack("<I", k.mem.read(request, 4))
     req = buffer(k.mem.read(request, max(length, 24)))
+    size = min(size, STATMOUNT_ROOM)
     answer = buffer(max(size, 1))
     raw_syscall(SYS_STATMOUNT, req, answer, size, flags)
     k.mem.write(buf, answer.raw[:size])

@@ -79,6 +79,11 @@ def mq_timedsend(k: Kernel, mqd: int, msg: int, size: int, priority: int,
 def mq_timedreceive(k: Kernel, mqd: int, msg: int, size: int, priority_addr: int,
                     timeout_addr: int) -> int:
     host = host_fd(k, mqd)
+    # No message is longer than the queue's mq_msgsize (a smaller size is the host's
+    # EMSGSIZE): room for that much, whatever size the guest claims.
+    attributes = buffer(MQ_ATTR[64].size)
+    raw_syscall("mq_getsetattr", host, None, attributes)
+    size = min(size, MQ_ATTR[64].unpack(attributes.raw)[2])
     room = buffer(max(size, 1))
     priority = ctypes.c_uint(0)
     deadline = _mq_deadline(k, timeout_addr)

@@ -323,8 +323,7 @@ def futex_requeue(k: Kernel, waiters: int, flags: int, wake_count: int, move_cou
     if flags:
         raise SyscallError(EINVAL)
     raw = k.mem.read(waiters, 2 * FUTEX_WAITV.size)
-    (val, uaddr, flags1, _), (_, uaddr2, flags2, _) = (FUTEX_WAITV.unpack_from(raw, 0),
-                                                       FUTEX_WAITV.unpack_from(raw, 32))
+    (val, uaddr, flags1, _), (_, uaddr2, flags2, _) = FUTEX_WAITV.iter_unpack(raw)
     _check_futex2_flags(flags1)
     _check_futex2_flags(flags2)
     if uaddr & 3 or uaddr2 & 3:

@@ -89,6 +89,18 @@ def test_missing_file_is_not_found(tmp_path, run_pyemu):
     assert_one_error_line(result, "no-such-program")
 
 
+def test_huge_sparse_program_file_cannot_execute(tmp_path, run_pyemu):
+    """A guest can make a file huge and sparse (truncate): pyemu refuses it rather than read
+    64 GiB."""
+    program = tmp_path / "huge"
+    with open(program, "wb") as f:
+        f.write((SAMPLES_DIR / "hello").read_bytes())  # a valid program, then 64 GiB of holes
+        f.truncate(64 << 30)
+    program.chmod(0o755)
+    result = run_pyemu(program)
+    assert (result.returncode, result.stderr) == (EXIT_CANNOT_EXECUTE, f"pyemu: {program}: File too large\n")
+
+
 def test_directory_cannot_execute(tmp_path, run_pyemu):
     result = run_pyemu(tmp_path)
     assert result.returncode == EXIT_CANNOT_EXECUTE, result.stderr

@@ -33,6 +33,10 @@ REGRESSIONS = {
     "fchown to a negative uid other than -1": (55, (1, -5, -7), b""),
     "fchownat to a negative gid other than -1": (54, (-100, "DATA", -2, -9, 0), b"x\0"),
     "semtimedop of a trillion operations": (192, (0, "DATA", 1 << 40, 0), b""),
+    "msgsnd of a terabyte message": (189, (0, "DATA", 1 << 40, 0), b""),
+    "statmount into a terabyte buffer": (457, ("DATA", "DATA", 1 << 40, 0),
+                                         struct.pack("<IIQQ", 24, 0, 0, 0)),
+    "futex_requeue of two waiters": (456, ("DATA", 0, 1, 1), bytes(48)),
 }
 
 
