@@ -137,12 +137,13 @@ def _read_file(path: str, limit: int, opener: Opener) -> tuple[bytes, str]:
     except OSError as e:
         raise LoadError(f"{path}: {e.strerror}") from None
     try:
-        mode = os.fstat(fd).st_mode
+        status = os.fstat(fd)
+        mode = status.st_mode
         if stat.S_ISDIR(mode):
             raise LoadError(f"{path}: Is a directory")
         if not stat.S_ISREG(mode):
             raise LoadError(f"{path}: Permission denied")  # execve's EACCES for special files
-        if limit < 0 and os.fstat(fd).st_size > MAX_PROGRAM_FILE:
+        if limit < 0 and status.st_size > MAX_PROGRAM_FILE:
             raise LoadError(f"{path}: File too large")
         with open(fd, "rb", closefd=False) as f:
             data = f.read(limit)

@@ -10,6 +10,7 @@ tried without blocking until it can complete (see blocking.py).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import struct
@@ -319,6 +320,7 @@ def semop(k: Kernel, semid: int, sops: int, count: int) -> int:
     return semtimedop(k, semid, sops, count, 0)
 
 
+@functools.cache
 def _most_operations() -> int:
     """SEMOPM, the host's limit of operations per semop (the third of kernel.sem)."""
     try:
