@@ -15,6 +15,7 @@ from typing import TextIO
 
 from . import __version__
 
+ENGINES = ("fast", "python")
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of pyemu's, never the guest's status
 EXIT_CANNOT_CREATE = 73  # EX_CANTCREAT: a --coverage/--profile file could not be written
 
@@ -50,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
                         "list)")
     p.add_argument("-0", dest="argv0", metavar="ARGV0", default=os.environ.get("QEMU_ARGV0"),
                    help="the guest's argv[0] (env QEMU_ARGV0)")
-    p.add_argument("--engine", choices=["fast", "python"],
+    p.add_argument("--engine", choices=ENGINES,
                    default=os.environ.get("PYEMU_ENGINE", "fast"),
                    help="fast: numba-compiled (default); python: the reference interpreter "
                         "(env PYEMU_ENGINE)")
@@ -171,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(argv: list[str] | None) -> int:
     arguments = parser()
     options = arguments.parse_args(argv)
+    if options.engine not in ENGINES:  # argparse checks choices on the command line only
+        arguments.error(f"PYEMU_ENGINE: invalid choice {options.engine!r} "
+                        f"(choose from {', '.join(ENGINES)})")
     if options.warm_up:
         from .emulator.engine_fast import warm_up
 

@@ -260,3 +260,10 @@ def test_qemu_strace_variable_turns_on_strace(run_pyemu):
     result = run_pyemu(SAMPLES_DIR / "hello", env={"PATH": "/usr/bin:/bin", "QEMU_STRACE": "1"})
     assert result.returncode == 0
     assert 'write(1, "Hello from pyemu!\\n", 18) = 18' in result.stderr
+
+
+def test_invalid_engine_in_the_environment_is_a_usage_error(run_pyemu):
+    result = run_pyemu(SAMPLES_DIR / "hello", env={"PATH": "/usr/bin:/bin", "PYEMU_ENGINE": "x"})
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == \
+        "pyemu: error: PYEMU_ENGINE: invalid choice 'x' (choose from fast, python)"
