@@ -19,6 +19,7 @@ records the versions it was made from in var/lib/pyemu/packages.txt.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import shutil
@@ -176,13 +177,17 @@ def _finish(root: Path) -> None:
 
 
 def ensure_root(refresh: bool = False) -> Path:
-    """The root, made if it is not there yet (or REFRESH asks for the archive's newest)."""
+    """The root, made if it is not there yet (or REFRESH asks for the archive's newest).
+    Processes asking at once (test workers) wait for the one that makes it."""
     cache = cache_dir()
     root = root_path(cache)
     if root.is_dir() and not refresh:
         return root
     cache.mkdir(parents=True, exist_ok=True)
-    unpack(fetch(cache, refresh), root)
+    with open(cache / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if refresh or not root.is_dir():
+            unpack(fetch(cache, refresh), root)
     return root
 
 
