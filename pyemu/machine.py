@@ -20,7 +20,6 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
-from .disassembly import Disassembler, Instruction, Listing
 from .emulator.cpu import (
     CAUSE_BREAKPOINT,
     CAUSE_ECALL_U,
@@ -33,6 +32,7 @@ from .emulator.cpu import (
     CAUSE_STORE_PAGE_FAULT,
     CpuState,
 )
+from .emulator.disassembly import Disassembler
 from .emulator.engine_python import PythonEngine
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace, GuestFault
 from .emulator.semantics import TIMEBASE_HZ
@@ -48,6 +48,7 @@ from .history import (
     copy_thread,
     restore_process,
 )
+from .listing import Instruction, Listing
 from .loader import load_program, probe
 from .stops import (
     Breakpoint,
@@ -636,7 +637,7 @@ class Machine:
                 code = self.space.peek(addr, 4 if self.space.is_mapped(addr, 4) else 2)
             except GuestFault:
                 break
-            size, mnemonic, operands = self._disassembler.one(addr, code)
+            size, mnemonic, operands = self._disassembler.at(code)
             symbol = self.symbols.lookup(addr)
             listing.append(Instruction(addr, size, mnemonic, operands,
                                        str(symbol) if symbol else ""))
