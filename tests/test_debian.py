@@ -192,8 +192,8 @@ def test_a_program_in_the_root_sees_its_path_in_the_root(root, qemu_static):
     files = {"Makefile": "all:\n\t@echo outer $(MAKE)\n\t@$(MAKE) -s inner\n"
                          "inner:\n\t@echo inner\n"}
     for argv in (["/usr/bin/make", "-s"],
-                 ["/usr/bin/bash", "-c", 'echo "$0"; readlink /proc/self/exe; '
-                  "LD_SHOW_AUXV=1 /usr/bin/true | grep EXECFN"]):
+                 ["/usr/bin/bash", "-c", ('echo "$0"; readlink /proc/self/exe; '
+                                          "LD_SHOW_AUXV=1 /usr/bin/true | grep EXECFN")]):
         expected = run_oracle(root, qemu_static, argv, "argv0", b"", files)
         assert expected.stdout.startswith((b"outer /usr/bin/make", b"/usr/bin/bash")), \
             expected.stderr
