@@ -50,8 +50,9 @@ LINKS = {
 }
 # Merged /usr (trixie's layout): the top-level directories are links into /usr.
 USR_MERGE = ("bin", "sbin", "lib")
-# Character devices a chroot needs, made with mknod when we may (root) and left out otherwise:
-# pyemu emulates them under --root, and the qemu oracle's namespace binds the host's.
+# Character devices a chroot needs, made with mknod, which takes root's privileges: a root made
+# by another user lacks them, and programs under --root then find no /dev/null (as in a
+# chroot without /dev).
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
            "urandom": (1, 9), "tty": (5, 0)}
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
@@ -158,7 +159,7 @@ def _finish(root: Path) -> None:
             os.mknod(dev / name, 0o666 | 0o020000, os.makedev(major, minor))
             (dev / name).chmod(0o666)  # mknod's mode passes through the umask
         except PermissionError:
-            break  # not root: the guests get these from pyemu or the oracle's bind mounts
+            break  # not root: see DEVICES
         except FileExistsError:
             pass
     for directory in ("tmp", "proc", "sys", "root", "home", "dev/shm", "run"):
