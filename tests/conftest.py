@@ -10,12 +10,14 @@ set (then the tests that need the tool are skipped).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,11 @@ import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
 GUEST_SOURCES = TESTS_DIR / "guests"
+# The fuzz/ campaigns live beside tests/ in the checkout and are not installed: they are found
+# through the tests' own path. Appended, so that `pyemu` is still the installed package (the
+# checkout's top-level pyemu/ is only part of it), whether installed editable or not.
+if str(TESTS_DIR.parent) not in sys.path:
+    sys.path.append(str(TESTS_DIR.parent))
 
 CROSS_CC = "riscv64-linux-gnu-gcc"
 CROSS_CXX = "riscv64-linux-gnu-g++"
@@ -146,6 +153,30 @@ class RunResult:
         """stderr without pyemu's own diagnostics (lines starting with "pyemu:")."""
         return "".join(line for line in self.stderr.splitlines(keepends=True)
                        if not line.startswith("pyemu:"))
+
+
+@contextlib.contextmanager
+def killed_after(process: subprocess.Popen, seconds: float = RUN_TIMEOUT):
+    """Kills `process` if the block lasts longer than `seconds`: a blocking read of the child's
+    output then ends at end of file instead of hanging the suite, and the test fails."""
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        process.kill()
+
+    timer = threading.Timer(seconds, kill)
+    timer.start()
+    try:
+        yield
+    except Exception:
+        if not fired.is_set():
+            raise
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        pytest.fail(f"{' '.join(map(str, process.args))} did not answer within {seconds} s",
+                    pytrace=False)
 
 
 def normalise_status(returncode: int) -> int:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GUEST_ENV, PYEMU, RUN_TIMEOUT, require_tool
+from conftest import GUEST_ENV, PYEMU, RUN_TIMEOUT, killed_after, require_tool
 
 from pyemu.gdbstub import unescape
 
@@ -43,9 +43,10 @@ class Stub:
         self.process = subprocess.Popen([*PYEMU, "-g", "0", str(program), *args], cwd=cwd,
                                         env=GUEST_ENV, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE)
-        line = self.process.stderr.readline().decode()
-        match = re.fullmatch(r"pyemu: waiting for gdb on port (\d+)\n", line)
-        assert match, line + self.process.stderr.read().decode()
+        with killed_after(self.process):
+            line = self.process.stderr.readline().decode()
+            match = re.fullmatch(r"pyemu: waiting for gdb on port (\d+)\n", line)
+            assert match, line + self.process.stderr.read().decode()
         self.port = int(match.group(1))
 
     def finish(self) -> tuple[int, bytes, str]:
