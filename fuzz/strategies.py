@@ -55,8 +55,9 @@ def instruction_cases(draw) -> cases.Case:
     registers[2] = cases.STACK_POINTER
     parcels = draw(st.lists(_parcel(xlen), min_size=1, max_size=64))
     data = draw(st.binary(min_size=256, max_size=256))
+    listing = " ".join(parcel[::-1].hex() for parcel in parcels)  # as the disassembly shows
     return cases.Case("insn", 0, cases.insn_program(xlen, registers, parcels, data),
-                      note=f"rv{xlen}, {len(parcels)} parcels")
+                      note=f"rv{xlen}, {len(parcels)} parcels: {listing}")
 
 
 def _arguments() -> st.SearchStrategy[int]:
@@ -85,6 +86,6 @@ def syscall_cases(draw) -> cases.Case:
         args = draw(st.lists(_arguments(), min_size=6, max_size=6))
         syscall, name, args = cases.tamed(name, syscall, args, exiting=draw(st.booleans()))
         made.append((syscall, args))
-        names.append(name)
+        names.append(f"{name}({', '.join(hex(a) for a in args)})")
     return cases.Case("syscall", draw(st.integers(0, 1)), cases.syscall_program(xlen, made),
                       note=" ".join(names))
