@@ -30,6 +30,7 @@ QEMU_STATIC = "qemu-riscv64-static"
 TIMEOUT = 1200  # seconds per run: real programs under a loaded two-core CI machine
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C", "TZ": "UTC", "TERM": "dumb"}
 MODES = ("-L", "--root")
+pytestmark = pytest.mark.timeout(len(MODES) * TIMEOUT + TIMEOUT)  # the oracle and each mode
 
 # binfmt_misc: RISC-V 64-bit ELF executables (ET_EXEC or ET_DYN) go to qemu, opened at
 # registration (F) so that it need not exist in the chroot; P keeps argv[0] as given.
