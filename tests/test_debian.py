@@ -239,7 +239,9 @@ busybox seq 1 4 | busybox awk '{ s += $1 } END { print "awk", s }'
 printf 'one two\n' > f.txt; busybox wc -w f.txt; busybox sha256sum f.txt
 busybox sed -e 's/one/uno/' f.txt; busybox grep -c two f.txt
 busybox mkdir -p d/e; busybox cp f.txt d/e/; busybox find d -type f
-busybox tar -cf t.tar d; busybox tar -tf t.tar; busybox gzip -k t.tar; busybox gunzip -c t.tar.gz | busybox md5sum
+busybox touch -d '2024-01-02 03:04:05' d/e/f.txt d/e d  # what tar records
+busybox tar -cf t.tar d; busybox tar -tf t.tar; busybox touch -d '2024-01-02 03:04:05' t.tar
+busybox gzip -k t.tar; busybox gunzip -c t.tar.gz | busybox md5sum
 busybox expr 7 \* 6; busybox basename /x/y.z .z; busybox printf '%05d\n' 42
 """
 
@@ -357,13 +359,13 @@ git show HEAD~1:file.txt; git rev-parse HEAD^{tree}
 
 def test_compressors_round_trip(root, qemu_static):
     script = r"""
-seq 1 20000 > data.txt
+seq 1 20000 > data.txt; touch -d '2024-01-02 03:04:05' data.txt  # gzip and tar record it
 for tool in gzip xz zstd bzip2; do
   $tool -c data.txt > data.$tool && $tool -dc data.$tool | cmp - data.txt && echo "$tool ok"
 done
 gzip -n -9 -c data.txt | sha256sum; xz -c data.txt | sha256sum; bzip2 -c data.txt | sha256sum
 zstd -q -19 -c data.txt | sha256sum
-tar -cf data.tar data.txt data.gzip && tar -tvf data.tar --numeric-owner | wc -l
+touch -d '2024-01-02 03:04:05' data.*; tar -cf data.tar data.txt data.gzip && tar -tvf data.tar --numeric-owner | wc -l
 mkdir out && tar -xf data.tar -C out && cmp out/data.txt data.txt && echo extracted
 """
     compare(root, qemu_static, ["/usr/bin/bash", "-c", script], "compressors")
