@@ -87,11 +87,7 @@ class MemoryImage:
 
 
 def copy_state(state: CpuState) -> CpuState:
-    twin = CpuState(state.xlen)
-    twin.x[:] = state.x
-    twin.f[:] = state.f
-    twin.ctrl[:] = state.ctrl
-    return twin
+    return state.copy()
 
 
 def copy_thread(thread):

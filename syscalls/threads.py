@@ -83,10 +83,7 @@ def new_thread(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
     if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND:
         raise SyscallError(EINVAL)
     parent = k.state
-    state = CpuState(parent.xlen)
-    state.x[:] = parent.x
-    state.f[:] = parent.f
-    state.ctrl[:] = parent.ctrl
+    state = parent.copy()  # vector registers too, as qemu's threads keep them
     state.ctrl[RESERVATION] = -1
     state.ctrl[2] = 0  # instret counts per thread
     state.set(A0, 0)

@@ -1,6 +1,21 @@
 """The ISA description: one module per extension, each declaring its instructions once."""
 
-from . import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zfa, rv_zicond, rv_zicsr
+from . import (
+    rv_a,
+    rv_b,
+    rv_c,
+    rv_fd,
+    rv_hints,
+    rv_i,
+    rv_m,
+    rv_v,
+    rv_zcb,
+    rv_zfa,
+    rv_zicbo,
+    rv_zicond,
+    rv_zicsr,
+    rv_zimop,
+)
 from .base import Alias, Instruction
 
 EXTENSIONS = (
@@ -18,6 +33,16 @@ EXTENSIONS = (
     rv_b.zbs,
     rv_zicond.zicond,
     rv_zfa.zfa,
+    rv_zcb.zcb,
+    rv_zcb.zcmop,
+    rv_zimop.zimop,
+    rv_zicbo.zicbom,
+    rv_zicbo.zicbop,
+    rv_zicbo.zicboz,
+    rv_hints.zihintntl,
+    rv_hints.zihintpause,
+    rv_hints.zawrs,
+    rv_v.v,
 )
 
 
