@@ -109,6 +109,13 @@ def overlaps(a: int, a_lmul: int, b: int, b_lmul: int) -> bool:
     return a < b_end and b < a_end
 
 
+def check_mask_destination(vd: int, sources: tuple[int, ...], lmul: int) -> None:
+    """A mask result may overlap a source group only in its lowest-numbered register."""
+    for source in sources:
+        if source != vd and overlaps(vd, 0, source, lmul):
+            illegal()
+
+
 def check_mask_overlap(vd: int, vm: int) -> None:
     """A masked instruction may not write v0 with a result wider than a mask."""
     if not vm and vd == 0:
@@ -260,9 +267,10 @@ def narrowing(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scal
 def compare(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar: int = 0):
     """Mask register vd, bit i = op(vs2[i], vs1[i] or the scalar, bits)."""
     s = Shape(C)
-    check_group(vs2, s.lmul)
-    if vs1 is not None:
-        check_group(vs1, s.lmul)
+    sources = (vs2,) if vs1 is None else (vs2, vs1)
+    for register in sources:
+        check_group(register, s.lmul)
+    check_mask_destination(vd, sources, s.lmul)
     scalar &= s.mask
     n, size, vlenb = s.bits, s.sew, s.vlenb
     for i in s.elements():
@@ -276,9 +284,12 @@ def carry(C, V, vd: int, vs2: int, vm: int, subtract: bool, to_mask: bool,
           vs1: int | None = None, scalar: int = 0):
     """vadc/vsbc (vm = 0: with v0's carry/borrow) and vmadc/vmsbc (their carry-out, a mask)."""
     s = Shape(C)
-    for register in (vs2,) if vs1 is None else (vs2, vs1):
+    sources = (vs2,) if vs1 is None else (vs2, vs1)
+    for register in sources:
         check_group(register, s.lmul)
-    if not to_mask:
+    if to_mask:
+        check_mask_destination(vd, sources, s.lmul)
+    else:
         check_group(vd, s.lmul)
         if vd == 0:
             illegal()

@@ -31,6 +31,7 @@ from .emulator.cpu import (
     CAUSE_MISALIGNED_LOAD,
     CAUSE_MISALIGNED_STORE,
     CAUSE_STORE_PAGE_FAULT,
+    VLENS,
     CpuState,
 )
 from .emulator.engine_python import PythonEngine
@@ -109,11 +110,14 @@ class Machine:
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  root: str | None = None, *, sysroot: str | None = None, engine: str = "fast",
                  tier_up: int | None = None, seed: int | None = None, record: bool = True,
-                 read_only: bool = False):
+                 read_only: bool = False, vlen: int = 128):
         """`seed`: run deterministically (virtual clock, random bytes from the seed, fixed
         pid); None: with the host's time and entropy. `record`: keep the history that running
         backwards needs. `root`: the directory the guest sees as / (--root), `read_only`:
-        unchangeable."""
+        unchangeable. `vlen`: the vector registers' length in bits (128 to 1024)."""
+        if vlen not in VLENS:
+            raise ValueError(f"VLEN {vlen} is not one of {VLENS}")
+        self.vlen = vlen
         probe(path)
         space = AddressSpace()
         argv = [path] if argv is None else list(argv)
@@ -134,7 +138,7 @@ class Machine:
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
             root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
-        self.kernel = Kernel(CpuState(image.xlen), space, process)
+        self.kernel = Kernel(CpuState(image.xlen, vlen), space, process)
         self.kernel.before_dropping_root.append(self._load_what_runs_later)
         self.kernel.random = random
         if seed is not None:
@@ -168,7 +172,8 @@ class Machine:
              root: str | None = None, **options) -> Machine:
         """Load the program at `path` (argv defaults to [path], env to pyemu's environment),
         stopped before its first instruction. Options: sysroot (where the ELF interpreter
-        is looked for), engine ("fast" or "python"), tier_up, seed (a deterministic run),
+        is looked for), engine ("fast" or "python"), tier_up, seed (a deterministic run), vlen
+        (the vector registers' length in bits: 128, 256, 512 or 1024),
         record (keep the history that running backwards needs; default True)."""
         return cls(path, argv, env, root, **options)
 
@@ -176,7 +181,7 @@ class Machine:
         """Run the program `image` describes, loaded in `space`: at start-up and after execve."""
         self.image = image
         self.space = space
-        self.state = CpuState(image.xlen)
+        self.state = CpuState(image.xlen, self.vlen)  # execve: the vector state starts anew
         self.state.pc = image.entry
         self.state.set(2, image.stack_pointer)
         self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, space, image.xlen

@@ -1,15 +1,16 @@
 """Zicbom, Zicbop, Zicboz: cache-block operations (unprivileged spec, chapter "Cache
 Management Operations", version 1.0.1; 64-byte blocks, as qemu and Linux's riscv,cbo*-block-size).
 
-A user program sees no cache: cbo.clean, cbo.flush and cbo.inval only check that the block may
-be accessed (a load or a store there would not fault, else a store page fault, as qemu does),
-the prefetches (hints in ori's encoding with rd = x0) do nothing, and cbo.zero writes zeros
-over the whole aligned block.
+A user program sees no cache: cbo.clean and cbo.flush only check that the block may be
+accessed (else a store page fault); Linux lets user programs run them (senvcfg.CBCFE) but not
+cbo.inval (CBIE is 0), which is an illegal instruction there. qemu's user mode refuses all
+three (SIGILL): Linux is the reference here. The prefetches (hints in ori's encoding with
+rd = x0) do nothing, and cbo.zero writes zeros over the whole aligned block.
 """
 
 from ..cpu import CAUSE_STORE_PAGE_FAULT, Trap
 from ..memory import GuestFault
-from ..semantics import ux
+from ..semantics import illegal, ux
 from .base import RS1, Extension, Format, field_
 
 BLOCK = 64
@@ -33,9 +34,13 @@ def block_accessible(M, addr: int) -> None:
 
 @zicbom.insn("0000000 00001 rs1.. 010 00000 0001111", CBO, name="cbo.clean")
 @zicbom.insn("0000000 00010 rs1.. 010 00000 0001111", CBO, name="cbo.flush")
-@zicbom.insn("0000000 00000 rs1.. 010 00000 0001111", CBO, name="cbo.inval")
 def cbo_manage(X, M, rs1):
     block_accessible(M, ux(X[rs1]))
+
+
+@zicbom.insn("0000000 00000 rs1.. 010 00000 0001111", CBO, name="cbo.inval")
+def cbo_inval():
+    illegal()  # not enabled for user mode by Linux (senvcfg.CBIE = 0)
 
 
 @zicboz.insn("0000000 00100 rs1.. 010 00000 0001111", CBO)
