@@ -63,8 +63,10 @@ from .stops import (
 from .symbols import Symbols
 from .syscalls import blocking, mm, signals, threads, timers
 from .syscalls.fs import release_fd
+from .syscalls.info import HWCAP
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.paths import open_root
+from .syscalls.process import vector_control_after_execve
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 from .views import Memory, Registers
 
@@ -129,7 +131,7 @@ class Machine:
         if guest_root is not None:
             sysroot = None
         image = load_program(path, argv, envp, space, sysroot=sysroot, execfn=path,
-                             random_bytes=random.read(16),
+                             hwcap=HWCAP, random_bytes=random.read(16),
                              open_interpreter=guest_root and guest_root.open_interpreter)
         self.engine_name = engine
         self.tier_up = tier_up
@@ -213,6 +215,7 @@ class Machine:
         process.altstack_sp = process.altstack_size = 0
         process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
         process.name = os.path.basename(os.fsencode(image.executable))[:15]
+        process.vector_control = vector_control_after_execve(process.vector_control)
         process.timers.clear()
         process.aio.clear()
         for shared in process.shared_maps:  # written back as execve began

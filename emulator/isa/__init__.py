@@ -52,3 +52,27 @@ def all_instructions() -> list[Instruction]:
 
 def all_aliases() -> list[Alias]:
     return [alias for extension in EXTENSIONS for alias in extension.aliases]
+
+
+def extension_names() -> list[str]:
+    """The extensions this ISA description implements, by their specification names."""
+    return [extension.name for extension in EXTENSIONS]
+
+
+# The canonical orders of ISA strings: single letters, then multi-letter extensions by the
+# category their second letter names (unprivileged spec, "ISA Extension Naming Conventions").
+SINGLE_LETTER_ORDER = "IEMAFDQLCBKJTPVH"
+Z_CATEGORY_ORDER = "IMAFDQLCBKJTPVH"
+
+
+def single_letter_extensions() -> str:
+    names = [n for n in extension_names() if len(n) == 1]
+    return "".join(sorted(names, key=SINGLE_LETTER_ORDER.index))
+
+
+def isa_string(xlen: int) -> str:
+    """The ISA string of this description, as Linux's /proc/cpuinfo writes it (rv64imafdcv_
+    zicbom_..._zba_zbb: single letters, then Z extensions by category and name)."""
+    multi = [n.lower() for n in extension_names() if len(n) > 1]
+    multi.sort(key=lambda n: (Z_CATEGORY_ORDER.index(n[1].upper()), n))
+    return "_".join([f"rv{xlen}{single_letter_extensions().lower()}", *multi])
