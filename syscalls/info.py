@@ -195,10 +195,11 @@ HWPROBE_BASE_BEHAVIOR, HWPROBE_IMA_EXT_0, HWPROBE_CPUPERF_0 = 3, 4, 5
 HWPROBE_ZICBOZ_BLOCK_SIZE, HWPROBE_ZICBOM_BLOCK_SIZE, HWPROBE_ZICBOP_BLOCK_SIZE = 6, 12, 15
 # The IMA_EXT_0 bits (RISCV_HWPROBE_IMA_* and RISCV_HWPROBE_EXT_* of Linux's asm/hwprobe.h) of each
 # extension of the ISA description: D stands for F and D, C for Zca and Zcd too, V for the
-# embedded subsets Zve32x..Zve64d it contains.
+# embedded subsets Zve32x..Zve64d it contains, Zvbb for Zvkb (its subset) too.
 HWPROBE_EXT_0_BITS = {
     "D": (0,), "C": (1, 43, 45), "V": (2, 37, 38, 39, 40, 41), "Zba": (3,), "Zbb": (4,),
-    "Zbs": (5,), "Zicboz": (6,), "Zbc": (7,), "Zihintntl": (29,), "Zfa": (32,),
+    "Zbs": (5,), "Zicboz": (6,), "Zbc": (7,), "Zkt": (16,), "Zvbb": (17, 19), "Zvkt": (26,),
+    "Zihintntl": (29,), "Zfa": (32,),
     "Zicond": (35,), "Zihintpause": (36,), "Zimop": (42,), "Zcb": (44,), "Zcmop": (47,),
     "Zawrs": (48,), "Zicbom": (55,), "Zicbop": (60,),
 }

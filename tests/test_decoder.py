@@ -50,7 +50,7 @@ NUMBER = re.compile(r"-?(?:0x[0-9a-f]+|\d+)")
 OBJDUMP_SHIFT64 = re.compile(r"^(c\.s(?:ll|rl|ra)i)64 (\w+)$")
 
 # Decoded forms neither capstone 5 nor objdump 2.40 shows, with the reason they exist.
-NEWER_EXTENSIONS = ("Zicond", "Zfa", "Zcb", "Zcmop", "Zimop")
+NEWER_EXTENSIONS = ("Zicond", "Zfa", "Zcb", "Zcmop", "Zimop", "Zvbb")
 EXTENSION_OF = {i.name: i.extension for i in all_instructions()}
 # Extensions binutils 2.40 knows and capstone 5 does not.
 NEWER_THAN_CAPSTONE = ("Zicbom", "Zicbop", "Zicboz", "Zawrs", "V")
@@ -58,7 +58,7 @@ OBJDUMP_EXTENSIONS = "_zba_zbb_zbc_zbs_zicbom_zicbop_zicboz_zawrs_zihintpause"
 # Pseudo-instructions of extensions newer than both tools (they show the base instruction).
 NEWER_ALIASES = {a.name for e in EXTENSIONS if e.name in ("Zihintntl",) for a in e.aliases}
 SPEC_ONLY = {
-    **{i.name: "capstone 5 and binutils 2.40 predate Zicond, Zfa, Zcb, Zcmop and Zimop"
+    **{i.name: "capstone 5 and binutils 2.40 predate Zicond, Zfa, Zcb, Zcmop, Zimop and Zvbb"
        for i in all_instructions() if i.extension in NEWER_EXTENSIONS},
     "fence": "fm values other than 0 and TSO, and nonzero rs1/rd, are reserved and ignored "
              "(unprivileged spec, FENCE): the fence orders its pred/succ sets",
@@ -229,6 +229,19 @@ def test_disassembly_of_every_instruction_matches_capstone(xlen, tmp_path):
     (64, 0xCDF5C573, "mop.r.31 a0, a1"),
     (64, 0x82C5C573, "mop.rr.0 a0, a1, a2"),
     (32, 0xCEC5C573, "mop.rr.7 a0, a1, a2"),
+    (64, 0x062180D7, "vandn.vv v1, v2, v3"),  # funct6 000001, OPIVV
+    (64, 0x042640D7, "vandn.vx v1, v2, a2, v0.t"),
+    (64, 0x4A2520D7, "vbrev.v v1, v2"),  # VXUNARY0, vs1 01010
+    (64, 0x4A2420D7, "vbrev8.v v1, v2"),
+    (64, 0x4A24A0D7, "vrev8.v v1, v2"),
+    (64, 0x4A2620D7, "vclz.v v1, v2"),
+    (64, 0x4A26A0D7, "vctz.v v1, v2"),
+    (64, 0x4A2720D7, "vcpop.v v1, v2"),
+    (64, 0x522180D7, "vror.vv v1, v2, v3"),  # funct6 010100
+    (64, 0x57FBB0D7, "vror.vi v1, v31, 0x37"),  # imm[5] in bit 26
+    (64, 0x562180D7, "vrol.vv v1, v2, v3"),
+    (64, 0xD62180D7, "vwsll.vv v1, v2, v3"),  # funct6 110101
+    (64, 0xD62FB0D7, "vwsll.vi v1, v2, 0x1f"),
 ])
 def test_forms_no_tool_shows_follow_the_spec(xlen, word, text):
     decoded = Decoder(xlen).decode(word)

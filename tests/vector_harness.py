@@ -29,6 +29,7 @@ import oracles
 from pyemu.emulator.cpu import ABI_NAMES as X_NAMES
 
 CC = "riscv64-linux-gnu-gcc"
+GUESTS = Path(__file__).resolve().parent / "guests"
 MARCH = "rv64gcv_zba_zbb_zbs_zicbom_zicbop_zicboz_zawrs_zihintpause"
 CFLAGS = (f"-march={MARCH}", "-mabi=lp64d", "-nostdlib", "-static", "-fno-pic", "-no-pie",
           "-Wl,--no-relax")

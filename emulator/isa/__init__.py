@@ -15,6 +15,7 @@ from . import (
     rv_zicond,
     rv_zicsr,
     rv_zimop,
+    rv_zvbb,
 )
 from .base import Alias, Instruction
 
@@ -43,6 +44,9 @@ EXTENSIONS = (
     rv_hints.zihintpause,
     rv_hints.zawrs,
     rv_v.v,
+    rv_zvbb.zvbb,
+    rv_zvbb.zvkt,
+    rv_zvbb.zkt,
 )
 
 
