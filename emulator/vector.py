@@ -597,6 +597,11 @@ def memory_access(X, C, V, M, vd: int, rs1: int, rs2: int, vm: int, nf: int, mop
         stride = fields * size
     xmask = (1 << xlen) - 1
     first_only = mop == UNIT_STRIDE and rs2 == FAULT_FIRST and not store
+    if mop == UNIT_STRIDE and fields == 1 and vm and bulk_access(
+            V, M, vd * vlenb + s.vstart * size, (base + s.vstart * size) & xmask,
+            (s.vl - s.vstart) * size, store):
+        done(C)
+        return
     for i in s.elements():
         if not active(V, vm, i):
             continue
@@ -628,7 +633,12 @@ def access_elements(C, V, M, vd: int, base: int, size: int, count: int, store: b
     bytes, from vstart, ignoring the mask."""
     vlenb = C[VLENB]
     xmask = (1 << xlen) - 1
-    for i in range(C[VSTART], count):
+    start = C[VSTART]
+    if bulk_access(V, M, vd * vlenb + start * size, (base + start * size) & xmask,
+                   (count - start) * size, store):
+        done(C)
+        return
+    for i in range(start, count):
         address = (base + i * size) & xmask
         try:
             if store:
@@ -639,3 +649,20 @@ def access_elements(C, V, M, vd: int, base: int, size: int, count: int, store: b
             C[VSTART] = i
             raise
     done(C)
+
+
+def bulk_access(V, M, at: int, address: int, size: int, store: bool) -> bool:
+    """Contiguous elements moved at once between V[at:] and memory, the common case of
+    unit-stride and whole-register accesses; False where an element faults (then the element
+    loop repeats the access, element by element, to stop with vstart at the faulting one:
+    a partial write it may have left is written again with the same bytes)."""
+    if size <= 0:
+        return True
+    try:
+        if store:
+            M.write(address, bytes(V[at:at + size]))
+        else:
+            V[at:at + size] = M.read(address, size)
+    except GuestFault:
+        return False
+    return True
