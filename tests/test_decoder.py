@@ -53,8 +53,8 @@ OBJDUMP_SHIFT64 = re.compile(r"^(c\.s(?:ll|rl|ra)i)64 (\w+)$")
 NEWER_EXTENSIONS = ("Zicond", "Zfa", "Zcb", "Zcmop", "Zimop", "Zvbb")
 EXTENSION_OF = {i.name: i.extension for i in all_instructions()}
 # Extensions binutils 2.40 knows and capstone 5 does not.
-NEWER_THAN_CAPSTONE = ("Zicbom", "Zicbop", "Zicboz", "Zawrs", "V")
-OBJDUMP_EXTENSIONS = "_zba_zbb_zbc_zbs_zicbom_zicbop_zicboz_zawrs_zihintpause"
+NEWER_THAN_CAPSTONE = ("Zicbom", "Zicbop", "Zicboz", "Zawrs", "V", "Zfhmin")
+OBJDUMP_EXTENSIONS = "_zba_zbb_zbc_zbs_zicbom_zicbop_zicboz_zawrs_zihintpause_zfhmin"
 # Pseudo-instructions of extensions newer than both tools (they show the base instruction).
 NEWER_ALIASES = {a.name for e in EXTENSIONS if e.name in ("Zihintntl",) for a in e.aliases}
 SPEC_ONLY = {
@@ -66,6 +66,8 @@ SPEC_ONLY = {
     "fcvt.d.w": "the exact conversions take rm but ignore it (assemblers encode 0)",
     "fcvt.d.wu": "the exact conversions take rm but ignore it (assemblers encode 0)",
     "fcvt.d.s": "the exact conversions take rm but ignore it (assemblers encode 0)",
+    "fcvt.s.h": "the exact conversions take rm but ignore it (assemblers encode 0)",
+    "fcvt.d.h": "the exact conversions take rm but ignore it (assemblers encode 0)",
 }
 
 
@@ -88,7 +90,7 @@ def objdump_texts(words: list[int], xlen: int, directory) -> list[str | None]:
     """objdump's text of each word in capstone's style (None where it shows none). Vector
     instructions are disassembled apart: binutils 2.40 with V shows 16-bit words as the
     assembler macro vmsge.vx."""
-    vector = [OP_V_MAJOR_OPCODES.get(w & 0x7F, False) and w & 3 == 3 for w in words]
+    vector = [is_vector(w) for w in words]
     texts = iter(_objdump_texts([w for w, v in zip(words, vector) if not v], xlen, directory,
                                 OBJDUMP_EXTENSIONS))
     vector_texts = iter(_objdump_texts([w for w, v in zip(words, vector) if v], xlen,
@@ -96,8 +98,10 @@ def objdump_texts(words: list[int], xlen: int, directory) -> list[str | None]:
     return [next(vector_texts) if v else next(texts) for v in vector]
 
 
-# The major opcodes of the vector instructions (OP-V, and LOAD-FP/STORE-FP's vector widths).
-OP_V_MAJOR_OPCODES = {0x57: True, 0x07: True, 0x27: True}
+def is_vector(word: int) -> bool:
+    """OP-V, and LOAD-FP/STORE-FP with a vector width (8, 16, 32, 64: 0, 5, 6, 7)."""
+    opcode, width = word & 0x7F, (word >> 12) & 7
+    return opcode == 0x57 or (opcode in (0x07, 0x27) and width in (0, 5, 6, 7))
 
 
 def _objdump_texts(words: list[int], xlen: int, directory, extensions: str

@@ -30,7 +30,7 @@ from pyemu.emulator.cpu import ABI_NAMES as X_NAMES
 
 CC = "riscv64-linux-gnu-gcc"
 GUESTS = Path(__file__).resolve().parent / "guests"
-MARCH = "rv64gcv_zba_zbb_zbs_zicbom_zicbop_zicboz_zawrs_zihintpause"
+MARCH = "rv64gcv_zba_zbb_zbs_zfhmin_zicbom_zicbop_zicboz_zawrs_zihintpause"
 CFLAGS = (f"-march={MARCH}", "-mabi=lp64d", "-nostdlib", "-static", "-fno-pic", "-no-pie",
           "-Wl,--no-relax")
 PYEMU = (sys.executable, "-m", "pyemu")
