@@ -399,3 +399,25 @@ def test_linux_describes_the_vector_extension(build_guest):
     assert ours[3:] == ["get 2 errno 0",  # on, by default
                         "set off -1 errno 1",  # EPERM: V cannot be turned off once on
                         "set next off 0 errno 0 get 22"]  # on | next off << 2 | inherit
+
+
+def test_isa_modules_give_no_global_name_two_meanings():
+    """Translated blocks run every ISA module's semantics in one namespace (engine_python's
+    block_namespace): a helper name defined differently by two modules would make one
+    module's instructions call the other's (Zvbb's first rotate_left broke Zbb's rolw)."""
+    import sys
+
+    from pyemu.emulator.inline import free_names, semantic_function
+    from pyemu.emulator.isa import all_instructions
+
+    declared = [i for i in all_instructions() if i.semantics]
+    used = set().union(*(free_names(semantic_function(i)) for i in declared))
+    modules = {sys.modules[i.semantics.__module__] for i in declared}
+    meanings: dict[str, list] = {}
+    for module in modules:
+        for name, value in vars(module).items():
+            if name in used:
+                meanings.setdefault(name, []).append(value)
+    clashes = sorted(name for name, values in meanings.items()
+                     if any(v is not values[0] and v != values[0] for v in values))
+    assert clashes == [], clashes

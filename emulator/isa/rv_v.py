@@ -119,7 +119,7 @@ def _signed_div(a: int, b: int) -> int:
     return quotient if (a < 0) == (b < 0) else -quotient
 
 
-def div(a, b, n, C):
+def signed_quotient(a, b, n, C):
     x, y = signed(a, n), signed(b, n)
     if y == 0:
         return -1
@@ -128,7 +128,7 @@ def div(a, b, n, C):
     return _signed_div(x, y)
 
 
-def rem(a, b, n, C):
+def signed_remainder(a, b, n, C):
     x, y = signed(a, n), signed(b, n)
     if y == 0:
         return x
@@ -197,9 +197,9 @@ OPM = {
     0x0A: averaging(True, False),  # vasubu
     0x0B: averaging(True, True),  # vasub
     0x20: lambda a, b, n, C: (1 << n) - 1 if b == 0 else a // b,  # vdivu
-    0x21: div,  # vdiv
+    0x21: signed_quotient,  # vdiv
     0x22: lambda a, b, n, C: a if b == 0 else a % b,  # vremu
-    0x23: rem,  # vrem
+    0x23: signed_remainder,  # vrem
     0x24: lambda a, b, n, C: (a * b) >> n,  # vmulhu
     0x25: lambda a, b, n, C: a * b,  # vmul
     0x26: lambda a, b, n, C: (signed(a, n) * b) >> n,  # vmulhsu (vs2 signed)

@@ -2,12 +2,14 @@
 which add no instructions: they promise data-independent timing, which an emulator keeps
 by having no timing at all.
 
-Zvbb's operations run through V's element loops (emulator.vector): rotates, and-not,
-bit and byte reversals, counts, and the widening shift left.
+Zvbb's operations run through V's element loops (emulator.vector) with Zbb's helpers on
+each element: rotates, and-not, bit and byte reversals, counts, and the widening shift left.
+(ISA modules' globals share one namespace in translated blocks: a helper is defined once.)
 """
 
 from ..vector import binary, widening
 from .base import BitField, Extension, Format, Operand
+from .rv_b import byte_reverse, leading_zeros, population, rotate_left, trailing_zeros
 from .rv_v import OPIVI, OPIVV, OPIVX, OPMVV, V_UNARY, VIU, VV, VX, pattern
 
 zvbb = Extension("Zvbb")
@@ -20,25 +22,8 @@ VI6 = Format("VI6", {"vd": VIU.operands["vd"], "vs2": VIU.operands["vs2"],
                      "vm": VIU.operands["vm"]}, "vd, vs2, imm, vm")
 
 
-def rotate_left(a: int, amount: int, n: int) -> int:
-    amount &= n - 1
-    return (a << amount | a >> (n - amount)) & ((1 << n) - 1)
-
-
 def reverse_bits(a: int, n: int) -> int:
     return int(f"{a:0{n}b}"[::-1], 2)
-
-
-def reverse_bytes(a: int, n: int) -> int:
-    return int.from_bytes(a.to_bytes(n // 8, "little"), "big")
-
-
-def leading_zeros(a: int, n: int) -> int:
-    return n - a.bit_length()
-
-
-def trailing_zeros(a: int, n: int) -> int:
-    return (a & -a).bit_length() - 1 if a else n
 
 
 # op(a, b, bits, C) of the two-operand forms, by funct6.
@@ -52,11 +37,11 @@ ZVBB_UNARY = {
     0b01000: lambda a, b, n, C: int.from_bytes(bytes(reverse_bits(x, 8)
                                                      for x in a.to_bytes(n // 8, "little")),
                                                "little"),  # vbrev8
-    0b01001: lambda a, b, n, C: reverse_bytes(a, n),  # vrev8
+    0b01001: lambda a, b, n, C: byte_reverse(a, n),  # vrev8
     0b01010: lambda a, b, n, C: reverse_bits(a, n),  # vbrev
     0b01100: lambda a, b, n, C: leading_zeros(a, n),  # vclz
     0b01101: lambda a, b, n, C: trailing_zeros(a, n),  # vctz
-    0b01110: lambda a, b, n, C: a.bit_count(),  # vcpop.v
+    0b01110: lambda a, b, n, C: population(a, n),  # vcpop.v
 }
 ZVBB_UNARY_NAMES = {0b01000: "vbrev8.v", 0b01001: "vrev8.v", 0b01010: "vbrev.v",
                     0b01100: "vclz.v", 0b01101: "vctz.v", 0b01110: "vcpop.v"}
