@@ -3,8 +3,10 @@
 Both engines share this state. The page table is three numpy levels (11 + 12 + 12 bits of
 virtual page number, so 47-bit guest addresses) that a compiled loop can walk as easily as
 Python; each leaf entry packs the frame number with the page's permission bits. Frames are
-4 KiB rows of one growing uint8 pool and are allocated on first touch, so large reservations
-cost nothing until used.
+4 KiB rows of one uint8 pool and are allocated on first touch, so large reservations cost
+nothing until used. The pool is one host mapping (anonymous, private, reserved lazily), so a
+run of its frames can be replaced by a host file's own pages (map_host_pages): that is how
+pages shared with other processes are shared for real, atomics and all.
 
 The Python side keeps small dictionaries in front of the table (one per access kind, like a
 TLB): they are flushed whenever a mapping or permission changes.
@@ -13,8 +15,11 @@ TLB): they are flushed whenever a mapping or permission changes.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import functools
+import mmap
+import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +57,45 @@ FAST_TLB_SIZE = 1024  # entries of the compiled engine's direct-mapped TLBs
 # The tag of an empty TLB entry: no page number, not even a negative one (-1 was the page
 # number of the addresses just below 2**64, which then hit empty entries and read frame 0).
 TLB_EMPTY = 1 << 62
+
+# Host address space the frame pool starts with: only frames in use cost memory (the pages are
+# reserved lazily); beyond it the pool is copied into one twice its size.
+POOL_RESERVATION = 64 << 30
+_MAP_NORESERVE = 0x4000  # Linux's; the mmap module does not name it
+_MAP_FIXED = 0x10
+
+
+def _reserve_pool(size: int) -> np.ndarray:
+    """A zeroed frame pool of about `size` bytes in one host mapping (less where the host
+    refuses so much address space, as with strict overcommit)."""
+    while True:
+        try:
+            area = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+                             | _MAP_NORESERVE)
+            return np.frombuffer(area, dtype=np.uint8)
+        except OSError:
+            if size <= 64 * PAGE_SIZE:
+                raise
+            size //= 2
+
+
+@functools.cache
+def _host_mmap() -> Callable:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    return libc.mmap
+
+
+def _map_over(address: int, size: int, prot: int, flags: int, fd: int = -1,
+              offset: int = 0) -> None:
+    """mmap(MAP_FIXED) over part of the frame pool's own host mapping."""
+    result = _host_mmap()(address, size, prot, flags | _MAP_FIXED, fd, offset)
+    if result is None or result == ctypes.c_void_p(-1).value:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -92,6 +136,8 @@ class Region:
     prot: int
     name: str = ""
     offset: int = 0  # file offset of `start`, for file-backed regions
+    shared: bool = False  # MAP_SHARED: its pages are its file's (AddressSpace.map_host_pages)
+    may_write: bool = True  # False: shared with a file opened read-only (mprotect: EACCES)
 
     def __contains__(self, addr: int) -> bool:
         return self.start <= addr < self.end
@@ -133,9 +179,10 @@ class AddressSpace:
         self.l2 = np.zeros((4, 1 << _LEVEL_BITS), dtype=np.int32)  # row 0: "no table"
         self.l3 = np.zeros((4, 1 << _LEVEL_BITS), dtype=np.int64)
         self._rows_used = {"l2": 1, "l3": 1}
-        self._use_frames(np.zeros(64 * PAGE_SIZE, dtype=np.uint8))  # frame 0: never handed out
+        self._use_frames(_reserve_pool(POOL_RESERVATION))  # frame 0: never handed out
         self._frames_used = 1
         self._free_frames: list[int] = []
+        self._host_frames: set[int] = set()  # frames that are a host file's pages
         self.regions: list[Region] = []
         # Page number -> offset of its frame in `buffer`, per access kind; the reference
         # engine's translated blocks read these directly. Cleared in place, never replaced.
@@ -250,13 +297,34 @@ class AddressSpace:
             start = frame << PAGE_SHIFT
             self.frames[start : start + PAGE_SIZE] = 0
             return frame
-        frame = self._frames_used
-        if (frame + 1) << PAGE_SHIFT > self.frames.size:
-            bigger = np.zeros(self.frames.size * 2, dtype=np.uint8)
-            bigger[: self.frames.size] = self.frames
-            self._use_frames(bigger)
-        self._frames_used += 1
-        return frame
+        return self._new_frames(1)
+
+    def _new_frames(self, count: int) -> int:
+        """The first of `count` consecutive frames never used before."""
+        first = self._frames_used
+        self._frames_used += count
+        self._grow_pool(self._frames_used << PAGE_SHIFT)
+        return first
+
+    def _grow_pool(self, size: int) -> None:
+        """Make the pool hold at least `size` bytes. Host pages mapped into the old pool
+        are copied, not shared, into the new one: it takes a guest using more memory than
+        POOL_RESERVATION (or than a strictly overcommitting host allows) to get here."""
+        if size <= self.frames.size:
+            return
+        bigger = _reserve_pool(max(size, self.frames.size * 2))
+        bigger[: self.frames.size] = self.frames
+        self._use_frames(bigger)
+        self._host_frames.clear()
+
+    def _release_frames(self, frames: list[int]) -> None:
+        """Frames whose pages are gone become free; a host file's pages among them are
+        replaced by private memory first (or reusing the frame would write the file)."""
+        for frame in self._host_frames.intersection(frames):
+            _map_over(self.frames.ctypes.data + (frame << PAGE_SHIFT), PAGE_SIZE,
+                      mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            self._host_frames.discard(frame)
+        self._free_frames.extend(frames)
 
     def _backed_frame(self, vpn: int) -> int:
         """The frame of a mapped page, allocating its zero frame on first touch."""
@@ -289,6 +357,34 @@ class AddressSpace:
             self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
         self._add_region(Region(start, end, prot, name, offset))
 
+    def map_host_pages(self, addr: int, size: int, prot: int, name: str, offset: int,
+                       host_fd: int, pages: int, writable: bool) -> None:
+        """Map [addr, addr+size) over the first `pages` pages of a host file at `offset`
+        themselves (MAP_SHARED): what the guest writes there is in the file at once, and
+        what other processes write to the file is seen at once. Pages past `pages` (past the
+        file's end, where the host would raise SIGBUS) are ordinary zero pages. A descriptor
+        that does not allow writing (`writable` false) gets a private mapping of the file,
+        which still sees the file's changes, and the region never becomes writable."""
+        self.map(addr, size, prot, name, offset)
+        for region in self.regions:
+            if region.start == page_floor(addr):
+                region.shared, region.may_write = True, writable
+        pages = min(pages, size >> PAGE_SHIFT)
+        if not pages:
+            return
+        first = self._new_frames(pages)
+        _map_over(self.frames.ctypes.data + (first << PAGE_SHIFT), pages << PAGE_SHIFT,
+                  mmap.PROT_READ | mmap.PROT_WRITE,
+                  mmap.MAP_SHARED if writable else mmap.MAP_PRIVATE, host_fd, offset)
+        self._host_frames.update(range(first, first + pages))
+        frame = first
+        for _, row, col, n in self._leaf_slices(addr >> PAGE_SHIFT,
+                                                (addr >> PAGE_SHIFT) + pages, create=True):
+            self.l3[row, col : col + n] |= (np.arange(frame, frame + n, dtype=np.int64)
+                                            << PTE_FRAME_SHIFT)
+            frame += n
+        self.flush_tlbs()
+
     @journaled
     def unmap(self, addr: int, size: int) -> None:
         start, end = page_floor(addr), page_ceil(addr + size)
@@ -298,7 +394,7 @@ class AddressSpace:
 
         def clear(entries: np.ndarray) -> None:
             frames = entries[entries >= (1 << PTE_FRAME_SHIFT)] >> PTE_FRAME_SHIFT
-            self._free_frames.extend(int(f) for f in frames)
+            self._release_frames([int(f) for f in frames])
             entries[:] = 0
 
         with self._watch_bits_shown():
@@ -395,11 +491,12 @@ class AddressSpace:
                 kept.append(r)
                 continue
             if r.start < start:
-                kept.append(Region(r.start, start, r.prot, r.name, r.offset))
+                kept.append(dataclasses.replace(r, end=start))
             if r.end > end:
-                kept.append(Region(end, r.end, r.prot, r.name, r.offset + (end - r.start)))
+                kept.append(dataclasses.replace(r, start=end, offset=r.offset + (end - r.start)))
             lo, hi = max(r.start, start), min(r.end, end)
-            removed.append(Region(lo, hi, r.prot, r.name, r.offset + (lo - r.start)))
+            removed.append(dataclasses.replace(r, start=lo, end=hi,
+                                               offset=r.offset + (lo - r.start)))
         self.regions = sorted(kept, key=lambda r: r.start)
         return removed
 
@@ -464,8 +561,7 @@ class AddressSpace:
             table[rows[name] : self._rows_used[name]] = 0
         self.l1[:] = np.frombuffer(contents["l1"], self.l1.dtype)
         size = bookkeeping["frames_used"] << PAGE_SHIFT
-        if self.frames.size < size:
-            self._use_frames(np.zeros(size, dtype=np.uint8))
+        self._grow_pool(size)
         self.frames[:size] = np.frombuffer(contents["frames"], np.uint8)
         self.frames[size : self._frames_used << PAGE_SHIFT] = 0
         self._rows_used = dict(rows)

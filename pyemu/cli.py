@@ -364,7 +364,8 @@ def instruction_at(machine, pc: int) -> str:
 def die_by_signal(signum: int) -> None:
     """End pyemu itself by the guest's signal, without a core file of pyemu's own."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    signal.signal(signum, signal.SIG_DFL)
+    if signum != signal.SIGKILL:  # whose action is always the default (Python refuses it)
+        signal.signal(signum, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
     os.kill(os.getpid(), signum)
 

@@ -60,7 +60,7 @@ from .stops import (
     Watchpoint,
 )
 from .symbols import Symbols
-from .syscalls import blocking, mm, signals, threads, timers
+from .syscalls import blocking, signals, threads, timers
 from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.paths import open_root
@@ -122,9 +122,15 @@ class Machine:
         sysroot = default_sysroot() if sysroot is None else sysroot or None
         random = HostRandom() if seed is None else SeededRandom(seed)
         guest_root = open_root(root, read_only)  # the program itself is a host path
+        execfn = path
         if guest_root is not None:
             sysroot = None
-        image = load_program(path, argv, envp, space, sysroot=sysroot, execfn=path,
+            # A program inside the root is named as the guest sees it (argv[0] unless given,
+            # AT_EXECFN), as a chroot would: a program that runs itself again must find it.
+            execfn = guest_root.guest_view(os.path.realpath(path))
+            if argv[0] == path:
+                argv[0] = execfn
+        image = load_program(path, argv, envp, space, sysroot=sysroot, execfn=execfn,
                              random_bytes=random.read(16),
                              open_interpreter=guest_root and guest_root.open_interpreter)
         self.engine_name = engine
@@ -360,8 +366,6 @@ class Machine:
                 self._event(self._syscall)
             elif not replaying and signals.any_pending(self.kernel):
                 self._event(self._deliver_pending)
-        if process.shared_maps:
-            mm.write_back(self.kernel)  # as Linux does for a process that ends however it ends
         return self.exit
 
     def _run_engine(self, budget: int, passing: bool) -> Stop:

@@ -103,9 +103,6 @@ class Process:
     pending: dict = field(default_factory=dict)  # number -> signals.SignalInfo, process-directed
     altstack_sp: int = 0
     altstack_size: int = 0
-    clear_child_tid: int = 0
-    robust_list: int = 0
-    rseq_area: int = 0
     umask: int = 0o022
     sysroot: str | None = None  # -L: absolute guest paths are looked up here first
     root: Root | None = None  # --root: the directory the guest sees as /
@@ -193,14 +190,7 @@ class Kernel:
             result = -ENOSYS
         else:
             try:
-                if self.process.shared_maps:
-                    from .mm import reconcile  # memory management builds on this module
-
-                    reconcile(self)  # what the call or others may read of the files is current
-                    result = self.call(entry.handler, args)
-                    reconcile(self)  # and what the call wrote to them, or into them, is seen
-                else:
-                    result = self.call(entry.handler, args)
+                result = self.call(entry.handler, args)
             except ProcessExit:
                 raise
             except Exception as error:

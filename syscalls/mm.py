@@ -4,15 +4,11 @@ Every mapping stays below the user address space's end (TASK_SIZE), and with --m
 the guest's mapped total (what RLIMIT_AS counts) stays within the limit: beyond it brk
 stays put and mmap and mremap fail with ENOMEM.
 
-Guest memory is pyemu's own (numpy frames), so a MAP_SHARED mapping of a file cannot be the
-host's page cache. Instead each shared mapping keeps the contents it last agreed on with its
-file, and the two are reconciled around every system call while one exists: pages the guest
-changed are written to the file before the call (so whatever the call, or another process
-after it, reads of the file sees them) and after it (the call may have written into the
-mapping), then pages the file changed are copied into the mapping. Nothing can observe a
-mapping's file between two system calls of the process but other processes, which see what
-it wrote up to its last call. An anonymous MAP_SHARED mapping is a shared mapping of a
-memfd, so that a forked child and its parent share it the same way.
+A MAP_SHARED mapping is made of its file's own pages, mapped by the host into pyemu's frame
+pool (AddressSpace.map_host_pages): the guest's stores are in the file at once, and a forked
+child, another process mapping the file, or a write to it, all see the same bytes at the same
+time, so locks and semaphores in shared memory work between processes. An anonymous
+MAP_SHARED mapping is a shared mapping of a memfd.
 """
 
 from __future__ import annotations
@@ -22,8 +18,6 @@ import fcntl
 import os
 import stat
 from dataclasses import dataclass
-
-import numpy as np
 
 from ..emulator.memory import (
     PAGE_OFFSET_MASK,
@@ -85,62 +79,17 @@ def _within_limit(k: Kernel, added: int) -> bool:
 
 @dataclass(eq=False)
 class SharedMapping:
-    """A MAP_SHARED mapping of [start, end) to `host` at `offset`, and the contents both
-    had when last reconciled."""
+    """A MAP_SHARED mapping of [start, end) to `host` at `offset` (msync syncs it, mremap
+    maps it again)."""
 
     start: int
     end: int
     host: int  # a descriptor of pyemu's own (the guest may close its fd)
     offset: int
-    agreed: np.ndarray  # uint8, end - start bytes
-
-    def pages(self) -> int:
-        return (self.end - self.start) // PAGE_SIZE
-
-
-def _changed_pages(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.nonzero((a.reshape(-1, PAGE_SIZE) != b.reshape(-1, PAGE_SIZE)).any(axis=1))[0]
-
-
-def write_back(k: Kernel) -> None:
-    """Pages of shared mappings the guest changed since they were reconciled go to their
-    files (not beyond a file's end, as Linux writes nothing there)."""
-    for shared in k.process.shared_maps:
-        now = np.frombuffer(k.mem.peek(shared.start, shared.end - shared.start), np.uint8)
-        changed = _changed_pages(now, shared.agreed)
-        if not len(changed):
-            continue
-        size = os.fstat(shared.host).st_size
-        for page in changed:
-            lo = int(page) * PAGE_SIZE
-            hi = min(lo + PAGE_SIZE, size - shared.offset)
-            if hi > lo:
-                os.pwrite(shared.host, now[lo:hi].tobytes(), shared.offset + lo)
-        shared.agreed = now.copy()
-
-
-def read_in(k: Kernel) -> None:
-    """Pages whose file contents changed (written by the call, or by another process) are
-    copied into the shared mappings."""
-    for shared in k.process.shared_maps:
-        data = os.pread(shared.host, shared.end - shared.start, shared.offset)
-        if not data:
-            continue
-        now = shared.agreed.copy()
-        now[: len(data)] = np.frombuffer(data, np.uint8)
-        for page in _changed_pages(now, shared.agreed):
-            lo = int(page) * PAGE_SIZE
-            k.mem.poke(shared.start + lo, now[lo : lo + PAGE_SIZE].tobytes())
-        shared.agreed = now
-
-
-def reconcile(k: Kernel) -> None:
-    write_back(k)
-    read_in(k)
 
 
 def _forget_shared(k: Kernel, start: int, end: int) -> None:
-    """[start, end) is unmapped or replaced: the shared mappings there end (written back)."""
+    """[start, end) is unmapped or replaced: the shared mappings there end."""
     kept = []
     for shared in k.process.shared_maps:
         if shared.end <= start or shared.start >= end:
@@ -149,19 +98,20 @@ def _forget_shared(k: Kernel, start: int, end: int) -> None:
         for lo, hi in ((shared.start, min(start, shared.end)), (max(end, shared.start),
                                                                 shared.end)):
             if lo < hi:
-                kept.append(SharedMapping(
-                    lo, hi, os.dup(shared.host), shared.offset + lo - shared.start,
-                    shared.agreed[lo - shared.start : hi - shared.start].copy()))
+                kept.append(SharedMapping(lo, hi, os.dup(shared.host),
+                                          shared.offset + lo - shared.start))
         os.close(shared.host)
     k.process.shared_maps[:] = kept
 
 
-def _share(k: Kernel, start: int, size: int, host: int, offset: int) -> None:
-    data = os.pread(host, size, offset)
-    agreed = np.zeros(size, np.uint8)
-    agreed[: len(data)] = np.frombuffer(data, np.uint8)
-    k.process.shared_maps.append(SharedMapping(start, start + size, os.dup(host), offset,
-                                               agreed))
+def _share(k: Kernel, start: int, size: int, prot: int, name: str, host: int,
+           offset: int) -> None:
+    """Map [start, start+size) over the pages of `host` from `offset` (as far as the file
+    reaches)."""
+    writable = fcntl.fcntl(host, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR
+    pages = max(0, page_ceil(os.fstat(host).st_size - offset)) >> PAGE_SHIFT
+    k.mem.map_host_pages(start, size, prot, name, offset, host, pages, writable)
+    k.process.shared_maps.append(SharedMapping(start, start + size, os.dup(host), offset))
 
 
 def brk(k: Kernel, addr: int) -> int:
@@ -215,17 +165,20 @@ def mmap(k: Kernel, addr: int, length: int, prot: int, flags: int, fd: int, offs
     if source is None:
         if shared:  # shared anonymous memory: a memfd a forked child shares
             memfd = os.memfd_create("pyemu-shared", os.MFD_CLOEXEC)
-            os.ftruncate(memfd, size)
-            _share(k, start, size, memfd, 0)
-            os.close(memfd)
-            k.mem.map(start, size, prot, "/dev/zero (deleted)")
+            try:
+                os.ftruncate(memfd, size)
+                _share(k, start, size, prot, "/dev/zero (deleted)", memfd, 0)
+            finally:
+                os.close(memfd)
         else:
             k.mem.map(start, size, prot)
         return start
-    k.mem.map(start, size, prot, k.process.files[signed(fd)].path, offset)
-    _read_into(k, source, start, size, signed(offset, 64))
+    name = k.process.files[signed(fd)].path
     if shared:
-        _share(k, start, size, source, signed(offset, 64))
+        _share(k, start, size, prot, name, source, signed(offset, 64))
+    else:
+        k.mem.map(start, size, prot, name, offset)
+        _read_into(k, source, start, size, signed(offset, 64))
     return start
 
 
@@ -289,6 +242,9 @@ def mprotect(k: Kernel, addr: int, length: int, prot: int) -> int:
     size = page_ceil(length)
     if not k.mem.is_mapped(addr, size):
         raise SyscallError(ENOMEM)
+    if prot & PROT_WRITE and any(not r.may_write for r in k.mem.regions
+                                 if r.start < addr + size and addr < r.end):
+        raise SyscallError(EACCES)  # shared with a file opened read-only
     k.mem.protect(addr, size, prot)
     return 0
 
@@ -330,8 +286,8 @@ MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
 
 
 def msync(k: Kernel, addr: int, length: int, flags: int) -> int:
-    """Shared mappings were written back as this call began; MS_SYNC also waits for the
-    files to reach the disk."""
+    """Shared mappings are their files' pages; MS_SYNC waits for the files to reach the
+    disk."""
     if addr & PAGE_OFFSET_MASK or flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) or \
             flags & MS_ASYNC and flags & MS_SYNC:
         raise SyscallError(EINVAL)
@@ -420,10 +376,9 @@ def mremap(k: Kernel, old_addr: int, old_size: int, new_size: int, flags: int,
                                         shared.offset + old_addr - shared.start)
     try:
         start = _remap(k, region, old_addr, old_size, new_size, flags, new_addr)
-        if file is not None:
+        if file is not None:  # the file's pages, as many as the mapping now covers
             _forget_shared(k, old_addr, old_addr + old_size)
-            _share(k, start, new_size, *file)
-            k.mem.poke(start, os.pread(file[0], new_size, file[1]))
+            _share(k, start, new_size, region.prot, region.name, *file)
     finally:
         if file is not None:
             os.close(file[0])

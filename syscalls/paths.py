@@ -327,10 +327,19 @@ def _stat_or_none(found: Found) -> os.stat_result | None:
         return None
 
 
+# Links every Linux system has into the process's own descriptors (/dev/fd is one to
+# /proc/self/fd). Followed by the host, under host paths, they would reach pyemu's descriptors,
+# so they lead to the guest's emulated /proc/self/fd, as under --root.
+_DESCRIPTOR_LINKS = {"/dev/stdin": "/proc/self/fd/0", "/dev/stdout": "/proc/self/fd/1",
+                     "/dev/stderr": "/proc/self/fd/2"}
+
+
 def _host_lookup(k: Kernel, dirfd: int, path: str, follow: bool) -> Found:
     """Host paths, as qemu-user resolves them: -L sysroot first for absolute ones."""
     if os.path.isabs(path):
-        normal = os.path.normpath(path)
+        normal = _DESCRIPTOR_LINKS.get(path) or os.path.normpath(path)
+        if normal == "/dev/fd" or normal.startswith("/dev/fd/"):
+            normal = "/proc/self/fd" + normal[len("/dev/fd"):]
         if normal == "/proc" or normal.startswith("/proc/"):
             found = _host_proc(k, normal.split("/")[2:], follow)
             if found is not None:

@@ -170,18 +170,24 @@ def get_robust_list(k: Kernel, pid: int, head_ptr: int, len_ptr: int) -> int:
 
 
 def rseq(k: Kernel, addr: int, length: int, flags: int, signature: int) -> int:
-    """Registers the area and fills in the CPU number (always CPU 0: one hart)."""
+    """Registers the calling thread's area (Linux keeps one per thread, inherited by fork and
+    dropped by execve) and fills in the CPU number (always CPU 0: one hart)."""
     if flags & ~1 or length < RSEQ_SIZE or addr & 31:
         raise SyscallError(EINVAL)
+    thread = threads.current(k)
     if flags & 1:  # RSEQ_FLAG_UNREGISTER
-        if addr != k.process.rseq_area:
+        if addr != thread.rseq_area:
             raise SyscallError(EINVAL)
-        k.process.rseq_area = 0
+        if signature != thread.rseq_signature:
+            raise SyscallError(EPERM)
+        thread.rseq_area = 0
         return 0
-    if k.process.rseq_area:
-        raise SyscallError(EBUSY if addr == k.process.rseq_area else EINVAL)
+    if thread.rseq_area:
+        if addr != thread.rseq_area:
+            raise SyscallError(EINVAL)
+        raise SyscallError(EBUSY if signature == thread.rseq_signature else EPERM)
     k.mem.write(addr + RSEQ_CPU_ID_START, struct.pack("<II", 0, 0))
-    k.process.rseq_area = addr
+    thread.rseq_area, thread.rseq_signature = addr, signature
     return 0
 
 
@@ -229,7 +235,7 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     if flags & CLONE_CHILD_SETTID:
         k.mem.write(child_tid, struct.pack("<i", k.process.pid))
     if flags & CLONE_CHILD_CLEARTID:
-        k.process.clear_child_tid = child_tid
+        caller.clear_child_tid = child_tid
     return 0
 
 

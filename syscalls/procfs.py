@@ -23,7 +23,8 @@ def maps(k: Kernel) -> bytes:
         name = root.guest_view(region.name) if root and region.name.startswith("/") \
             else region.name
         perms = "".join(flag if region.prot & bit else "-" for flag, bit in
-                        (("r", PROT_READ), ("w", PROT_WRITE), ("x", PROT_EXEC))) + "p"
+                        (("r", PROT_READ), ("w", PROT_WRITE), ("x", PROT_EXEC)))
+        perms += "s" if region.shared else "p"
         head = f"{region.start:08x}-{region.end:08x} {perms} {region.offset:08x} 00:00 0"
         lines.append(f"{head:<72} {name}".rstrip() if name else head)
     return "".join(line + "\n" for line in lines).encode()

@@ -28,6 +28,7 @@ FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
 FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
 FUTEX_BITSET_MATCH_ANY = 0xFFFF_FFFF
 A0 = 10
+SHARED_FUTEX_POLL = 1_000_000  # ns between looks at a futex word other processes may change
 
 
 @dataclass(eq=False)
@@ -36,6 +37,8 @@ class Thread:
     state: CpuState
     clear_child_tid: int = 0
     robust_list: int = 0
+    rseq_area: int = 0  # rseq: the registered struct rseq, and the signature it was given
+    rseq_signature: int = 0
     waiting_on: int | None = None  # futex address while parked in a wait
     bitset: int = FUTEX_BITSET_MATCH_ANY
     deadline: int | None = None  # CLOCK_MONOTONIC nanoseconds at which the wait times out
@@ -185,15 +188,33 @@ def _wake_op(k: Kernel, uaddr: int, count: int, count2: int, uaddr2: int, encode
     return woken
 
 
-def _wait(k: Kernel, uaddr: int, expected: int, bitset: int, deadline: int | None) -> int:
+def _wait(k: Kernel, uaddr: int, expected: int, bitset: int, deadline: int | None,
+          private: bool) -> int:
     """Park the caller on the futex at uaddr while it holds `expected` (EAGAIN otherwise)."""
     if not bitset:
         raise SyscallError(EINVAL)
     if _word(k, uaddr) != expected:
         raise SyscallError(EAGAIN)
+    if not private and any(m.start <= uaddr < m.end for m in k.process.shared_maps):
+        return _wait_shared(k, uaddr, expected, deadline)
     thread = current(k)
     thread.waiting_on, thread.bitset, thread.deadline = uaddr, bitset, deadline
     raise Parked
+
+
+def _wait_shared(k: Kernel, uaddr: int, expected: int, deadline: int | None) -> int:
+    """A futex in memory that other processes map: their wakes cannot reach this process (each
+    guest process is a pyemu of its own), so the waiter looks at the word every
+    SHARED_FUTEX_POLL and returns as woken once it has changed, which is how a waker
+    releases a lock, posts a semaphore or signals a condition."""
+    from .blocking import WouldBlock, complete  # blocking builds on this module
+
+    def attempt() -> int:
+        if _word(k, uaddr) != expected:
+            return 0
+        raise WouldBlock(every=SHARED_FUTEX_POLL)
+
+    return complete(k, attempt, deadline)
 
 
 def _requeue(k: Kernel, uaddr: int, uaddr2: int, wake_count: int,
@@ -219,7 +240,8 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
     if command in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         bitset = val3 & 0xFFFF_FFFF if command == FUTEX_WAIT_BITSET else FUTEX_BITSET_MATCH_ANY
         return _wait(k, uaddr, signed(val), bitset, _deadline(
-            k, timeout, command == FUTEX_WAIT_BITSET, bool(op & FUTEX_CLOCK_REALTIME)))
+            k, timeout, command == FUTEX_WAIT_BITSET, bool(op & FUTEX_CLOCK_REALTIME)),
+            bool(op & FUTEX_PRIVATE_FLAG))
     if command in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = val3 & 0xFFFF_FFFF if command == FUTEX_WAKE_BITSET else FUTEX_BITSET_MATCH_ANY
         if not bitset:
@@ -316,7 +338,7 @@ def futex_wait(k: Kernel, uaddr: int, val: int, mask: int, flags: int, timeout: 
     if uaddr & 3 or clock not in (CLOCK_MONOTONIC, CLOCK_REALTIME) or val >> 32:
         raise SyscallError(EINVAL)
     deadline = _deadline(k, timeout, True, clock == CLOCK_REALTIME)
-    return _wait(k, uaddr, signed(val), mask & 0xFFFF_FFFF, deadline)
+    return _wait(k, uaddr, signed(val), mask & 0xFFFF_FFFF, deadline, bool(flags & FUTEX2_PRIVATE))
 
 
 def futex_requeue(k: Kernel, waiters: int, flags: int, wake_count: int, move_count: int) -> int:
