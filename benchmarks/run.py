@@ -66,17 +66,18 @@ GUESTS = (
     Guest("pipe_copy", "pipe_copy.c",
           shell=f"head -c {PIPE_BYTES} /dev/zero | RUN | cat > /dev/null"),
     # Real programs from a Debian 13 riscv64 root (--root).
-    Guest("python3 -c pass", "/usr/bin/python3", ("-c", "pass"), root=True),
-    Guest("python3 script", "/usr/bin/python3",
+    Guest("python3 -c pass", "/usr/bin/python3.13", ("-c", "pass"), root=True),
+    Guest("python3 script", "/usr/bin/python3.13",
           ("-c", ("import json, re; print(sum(len(json.dumps({'k': [i] * 20})) "
                  "for i in range(3000)), re.sub('a+', 'b', 'caaat'))")), root=True),
-    Guest("bash 20 processes", "/bin/bash", ("-c", "for i in $(seq 20); do /usr/bin/true; done"),
+    # (qemu-riscv64 hands bash's execve to the host kernel, which runs the host's true)
+    Guest("bash 20 processes", "/usr/bin/bash", ("-c", "for i in $(seq 20); do /usr/bin/true; done"),
           root=True),
     Guest("sqlite3", "/usr/bin/sqlite3",
           (":memory:", ("create table t(a); with recursive c(x) as (select 1 union all "
                        "select x + 1 from c where x < 20000) insert into t select x from c; "
                        "select count(*), sum(a) from t;")), root=True),
-    Guest("xz", "/usr/bin/xz", ("-9e", "-c", "/usr/bin/python3"), root=True,
+    Guest("xz", "/usr/bin/xz", ("-6", "-c", "/usr/bin/sqlite3"), root=True,
           shell="RUN | wc -c"),
     Guest("true", "/usr/bin/true", root=True),
 )
@@ -129,7 +130,7 @@ def build_guest(guest: Guest, build_dir: Path, root: Path | None) -> tuple[Path 
         if root is None:
             return None, "needs --root (a Debian 13 riscv64 root)"
         program = root / guest.program.lstrip("/")
-        return (Path(guest.program), "") if program.exists() else (None, f"{program} missing")
+        return (program, "") if program.exists() else (None, f"{program} missing")
     if guest.program.startswith("samples/"):
         program = REPO_ROOT / guest.program
         return (program, "") if program.exists() else (None, (f"{guest.program} missing "
