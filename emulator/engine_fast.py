@@ -39,7 +39,7 @@ from .decoder import Decoded, Decoder, instruction_length
 from .engine_python import PythonEngine, writes_integer_rd
 from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
-from .isa.base import Instruction, Operand
+from .isa.base import Format, Instruction, Operand
 from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace
 from .stops import Stop, StopReason
 
@@ -49,7 +49,7 @@ REASON_LIMIT, REASON_CODE_MISS, REASON_DECODE, REASON_STEP = 0, 1, 2, 3
 OP_UNDECODED, OP_STEP, OP_ECALL = 0, -1, -2
 LEAVING_OPS = {"ecall": OP_ECALL}  # instructions the loop leaves with an op of their own
 SLOTS_PER_PAGE = PAGE_SIZE // 2
-CODE_TLB_SIZE = 256
+CODE_TLB_SIZE = 4096  # pages: python3.13's start-up missed 90,000 times in 256
 BLOCK_LIMIT = 64  # instructions decoded ahead in one visit to Python
 STEP_BURST = 256  # instructions the reference engine runs when the loop hands over
 LOOP_OPERANDS = {"X", "F", "C", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm", "fmt", "rm", "w",
@@ -247,8 +247,8 @@ def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, code_frame, c
         rd = np.uint64(d_rd[i])
         rs1 = np.uint64(d_rs1[i])
         rs2 = np.uint64(d_rs2[i])
-        imm = d_imm[i]
-        ilen = d_len[i]
+        imm = np.int64(d_imm[i])
+        ilen = np.int64(d_len[i])
         npc = pc + ilen
 {dispatch}
         pc = npc
@@ -263,7 +263,7 @@ def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, code_frame, c
 # (bit, width). Only the bodies that use them unpack them (doing it for every instruction
 # cost 20% on the sieve).
 AUX_LAYOUT = {"fmt": (0, 2), "rm": (2, 3), "w": (5, 2), "csr": (7, 12), "rs3": (19, 5)}
-AUX_FIELDS = {name: f"(d_aux[i] >> {bit}) & {(1 << width) - 1}"
+AUX_FIELDS = {name: f"(np.int64(d_aux[i]) >> {bit}) & {(1 << width) - 1}"
               for name, (bit, width) in AUX_LAYOUT.items()}
 
 
@@ -370,6 +370,13 @@ def _legal_expression(insn: Instruction, xlen: int) -> str:
 
 
 DECODER_TEMPLATE = '''
+# One row per full-size instruction, in the Python decoder's order (most specific pattern
+# first) and grouped by major opcode (DECODE_RANGES[opcode]: first row, row after the last):
+# mask, match, op (or what leaves the loop), format, legality test, writes an integer rd.
+DECODE_TABLE = np.array({table!r}, dtype=np.int64)
+DECODE_RANGES = np.array({ranges!r}, dtype=np.int64)
+
+
 @njit({jit_options})
 def decode_row(word, i, compressed, d_op, d_rd, d_rs1, d_rs2, d_imm, d_len, d_aux):
     """Decode the instruction `word` into row i (OP_STEP: the reference engine runs it, or
@@ -382,52 +389,73 @@ def decode_row(word, i, compressed, d_op, d_rd, d_rs1, d_rs2, d_imm, d_len, d_au
         d_op[i] = {step}  # 48 bits and longer: none is defined
         return
     opcode = word & 0x7F
-{full}
+    for k in range(DECODE_RANGES[opcode, 0], DECODE_RANGES[opcode, 1]):
+        if word & DECODE_TABLE[k, 0] != DECODE_TABLE[k, 1]:
+            continue
+        op = DECODE_TABLE[k, 2]
+        if op <= 0:
+            d_op[i] = op
+            return
+        fmt = DECODE_TABLE[k, 3]
+        legal = DECODE_TABLE[k, 4]
+{operands}
+{formats}
+{legality}
+        d_op[i] = op
+        d_rd[i] = {discard} if o_rd == 0 and DECODE_TABLE[k, 5] else o_rd
+        d_rs1[i] = o_rs1
+        d_rs2[i] = o_rs2
+        d_imm[i] = o_imm
+        d_len[i] = 4
+        d_aux[i] = {aux}
+        return
     d_op[i] = {step}
 '''
 
 
 def decoder_source(xlen: int, op_ids: dict[str, int]) -> list[str]:
-    """decode_row for `xlen`, generated from the instructions' patterns, formats and legality
-    functions, trying them in the Python decoder's order (most specific pattern first)."""
+    """decode_row for `xlen`: a table of the instructions' patterns, and the operand
+    extraction of each format and the legality functions written out once each (a branch
+    per instruction made the loop's compile take a third longer)."""
     usable = sorted((i for i in all_instructions() if xlen in i.xlens and i.length == 4),
                     key=lambda i: -i.mask.bit_count())
-    groups: dict[int, list[Instruction]] = {}
+    usable.sort(key=lambda i: i.match & 0x7F)  # stable: most specific first within an opcode
+    formats: dict[int, Format] = {}  # by identity: two formats may share a name
+    legality: dict[str, int] = {}  # expression -> its number (1, 2, ...; 0: none)
+    table, ranges = [], [[0, 0] for _ in range(128)]
     for insn in usable:
-        groups.setdefault(insn.match & 0x7F, []).append(insn)
-    full = []
-    for position, (opcode, group) in enumerate(groups.items()):
-        full.append(f"    {'elif' if position else 'if'} opcode == {opcode}:")
-        for insn in group:
-            full.append(f"        if word & {insn.mask} == {insn.match}:")
-            body = []
-            op = op_ids.get(insn.name)
-            if op is None:
-                body.append(f"d_op[i] = {LEAVING_OPS.get(insn.name, OP_STEP)}")
-            else:
-                body += [f"o_{name} = {_operand_expression(operand)}"
-                         for name, operand in insn.format.operands.items()]
-                rd = "o_rd" if "rd" in insn.format.operands else "0"
-                if writes_integer_rd(insn):
-                    rd = f"{rd} if {rd} != 0 else {DISCARD}"
-                aux = " | ".join(f"(o_{name} << {bit})" for name, (bit, _) in AUX_LAYOUT.items()
-                                 if name in insn.format.operands) or "0"
-                values = {"d_op": op, "d_rd": rd, "d_len": 4, "d_aux": aux, **{
-                    f"d_{name}": f"o_{name}" if name in insn.format.operands else "0"
-                    for name in ("rs1", "rs2", "imm")}}
-                store = [f"{array}[i] = {values[array]}" for array in ROW_ARRAYS]
-                if insn.legal:
-                    body += [f"if {_legal_expression(insn, xlen)}:",
-                             *(f"    {line}" for line in store),
-                             "else:", f"    d_op[i] = {OP_STEP}"]
-                else:
-                    body += store
-            full += [f"            {line}" for line in [*body, "return"]]
+        opcode = insn.match & 0x7F
+        if ranges[opcode] == [0, 0]:
+            ranges[opcode] = [len(table), len(table)]
+        ranges[opcode][1] += 1
+        formats.setdefault(id(insn.format), insn.format)
+        legal = 0
+        if insn.legal:
+            legal = legality.setdefault(_legal_expression(insn, xlen), len(legality) + 1)
+        op = op_ids.get(insn.name, LEAVING_OPS.get(insn.name, OP_STEP))
+        table.append([insn.mask, insn.match, op, list(formats).index(id(insn.format)), legal,
+                      int(insn.semantics is not None and writes_integer_rd(insn))])
+    names = sorted({name for f in formats.values() for name in f.operands})
+    indent = " " * 8
+    extraction = []
+    for number, fmt in enumerate(formats.values()):
+        extraction.append(f"{indent}{'elif' if number else 'if'} fmt == {number}:  # {fmt.name}")
+        extraction += [f"{indent}    o_{name} = {_operand_expression(operand)}"
+                       for name, operand in fmt.operands.items()] or [f"{indent}    pass"]
+    tests = [f"{indent}if legal == {number} and not ({expression}):\n"
+             f"{indent}    d_op[i] = {OP_STEP}\n{indent}    return"
+             for expression, number in legality.items()]
+    aux = " | ".join(f"(o_{name} << {bit})" for name, (bit, _) in AUX_LAYOUT.items()
+                     if name in names) or "0"
     compressed = [f"        {array}[i] = compressed[w, {column}]"
                   for column, array in enumerate(ROW_ARRAYS)]
-    return DECODER_TEMPLATE.format(jit_options=JIT_OPTIONS, step=OP_STEP, full="\n".join(full),
-                                   compressed="\n".join(compressed)).splitlines()
-
+    return DECODER_TEMPLATE.format(
+        jit_options=JIT_OPTIONS, step=OP_STEP, discard=DISCARD, table=table, ranges=ranges,
+        compressed="\n".join(compressed), aux=aux, formats="\n".join(extraction),
+        legality="\n".join(tests),
+        operands="\n".join(f"{indent}o_{name} = 0" for name in sorted({*names, "rd", "rs1",
+                                                                          "rs2", "imm"})),
+    ).splitlines()
 
 def cache_dir() -> Path:
     """Where generated modules and numba's compiled cache live (site-packages may be read-only)."""
@@ -483,8 +511,11 @@ def compiled_module(xlen: int):
     return _loaded[xlen]
 
 
-# Row fields in the order of ROW_ARRAYS: what the loop reads of an instruction.
+# Row fields in the order of ROW_ARRAYS: what the loop reads of an instruction, each in the
+# narrowest type that holds it (a row per 16-bit slot of every code page: python3.13's
+# start-up has 1500 code pages, 160 MB of rows in int64, 43 MB so).
 ROW_ARRAYS = ("d_op", "d_rd", "d_rs1", "d_rs2", "d_imm", "d_len", "d_aux")
+ROW_TYPES = (np.int16, np.uint8, np.uint8, np.uint8, np.int32, np.uint8, np.int32)
 
 
 def row_values(decoded: Decoded | None, op_ids: dict[str, int]) -> tuple[int, ...]:
@@ -543,6 +574,7 @@ class FastEngine:
         words = np.zeros(2, dtype=np.int64)
         self.float_scratch = (words, words.view(np.float64), words.view(np.float32))
         self._marked: set[int] = set()
+        self.straddling: dict[int, list[int]] = {}  # page -> rows of instructions ending in it
         self.python_blocks = 0
         self.burst = 1  # instructions the reference engine runs at the next hand-over
         self._allocate_rows(16 * SLOTS_PER_PAGE)
@@ -555,18 +587,26 @@ class FastEngine:
 
     def _allocate_rows(self, rows: int) -> None:
         old = getattr(self, "d_op", None)
-        for name in ROW_ARRAYS:
-            fresh = np.zeros(rows, dtype=np.int32 if name == "d_op" else np.int64)
+        for name, dtype in zip(ROW_ARRAYS, ROW_TYPES):
+            fresh = np.zeros(rows, dtype=dtype)
             if old is not None:
                 previous = getattr(self, name)
                 fresh[: previous.size] = previous
             setattr(self, name, fresh)
         self.rows = tuple(getattr(self, name) for name in ROW_ARRAYS)
 
+    def _mark(self, vpn: int) -> None:
+        """Have stores to this page reported (invalidate_page), its code being decoded."""
+        if vpn not in self._marked:
+            self.mem.mark_code(vpn)
+            self._marked.add(vpn)
+
     def invalidate_page(self, vpn: int) -> None:
         base = self.code_pages.get(vpn)
         if base is not None:
             self.d_op[base : base + SLOTS_PER_PAGE] = OP_UNDECODED
+        for row in self.straddling.pop(vpn, ()):
+            self.d_op[row] = OP_UNDECODED
         self._marked.discard(vpn)
         slot = vpn % CODE_TLB_SIZE
         if self.code_tag[slot] == vpn:  # mapped again (and its frame looked up) when next run
@@ -575,6 +615,7 @@ class FastEngine:
     def invalidate_all(self) -> None:
         self.d_op[:] = OP_UNDECODED
         self._marked.clear()
+        self.straddling.clear()
         self.code_tag[:] = TLB_EMPTY
         self.reference.invalidate_all()
 
@@ -593,9 +634,8 @@ class FastEngine:
         frame = -1
         if not any(at >> PAGE_SHIFT == vpn for at in self.reference.breakpoints):
             frame = self.mem.code_frame(vpn)
-            if frame >= 0 and vpn not in self._marked:
-                self.mem.mark_code(vpn)
-                self._marked.add(vpn)
+            if frame >= 0:
+                self._mark(vpn)
         slot = vpn % CODE_TLB_SIZE
         self.code_tag[slot] = vpn
         self.code_base[slot] = base
@@ -609,9 +649,7 @@ class FastEngine:
         """Decode from pc to the next control transfer, the page's end, or BLOCK_LIMIT."""
         vpn = pc >> PAGE_SHIFT
         base = self.code_pages[vpn]
-        if vpn not in self._marked:
-            self.mem.mark_code(vpn)
-            self._marked.add(vpn)
+        self._mark(vpn)
         self.python_blocks += 1
         breakpoints = self.reference.breakpoints  # left to the reference engine, which stops
         for _ in range(BLOCK_LIMIT):
@@ -620,9 +658,13 @@ class FastEngine:
                 decoded = self.reference.fetch(pc)
             except Exception:  # noqa: BLE001 - a fault or illegal word: the reference engine
                 decoded = None  # raises it when it runs this instruction
-            if decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn \
-                    or pc in breakpoints:
-                decoded = None  # straddles two pages, or a breakpoint: left to the reference
+            if pc in breakpoints:
+                decoded = None  # left to the reference engine, which stops there
+            elif decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn:
+                # It straddles two pages (in a hot loop, as often as any other): its row
+                # goes when either page's code does.
+                self._mark(vpn + 1)
+                self.straddling.setdefault(vpn + 1, []).append(row)
             self._fill(row, decoded)
             if decoded is None or decoded.insn.name in CONTROL_TRANSFERS:
                 return

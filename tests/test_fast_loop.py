@@ -7,6 +7,7 @@ every instruction's pattern with random operand bits, random words, and each com
 """
 
 import random
+import struct
 import subprocess
 from pathlib import Path
 from typing import ClassVar
@@ -14,15 +15,21 @@ from typing import ClassVar
 import numpy as np
 import pytest
 from pyemu.emulator import engine_fast
+from pyemu.emulator.cpu import CAUSE_BREAKPOINT, CpuState
 from pyemu.emulator.decoder import Decoder, instruction_length
 from pyemu.emulator.engine_fast import (
     ROW_ARRAYS,
+    ROW_TYPES,
+    FastEngine,
     compilable,
     decoder_source,
     fast_instructions,
     row_values,
 )
+from pyemu.emulator.engine_python import PythonEngine
 from pyemu.emulator.isa import all_instructions
+from pyemu.emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
+from pyemu.emulator.stops import Stop, StopReason
 
 from pyemu import Machine
 from pyemu.stops import Exited
@@ -34,7 +41,7 @@ SIEVE_ARGS = ("20000",)  # about 0.5 M instructions
 def plain_decoder(xlen: int, op_ids: dict[str, int]):
     source = "\n".join(line for line in decoder_source(xlen, op_ids)
                        if not line.startswith("@njit"))
-    namespace: dict = {}
+    namespace: dict = {"np": np}
     exec(compile(source, f"<decode_row rv{xlen}>", "exec"), namespace)  # noqa: S102
     return namespace["decode_row"]
 
@@ -53,7 +60,7 @@ def test_decode_row_agrees_with_the_python_decoder(xlen):
     decoder = Decoder(xlen)
     decode_row = plain_decoder(xlen, op_ids)
     table = compressed_table(decoder, op_ids)
-    rows = [np.zeros(1, dtype=np.int32 if name == "d_op" else np.int64) for name in ROW_ARRAYS]
+    rows = [np.zeros(1, dtype=dtype) for dtype in ROW_TYPES]
     generator = random.Random(15)
     words = [generator.getrandbits(32) for _ in range(20000)]
     for insn in all_instructions():
@@ -133,3 +140,32 @@ def test_the_compiled_loop_takes_over_once_loaded(capfd, sieve_output):
     m = run_sieve(tier_up=1000)
     assert m.engine.compiled is not None and m.engine.compiled.decoded[0] > 0
     assert capfd.readouterr().out.encode() == sieve_output
+
+
+def encode(name: str, **ops: int) -> bytes:
+    insn = Decoder(64).by_name[name]
+    return struct.pack("<I", insn.format.insert(insn.match, ops))
+
+
+def test_an_instruction_straddling_two_pages_runs_and_is_redecoded_when_either_changes():
+    """A 32-bit instruction at a page's last two bytes, in a loop: both engines run it, and
+    a store into the second page (its upper half) is seen at its next execution."""
+    loop = 0x10FF6  # addi a1,a1,-1; addi a2,a2,3; addi a0,a0,1 (at 0x10ffe); bne a1,x0,loop
+    program = (encode("addi", rd=11, rs1=11, imm=-1) + encode("addi", rd=12, rs1=12, imm=3)
+               + encode("addi", rd=10, rs1=10, imm=1) + encode("bne", rs1=11, rs2=0, imm=-12)
+               + encode("ebreak"))
+    results = []
+    for engine_class in (PythonEngine, FastEngine):
+        mem = AddressSpace()
+        mem.map(0x10000, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC)
+        mem.poke(loop, program)
+        state = CpuState(64)
+        engine = engine_class(state, mem)
+        state.pc, state.x[11] = loop, 1000
+        first = engine.run(100_000)
+        mem.write(0x11000, encode("addi", rd=10, rs1=10, imm=5)[2:])  # its upper half
+        state.pc, state.x[11] = loop, 10
+        second = engine.run(100_000)
+        results.append((first, second, int(state.x[10]), int(state.x[12])))
+    breakpoint_stop = Stop(StopReason.TRAP, CAUSE_BREAKPOINT, 0x11006)
+    assert results[0] == results[1] == (breakpoint_stop, breakpoint_stop, 1050, 3030)
