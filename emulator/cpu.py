@@ -95,6 +95,14 @@ class CpuState:
     def set_f(self, index: int, bits: int) -> None:
         self.f[index] = _to_int64(bits & 0xFFFF_FFFF_FFFF_FFFF)
 
+    def copy(self) -> CpuState:
+        """Another hart with the same registers (the pc, fcsr, instret and reservation too)."""
+        twin = CpuState(self.xlen)
+        twin.x[:] = self.x
+        twin.f[:] = self.f
+        twin.ctrl[:] = self.ctrl
+        return twin
+
 
 def _to_int64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .cpu import ABI_NAMES as X_NAMES
 from .cpu import FP_ABI_NAMES as F_NAMES
-from .decoder import Decoded, Decoder
+from .decoder import Decoded, Decoder, instruction_length
 from .isa import all_aliases, all_instructions
 from .isa.base import Alias, Instruction
 from .isa.rv_zfa import fli_text
@@ -81,6 +81,16 @@ class Disassembler:
     def render(self, decoded: Decoded) -> str:
         mnemonic, operands = self.parts(decoded)
         return f"{mnemonic} {operands}" if operands else mnemonic
+
+    def at(self, code: bytes) -> tuple[int, str, str]:
+        """(length, mnemonic, operands) of the instruction `code` starts with. An illegal
+        one, or one cut short by the end of `code`, shows as `(illegal)` and its word."""
+        length = instruction_length(int.from_bytes(code[:2], "little")) or 2
+        word = int.from_bytes(code[:length], "little")
+        decoded = self.decoder.decode(word) if len(code) >= length else None
+        if decoded is None:
+            return length, "(illegal)", f"{word:#x}"
+        return (decoded.length, *self.parts(decoded))
 
     def text(self, word: int) -> str | None:
         """The instruction `word` (its low 16 bits for a compressed one) as text; None if

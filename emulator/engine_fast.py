@@ -34,13 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from . import fast_runtime, softfloat
-from .cpu import CAUSE_ECALL_U, DISCARD, CpuState
+from .cpu import CAUSE_ECALL_U, DISCARD, CpuState, Trap
 from .decoder import Decoded, Decoder, instruction_length
 from .engine_python import PythonEngine, writes_integer_rd
 from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
 from .isa.base import Format, Instruction, Operand
-from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace
+from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace, GuestFault
 from .stops import Stop, StopReason
 
 REASON_LIMIT, REASON_CODE_MISS, REASON_DECODE, REASON_STEP = 0, 1, 2, 3
@@ -656,8 +656,8 @@ class FastEngine:
             row = base + ((pc & (PAGE_SIZE - 1)) >> 1)
             try:
                 decoded = self.reference.fetch(pc)
-            except Exception:  # noqa: BLE001 - a fault or illegal word: the reference engine
-                decoded = None  # raises it when it runs this instruction
+            except (GuestFault, Trap):  # the reference engine raises it when it runs
+                decoded = None  # this instruction
             if pc in breakpoints:
                 decoded = None  # left to the reference engine, which stops there
             elif decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn:

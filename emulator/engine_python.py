@@ -494,10 +494,6 @@ class _Specialise(ast.NodeTransformer):
         return ast.If(condition, [fast], [slow])
 
 
-class _KeepX(Exception):
-    """A block uses X otherwise than as registers of constant numbers."""
-
-
 # Source lines of a translated block: instruction i's statements all carry line FIRST_LINE + i
 # (the template around them has fewer lines), so a traceback's line says which one raised.
 FIRST_LINE = 1000

@@ -100,8 +100,6 @@ def _map_over(address: int, size: int, prot: int, flags: int, fd: int = -1,
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
-_S8 = struct.Struct("<b")
-_S16 = struct.Struct("<h")
 _S32 = struct.Struct("<i")
 _S64 = struct.Struct("<q")
 

@@ -46,11 +46,6 @@ def sx32(v: int) -> int:
     return v - ((v >> 31) << 32)
 
 
-def sx64(v: int) -> int:
-    v &= MASK64
-    return v - ((v >> 63) << 64)
-
-
 def ltu(a: int, b: int) -> bool:
     """Unsigned less-than of two sign-extended register values (any XLEN)."""
     return (a ^ -(1 << 63)) < (b ^ -(1 << 63))

@@ -207,6 +207,9 @@ def _harmless(word: int) -> int:
     return word
 
 
+STACK_POINTER = DATA_ADDRESS + DATA_SIZE // 2  # sp of the random code: in the data segment
+
+
 def _register_value(rng: random.Random) -> int:
     roll = rng.random()
     if roll < 0.5:  # somewhere in the data segment, often aligned
@@ -216,23 +219,31 @@ def _register_value(rng: random.Random) -> int:
     return rng.getrandbits(64)
 
 
-def insn_case(rng: random.Random, number: int) -> Case:
-    xlen = rng.choice([64, 64, 32])
+def insn_program(xlen: int, registers: dict[int, int], parcels: list[bytes], data: bytes
+                 ) -> bytes:
+    """A program that sets the registers, runs the parcels and exits 0 if it gets there."""
     program = Program(xlen)
-    # sp too: where each emulator puts the stack differs (qemu-riscv32's is not Linux's),
-    # and random code compares and jumps on whatever its registers hold.
-    registers = {r: _register_value(rng) for r in range(1, 32)}
-    registers[2] = DATA_ADDRESS + DATA_SIZE // 2
     program.load_constants(registers)
-    count = rng.choice([4, 16, 64, 256])
-    encodings = _encodings(xlen)
-    case = Case("insn", number, b"", note=f"rv{xlen}, {count} parcels")
-    for _ in range(count):
-        program.emit_raw(_random_parcel(rng, encodings, case))
+    for parcel in parcels:
+        program.emit_raw(parcel)
     if sum(len(p) for p in program.parcels) % 4:
         program.emit_raw(b"\x01\x00")  # c.nop: keep the exit sequence aligned
     program.exit(0)
-    case.program = program.build(bytes(rng.getrandbits(8) for _ in range(256)))
+    return program.build(data)
+
+
+def insn_case(rng: random.Random, number: int) -> Case:
+    xlen = rng.choice([64, 64, 32])
+    # sp too: where each emulator puts the stack differs (qemu-riscv32's is not Linux's),
+    # and random code compares and jumps on whatever its registers hold.
+    registers = {r: _register_value(rng) for r in range(1, 32)}
+    registers[2] = STACK_POINTER
+    count = rng.choice([4, 16, 64, 256])
+    encodings = _encodings(xlen)
+    case = Case("insn", number, b"", note=f"rv{xlen}, {count} parcels")
+    parcels = [_random_parcel(rng, encodings, case) for _ in range(count)]
+    case.program = insn_program(xlen, registers, parcels,
+                                bytes(rng.getrandbits(8) for _ in range(256)))
     return case
 
 
@@ -253,6 +264,7 @@ STRINGS = [b"/", b".", b"..", b"a", b"a/b", b"/a", b"../../..", b"/proc/self/map
            b"lnk", b"/lnk/x", b"", b"x" * 300, b"/a/../../a", b"dir/", b"/dev/null"]
 BUFFER = DATA_ADDRESS + 0x4000  # zeros up to the end of the data segment
 O_NONBLOCK = 0o4000
+EXITS = ("exit", "exit_group")
 
 
 def _string_table() -> tuple[bytes, list[int]]:
@@ -287,22 +299,40 @@ def syscall_numbers(xlen: int) -> list[tuple[int, str, bool]]:
             for number, entry in sorted(table.items()) if entry.name not in NOT_FUZZED]
 
 
+def syscall_program(xlen: int, calls: list[tuple[int, list[int]]]) -> bytes:
+    """A program making the calls (number, six arguments) in turn, then exiting 0; the data
+    segment holds the strings of STRINGS."""
+    program = Program(xlen)
+    for syscall, args in calls:
+        program.load_constants({A0 + i: value for i, value in enumerate(args)} | {A7: syscall})
+        program.emit(ECALL)
+    program.emit(addi(A0, 0, 0))
+    program.exit(0)
+    return program.build(_string_table()[0])
+
+
+def tamed(name: str, syscall: int, args: list[int], exiting: bool) -> tuple[int, str, list[int]]:
+    """The call as a case makes it: pipe2 non-blocking (an empty blocking pipe would just
+    wait), exit and exit_group made getpid unless `exiting` (most cases should go on)."""
+    args = list(args)
+    if name == "pipe2":
+        args[1] |= O_NONBLOCK
+    if name in EXITS and not exiting:
+        syscall, name = 172, "getpid"  # 172 in both tables
+    return syscall, name, args
+
+
 def syscall_case(rng: random.Random, number: int, calls: int = 24) -> Case:
-    program = Program(rng.choice([64, 64, 32]))
-    known = syscall_numbers(program.xlen)
+    xlen = rng.choice([64, 64, 32])
+    known = syscall_numbers(xlen)
     implemented = [call for call in known if call[2]]
-    blob, strings = _string_table()
-    names = []
+    strings = _string_table()[1]
+    made, names = [], []
     for _ in range(calls):
         syscall, name, _ = rng.choice(implemented if rng.random() < 0.9 else known)
         args = [_argument(rng, strings) for _ in range(6)]
-        if name == "pipe2":
-            args[1] |= O_NONBLOCK  # an empty blocking pipe would just wait
-        if name in ("exit", "exit_group") and rng.random() < 0.8:
-            syscall, name = 172, "getpid"  # let most cases go on (172 in both tables)
-        program.load_constants({A0 + i: value for i, value in enumerate(args)} | {A7: syscall})
-        program.emit(ECALL)
+        exiting = name not in EXITS or rng.random() >= 0.8
+        syscall, name, args = tamed(name, syscall, args, exiting)
+        made.append((syscall, args))
         names.append(name)
-    program.emit(addi(A0, 0, 0))
-    program.exit(0)
-    return Case("syscall", number, program.build(blob), note=" ".join(names))
+    return Case("syscall", number, syscall_program(xlen, made), note=" ".join(names))

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .emulator.cpu import CpuState
 from .emulator.memory import AddressSpace
 
 BLOCK = 4096
@@ -86,16 +85,8 @@ class MemoryImage:
                       self.bookkeeping)
 
 
-def copy_state(state: CpuState) -> CpuState:
-    twin = CpuState(state.xlen)
-    twin.x[:] = state.x
-    twin.f[:] = state.f
-    twin.ctrl[:] = state.ctrl
-    return twin
-
-
 def copy_thread(thread):
-    return dataclasses.replace(thread, state=copy_state(thread.state))
+    return dataclasses.replace(thread, state=thread.state.copy())
 
 
 @dataclass(eq=False)

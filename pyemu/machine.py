@@ -3,7 +3,8 @@
 `Machine.load(path)` maps the program and stops before its first instruction. `run()` and
 `step()` move it on and return why they stopped (see pyemu.stops); `regs`, `mem`,
 `symbols`, `disasm()` look at it; breakpoints and watchpoints stop it; `step(-n)` and
-`run(reverse=True)` move it backwards through its recorded history (see pyemu.history).
+`run(reverse=True)` move it backwards through its recorded history (see pyemu.timeline);
+its threads take turns (see pyemu.scheduler).
 
 The machine counts *steps*: every instruction retired and every event that is not an
 instruction (a system call, a signal delivered, a thread switch) is one step, so that a
@@ -20,7 +21,6 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
-from .disassembly import Disassembler, Instruction, Listing
 from .emulator.cpu import (
     CAUSE_BREAKPOINT,
     CAUSE_ECALL_U,
@@ -33,22 +33,15 @@ from .emulator.cpu import (
     CAUSE_STORE_PAGE_FAULT,
     CpuState,
 )
+from .emulator.disassembly import Disassembler
 from .emulator.engine_python import PythonEngine
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace, GuestFault
 from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
-from .history import (
-    CHECKPOINT_INTERVAL,
-    BlockRecorder,
-    Checkpoint,
-    History,
-    MemoryImage,
-    Snapshot,
-    capture_process,
-    copy_thread,
-    restore_process,
-)
+from .history import CHECKPOINT_INTERVAL, Snapshot
+from .listing import Instruction, Listing
 from .loader import load_program, probe
+from .scheduler import SLICE, Scheduler
 from .stops import (
     Breakpoint,
     Exited,
@@ -65,6 +58,7 @@ from .syscalls.fs import release_fd
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.paths import open_root
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
+from .timeline import Timeline
 from .views import Memory, Registers
 
 ACCESS_WORDS = {CAUSE_LOAD_PAGE_FAULT: "read", CAUSE_STORE_PAGE_FAULT: "write",
@@ -82,7 +76,6 @@ CAUSE_SIGNALS = {
     CAUSE_STORE_PAGE_FAULT: 11,
 }
 CHUNK = 1 << 20  # also how often (in instructions) host signals are looked at
-SLICE = 20_000  # instructions a thread runs before the next one's turn
 FORWARDED_SIGNALS = (host_signal.SIGINT, host_signal.SIGTERM, host_signal.SIGHUP,
                      host_signal.SIGQUIT, host_signal.SIGUSR1, host_signal.SIGUSR2,
                      host_signal.SIGALRM, host_signal.SIGVTALRM, host_signal.SIGPROF,
@@ -151,14 +144,11 @@ class Machine:
         self.syscall_counts: Counter[int] = Counter()
         self._hooks: dict[int, SyscallHook] = {}
         self._events = 0  # steps that were not instructions
-        self._slice_end = SLICE  # the running thread's instret at which its turn ends
-        self._turn_over = False  # a system call ended the running thread's turn
         self._pending_fault: Stop | None = None  # reported as Signalled, delivered next
-        self._edited = False  # the debugger changed registers or memory since the last run
-        self._edits: list = []  # its changes of memory, as a journal (AddressSpace.journal)
         self.running = False  # inside run() or step()
         self.interrupted = False  # set (by a signal handler) to stop the run at the next event
-        self.history: History | None = History() if record else None
+        self.scheduler = Scheduler(self)
+        self.timeline = Timeline(self, record)
         self._start(image, space)
         self.regs = Registers(self)
         self.mem = Memory(self)
@@ -197,9 +187,7 @@ class Machine:
         self._reference: PythonEngine = getattr(self.engine, "reference", self.engine)
         self._reference.breakpoints = self.breakpoints
         space.watch([(addr, addr + size) for addr, size, _ in self.watchpoints])
-        if self.history is not None:  # the history starts again with the new program
-            self.history = History()
-            self._record()
+        self.timeline.start_again()  # the history starts again with the new program
 
     def _exec(self, new: NewImage) -> None:
         """execve: the new program keeps the process, its descriptors (but close-on-exec
@@ -207,7 +195,7 @@ class Machine:
         process, image = self.kernel.process, new.image
         process.retired += sum(t.state.instret for t in process.threads)  # the count goes on
         for fd in [fd for fd, d in process.files.items() if d.cloexec]:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):  # a close's error is not execve's
                 release_fd(self.kernel, fd)
         process.signal_actions = {n: a for n, a in process.signal_actions.items()
                                   if a.handler == signals.SIG_IGN}
@@ -285,18 +273,18 @@ class Machine:
         breakpoint or watchpoint hit before the present point, or to the start of the
         history."""
         if reverse:
-            return self._run_backwards()
+            return self.timeline.run_backwards()
         return self._advance(None if max_insns is None else self.steps + max_insns)
 
     def step(self, n: int = 1) -> StopEvent:
         """Run `n` steps (instructions; a system call is one), or go back `-n` steps."""
         if n < 0:
-            return self._go_to(self.steps + n, stop_early=False)
+            return self.timeline.go_to(self.steps + n, stop_early=False)
         return self._advance(self.steps + n)
 
     def _advance(self, end: int | None) -> StopEvent:
         """Run forward to step `end` (None: without limit), or until something stops it."""
-        self._commit_edits()
+        self.timeline.commit_edits()
         self.running = True
         try:
             return self._forward(end)
@@ -310,7 +298,7 @@ class Machine:
             if self.interrupted:
                 self.interrupted = False
                 return Limit(self.state.pc)
-            history = self.history
+            history = self.timeline.history
             replaying = history is not None and history.replaying
             if replaying and self.steps >= history.end:
                 history.end = None  # back at the latest point recorded: live again
@@ -324,7 +312,7 @@ class Machine:
                 if event is not None and event.event_step == self.steps:
                     if not passing and self.state.pc in self.breakpoints:
                         return Breakpoint(self.state.pc)
-                    self._restore_checkpoint(event)
+                    self.timeline.restore_checkpoint(event)
                     history.cursor += 1
                     passing = False
                     continue
@@ -337,14 +325,13 @@ class Machine:
             else:
                 if history is not None:
                     if self.steps >= history.next_periodic():
-                        self._record()
+                        self.timeline.record()
                     budget = min(budget, history.next_periodic() - self.steps)
-                if self._turn_due():
+                if self.scheduler.turn_due():
                     self._event(self._take_turns)
                     passing = False
                     continue
-                if len(process.threads) > 1:
-                    budget = min(budget, self._slice_end - self.state.instret)
+                budget = self.scheduler.budget(budget)
                 if process.timers and timers.armed(self.kernel):
                     budget = min(budget, SLICE)  # their signals interrupt long runs
             stop = self._run_engine(budget, passing)
@@ -401,7 +388,7 @@ class Machine:
         """One step that is not an instruction: `action` (a system call, a signal delivered, a
         thread's turn), recorded with the changes it makes to memory (unless it returns False:
         then nothing happened)."""
-        history = self.history
+        history = self.timeline.history
         self._events += 1
         if history is None:
             if action() is False:
@@ -415,50 +402,22 @@ class Machine:
             space.journal = None
         if not happened:
             self._events -= 1
-        elif self.history is history:  # (execve starts a new history)
-            self._record(full=False, after_event=True, journal=journal)
-
-    def _turn_due(self) -> bool:
-        """Whether another thread's turn comes now: the running one waits, or its slice or a
-        system call ended its turn. A lone waiting thread waits for its timeout."""
-        process = self.kernel.process
-        if process.threads[process.current].parked:
-            return True
-        return len(process.threads) > 1 and (
-            self._turn_over or self.state.instret >= self._slice_end)
+        elif self.timeline.history is history:  # (execve starts a new history)
+            self.timeline.record(full=False, after_event=True, journal=journal)
 
     def _take_turns(self) -> None:
         self._schedule()
-        self._turn_over = False
-        self._slice_end = self.state.instret + SLICE
+        self.scheduler.new_turn()
 
-    def _schedule(self) -> bool:
-        """Switch to the next thread that can run (after the current one, in creation order),
-        and deliver its signals; when none can, wait for one of them to be woken. False:
-        every thread waits forever."""
-        process = self.kernel.process
-        while True:
-            blocking.settle(self.kernel)
-            count = len(process.threads)
-            for step in range(1, count + 1):
-                index = (process.current + step) % count
-                if not process.threads[index].parked:
-                    self._switch(index)
-                    if signals.any_pending(self.kernel):
-                        self._deliver()
-                    return self.exit is None
-            if not blocking.idle_wait(self.kernel):
-                print_error("every guest thread waits on a futex that no one will wake: "
-                            "ending the process")
-                self.exit = Exited(128 + signals.SIGKILL, signals.SIGKILL)
-                return False
-
-    def _switch(self, index: int) -> None:
-        process = self.kernel.process
-        process.current = index
-        self.state = process.threads[index].state
-        self.kernel.state = self.state
-        self.engine.switch(self.state)
+    def _schedule(self) -> None:
+        """The next thread that can run takes over, and its signals are delivered; when every
+        thread waits forever, the process ends."""
+        if not self.scheduler.next_thread():
+            print_error("every guest thread waits on a futex that no one will wake: "
+                        "ending the process")
+            self.exit = Exited(128 + signals.SIGKILL, signals.SIGKILL)
+        elif signals.any_pending(self.kernel):
+            self._deliver()
 
     def _syscall(self) -> None:
         """The system call at pc (a hook's, when one is set for its number), then any signal
@@ -472,7 +431,7 @@ class Machine:
                 self.state.pc = self.state.pc + 4
                 self.state.set(A0, result)
                 return
-        self._turn_over = len(self.kernel.process.threads) > 1
+        self.scheduler.turn_over = len(self.kernel.process.threads) > 1
         try:
             try:
                 self.kernel.handle_ecall()
@@ -640,7 +599,7 @@ class Machine:
                 code = self.space.peek(addr, 4 if self.space.is_mapped(addr, 4) else 2)
             except GuestFault:
                 break
-            size, mnemonic, operands = self._disassembler.one(addr, code)
+            size, mnemonic, operands = self._disassembler.at(code)
             symbol = self.symbols.lookup(addr)
             listing.append(Instruction(addr, size, mnemonic, operands,
                                        str(symbol) if symbol else ""))
@@ -666,154 +625,35 @@ class Machine:
     def state_changed(self, journal: list | None = None) -> None:
         """The debugger changed registers, or memory (as `journal` says, see
         AddressSpace.journal): the history records it before the machine runs on."""
-        self._edited = True
-        self._edits += journal or []
-
-    def _commit_edits(self) -> None:
-        if self._edited and self.history is not None:
-            if self.history.replaying:
-                self.history.truncate()  # the changed past is now the present
-            self._record(full=False, edited=True, journal=self._edits)
-        self._edited = False
-        self._edits = []
-
-    def _control(self) -> dict:
-        return {"retired": self.kernel.process.retired, "events": self._events,
-                "exit": self.exit, "pending_fault": self._pending_fault,
-                "slice_end": self._slice_end, "turn_over": self._turn_over,
-                "slept": getattr(self.kernel.clock, "slept", None)}
-
-    def _checkpoint(self, full: bool = True, **flags) -> Checkpoint:
-        """The machine now; `full`: with the whole address space (else the journal in
-        `flags` says what changed in it)."""
-        memory = None
-        if full:
-            recorder = self.history.recorder if self.history is not None else BlockRecorder()
-            memory = MemoryImage.capture(self.space, recorder)
-        process = self.kernel.process
-        return Checkpoint(self.steps, memory, [copy_thread(t) for t in process.threads],
-                          process.current, self._control(), **flags)
-
-    def _record(self, full: bool = True, **flags) -> None:
-        history = self.history
-        before = history.recorder.new_bytes
-        checkpoint = self._checkpoint(full, **flags)
-        journal_bytes = sum(len(a) for _, args, _ in checkpoint.journal or () for a in args
-                            if isinstance(a, bytes))
-        history.add(checkpoint, history.recorder.new_bytes - before + journal_bytes + 1024)
-        if not history.replaying:
-            history.cursor = len(history.checkpoints)
-
-    def _restore_checkpoint(self, checkpoint: Checkpoint) -> None:
-        if checkpoint.memory is not None:
-            checkpoint.memory.restore(self.space)
-        if checkpoint.journal:
-            self.space.replay(checkpoint.journal)
-        process = self.kernel.process
-        process.threads = [copy_thread(t) for t in checkpoint.threads]
-        control = checkpoint.control
-        process.retired = control["retired"]
-        self._events = control["events"]
-        self.exit = control["exit"]
-        self._pending_fault = control["pending_fault"]
-        self._slice_end = control["slice_end"]
-        self._turn_over = control["turn_over"]
-        if control.get("slept") is not None:
-            self.kernel.clock.slept = control["slept"]
-        self._switch(checkpoint.current)
-
-    def _travel(self, index: int) -> None:
-        """Restore checkpoint `index` of the history: from there the machine replays up to
-        its latest step (recorded first when the machine leaves it)."""
-        history = self.history
-        if not history.replaying:
-            self._record()
-            history.end = self.steps
-        self._restore_checkpoint(history.checkpoints[index])
-        history.cursor = index + 1
-
-    def _go_to(self, target: int, stop_early: bool) -> StopEvent:
-        """Move to step `target` of the recorded history (back or forward): restore the
-        checkpoint before it and replay. stop_early: return at the first breakpoint or
-        watchpoint hit on the way (else they are passed)."""
-        history = self.history
-        if history is None:
-            raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
-        self._commit_edits()
-        start = history.start
-        self._travel(history.full_at_or_before(max(target, start)))
-        while True:
-            stop = self._advance(max(target, start))
-            if stop_early or isinstance(stop, (Limit, Exited)):
-                break
-        return HistoryStart(self.state.pc) if target < start else stop
-
-    def _run_backwards(self) -> StopEvent:
-        """Back to the latest breakpoint or watchpoint hit before the present step: replay
-        each interval between full checkpoints, latest first, noting the hits."""
-        history = self.history
-        if history is None:
-            raise RuntimeError("this machine keeps no history (Machine.load(..., record=True))")
-        self._go_to(self.steps, stop_early=False)  # leaves the present recorded
-        upper = self.steps
-        while upper > history.start:
-            index = history.full_at_or_before(upper - 1)
-            hits = self._hits_between(index, upper)
-            if hits:
-                steps, stop = hits[-1]
-                self._go_to(steps, stop_early=False)
-                return stop
-            upper = history.checkpoints[index].steps
-        self._go_to(history.start, stop_early=False)
-        return HistoryStart(self.state.pc)
-
-    def _hits_between(self, index: int, upper: int) -> list[tuple[int, StopEvent]]:
-        """(step, stop) of each breakpoint and watchpoint hit from checkpoint `index` up to
-        (not including) step `upper`; a watchpoint's step is before its instruction ran."""
-        checkpoint = self.history.checkpoints[index]
-        self._travel(index)
-        hits: list[tuple[int, StopEvent]] = []
-        if self.state.pc in self.breakpoints and checkpoint.steps < upper:
-            hits.append((self.steps, Breakpoint(self.state.pc)))
-        while self.steps < upper:
-            stop = self._advance(upper)
-            if isinstance(stop, Breakpoint) and self.steps < upper:
-                hits.append((self.steps, stop))
-            elif isinstance(stop, Watchpoint):
-                hits.append((self.steps - 1, stop))
-            elif isinstance(stop, (Limit, Exited)):
-                break
-        return hits
+        self.timeline.state_changed(journal)
 
     def snapshot(self, path: str | os.PathLike | None = None) -> Snapshot:
         """The whole process at this step (also written to `path` when given)."""
-        self._commit_edits()
-        process, files = capture_process(self.kernel.process)
-        snapshot = Snapshot(self._checkpoint(), process, files, self.state.xlen,
-                            self.image.executable)
-        if path is not None:
-            snapshot.save(path)
-        return snapshot
+        return self.timeline.snapshot(path)
 
     def restore(self, snapshot: Snapshot | str | os.PathLike) -> None:
         """Bring back a snapshot (or one saved in a file). Open files are reopened where they
         were; the recorded history starts again from here."""
-        if not isinstance(snapshot, Snapshot):
-            snapshot = Snapshot.load(snapshot)
-        if snapshot.xlen != self.state.xlen:
-            raise ValueError(f"a snapshot of an RV{snapshot.xlen} process cannot be restored "
-                             f"into an RV{self.state.xlen} one")
-        process = self.kernel.process
-        restore_process(process, snapshot.process, snapshot.files)
-        self._restore_checkpoint(snapshot.checkpoint)
-        old_pid = snapshot.process.pid
-        for thread in process.threads:
-            if thread.tid == old_pid:  # restored in another pyemu: the main thread is its pid
-                thread.tid = process.pid
-        self._edited = False
-        if self.history is not None:
-            self.history = History()
-            self._record()
+        self.timeline.restore(snapshot)
+
+    def _control(self) -> dict:
+        """The machine's own counters and flags, for a checkpoint."""
+        scheduler = self.scheduler
+        return {"retired": self.kernel.process.retired, "events": self._events,
+                "exit": self.exit, "pending_fault": self._pending_fault,
+                "slice_end": scheduler.slice_end, "turn_over": scheduler.turn_over,
+                "slept": getattr(self.kernel.clock, "slept", None)}
+
+    def _set_control(self, control: dict) -> None:
+        """Counters and flags back as `_control` gave them (a checkpoint restored)."""
+        self.kernel.process.retired = control["retired"]
+        self._events = control["events"]
+        self.exit = control["exit"]
+        self._pending_fault = control["pending_fault"]
+        self.scheduler.slice_end = control["slice_end"]
+        self.scheduler.turn_over = control["turn_over"]
+        if control.get("slept") is not None:
+            self.kernel.clock.slept = control["slept"]
 
 
 def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | None = None,

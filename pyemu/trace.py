@@ -13,8 +13,8 @@ from typing import TextIO
 
 import numpy as np
 
-from .disassembly import Disassembler
 from .emulator.cpu import ABI_NAMES, FP_ABI_NAMES
+from .emulator.disassembly import Disassembler
 from .emulator.memory import GuestFault
 from .machine import Machine
 from .stops import Limit, Signalled, StopEvent
@@ -63,7 +63,7 @@ class Tracer:
             return "(unmapped)"
         key = (pc, code)
         if key not in self._text:
-            _, mnemonic, operands = self._disassembler.one(pc, code)
+            _, mnemonic, operands = self._disassembler.at(code)
             self._text[key] = f"{mnemonic} {operands}".rstrip()
         return self._text[key]
 

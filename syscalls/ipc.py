@@ -182,11 +182,13 @@ def msgget(k: Kernel, key: int, flags: int) -> int:
 
 
 def msgsnd(k: Kernel, qid: int, msg: int, size: int, flags: int) -> int:
-    """struct msgbuf starts with a long, mtype: the host's is 64-bit."""
-    if signed(size, k.xlen) < 0:
-        raise SyscallError(EINVAL)
+    """struct msgbuf starts with a long, mtype: the host's is 64-bit. As in Linux, the type
+    is read, then the size and type checked, before the text is."""
     mtype = ULONG[k.xlen]
     (kind,) = mtype.unpack(k.mem.read(msg, mtype.size))
+    if not 0 <= signed(size, k.xlen) <= _largest_message() or signed(qid) < 0 \
+            or signed(kind, k.xlen) < 1:
+        raise SyscallError(EINVAL)
     data = buffer(struct.pack("<q", signed(kind, k.xlen)) + k.mem.read(msg + mtype.size, size))
 
     def attempt() -> int:
@@ -318,6 +320,16 @@ def semctl(k: Kernel, semid: int, number: int, cmd: int, arg: int) -> int:
 
 def semop(k: Kernel, semid: int, sops: int, count: int) -> int:
     return semtimedop(k, semid, sops, count, 0)
+
+
+@functools.cache
+def _largest_message() -> int:
+    """MSGMAX, the host's largest message (kernel.msgmax)."""
+    try:
+        with open("/proc/sys/kernel/msgmax") as limit:
+            return int(limit.read())
+    except (OSError, ValueError):
+        return 8192  # Linux's default
 
 
 @functools.cache

@@ -49,9 +49,11 @@ MAP_TYPE = 0x0F
 MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
 MAP_FIXED_NOREPLACE = 0x100000
-# Flags MAP_SHARED_VALIDATE knows (the rest make it fail with EOPNOTSUPP).
-MAP_KNOWN = 0x0F | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | \
-    0x10000 | 0x20000 | 0x40000 | 0x100000 | 0xFC000000
+# Linux's LEGACY_MAP_MASK: the flags a MAP_SHARED_VALIDATE file mapping accepts (any other,
+# MAP_FIXED_NOREPLACE and MAP_SYNC included, make it fail with EOPNOTSUPP). Anonymous memory
+# cannot be mapped MAP_SHARED_VALIDATE at all (EINVAL): the kernel validates file mappings only.
+MAP_LEGACY = 0x03 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | \
+    0x10000 | 0x20000 | 0x40000 | 0xFC000000
 PROT_WRITE = 2
 MADV_DONTNEED = 4
 MREMAP_MAYMOVE = 1
@@ -132,11 +134,10 @@ def brk(k: Kernel, addr: int) -> int:
 
 def mmap(k: Kernel, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
     kind = flags & MAP_TYPE
-    if kind == MAP_SHARED_VALIDATE and flags & ~MAP_KNOWN:
-        raise SyscallError(EOPNOTSUPP)
     if not length or addr & PAGE_OFFSET_MASK and flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         raise SyscallError(EINVAL)
-    if offset & PAGE_OFFSET_MASK or kind not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+    if offset & PAGE_OFFSET_MASK or kind not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE) \
+            or kind == MAP_SHARED_VALIDATE and flags & MAP_ANONYMOUS:
         raise SyscallError(EINVAL)
     shared = kind != MAP_PRIVATE
     size = page_ceil(length)
@@ -188,6 +189,8 @@ def _mapped_file(k: Kernel, fd: int, prot: int, flags: int) -> int | None:
     description = k.process.files.get(signed(fd))
     if description is None:
         raise SyscallError(EBADF)
+    if flags & MAP_TYPE == MAP_SHARED_VALIDATE and flags & ~MAP_LEGACY:
+        raise SyscallError(EOPNOTSUPP)
     host = description.host_fd
     st = os.fstat(host)
     if stat.S_ISCHR(st.st_mode) and st.st_rdev == DEV_ZERO:

@@ -206,8 +206,8 @@ def _epoll_wait(k: Kernel, epfd: int, events_addr: int, maxevents: int,
     maxevents = signed(maxevents)
     if not 0 < maxevents <= EP_MAX_EVENTS:
         raise SyscallError(EINVAL)
-    if not k.mem.is_mapped(events_addr, maxevents * GUEST_EVENT.size):
-        raise SyscallError(EFAULT)
+    if not k.mem.check_range(events_addr, maxevents * GUEST_EVENT.size):
+        raise SyscallError(EFAULT)  # Linux's access_ok: the range, not its mapping, is checked
     host_epoll = _host(k, epfd)
     count = min(maxevents, 1024)  # at most this many per call, as many as the host has ready
     out = buffer(HOST_EVENT.size * count)

@@ -16,6 +16,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..emulator.memory import GuestFault
 from .blocking import WouldBlock, complete, deadline_after
 from .errors import EAGAIN, EINVAL, ENOMEM, EPERM, ESRCH, SyscallError
 from .kernel import ULONG, Kernel, ProcessExit, signed
@@ -73,9 +74,10 @@ class FrameLayout:
 UC = SIGINFO_SIZE  # struct ucontext: uc_flags, uc_link, uc_stack, uc_sigmask, ..., uc_mcontext
 FRAMES = {64: FrameLayout("Q", UC + 16, UC + 40, UC + 176),
           32: FrameLayout("I", UC + 8, UC + 20, UC + 160)}
-SIGRETURN = 139
-# The trampoline the handler returns through (Linux has it in the vDSO): li a7, 139; ecall.
-TRAMPOLINE = struct.pack("<II", 0x08B00893, 0x00000073)
+SIGRETURN = 139  # rt_sigreturn's number
+# The trampoline the handler returns through (Linux has it in the vDSO): li a7, SIGRETURN
+# (addi a7, zero, SIGRETURN); ecall.
+TRAMPOLINE = struct.pack("<II", SIGRETURN << 20 | 17 << 7 | 0x13, 0x00000073)
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ def rt_sigreturn(k: Kernel) -> int:
         fp = struct.unpack("<32Q", k.mem.read(frame + layout.fp_state, 256))
         (fcsr,) = struct.unpack("<I", k.mem.read(frame + layout.fcsr, 4))
         (mask,) = struct.unpack("<Q", k.mem.read(frame + layout.uc_sigmask, 8))
-    except Exception:  # noqa: BLE001 - an unreadable frame: the kernel kills with SIGSEGV
+    except GuestFault:  # an unreadable frame: the kernel kills with SIGSEGV
         raise ProcessExit(signal=SIGSEGV) from None
     k.state.pc = registers[0]
     for index in range(1, 32):
@@ -293,9 +295,6 @@ def restartable(k: Kernel) -> bool:
                if not thread.signal_mask & bit(signum)]
     return bool(actions) and all(a.handler not in (SIG_DFL, SIG_IGN) and a.flags & SA_RESTART
                                  for a in actions)
-
-
-CLD_CODES = {"exited": 1, "killed": 2, "dumped": 3, "trapped": 4, "stopped": 5, "continued": 6}
 
 
 def child_changed(k: Kernel) -> None:
@@ -513,7 +512,7 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
         k.mem.write(frame + layout.mcontext, struct.pack(f"<32{layout.word}", *registers))
         k.mem.write(frame + layout.fp_state, struct.pack("<32Q", *fp) + struct.pack(
             "<I", state.fcsr).ljust(layout.size - layout.fcsr, b"\0"))
-    except Exception:  # noqa: BLE001 - no room for the frame: the kernel kills with SIGSEGV
+    except GuestFault:  # no room for the frame: the kernel kills with SIGSEGV
         raise ProcessExit(signal=SIGSEGV) from None
     blocked = action.mask | (0 if action.flags & SA_NODEFER else bit(info.signo))
     thread.signal_mask = (thread.signal_mask | blocked) & ~UNBLOCKABLE

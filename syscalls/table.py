@@ -383,4 +383,3 @@ SYSCALLS: dict[int, Syscall] = {
     number: Syscall(number, name, handler, note)
     for number, (name, handler, note) in _ENTRIES.items()
 }
-SYSCALLS_BY_NAME = {s.name: s for s in SYSCALLS.values()}

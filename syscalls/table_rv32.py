@@ -41,7 +41,7 @@ TIME64 = {
     409: ("timer_settime64", 110), 410: ("timerfd_gettime64", 87),
     411: ("timerfd_settime64", 86), 412: ("utimensat_time64", 88),
     413: ("pselect6_time64", 72), 414: ("ppoll_time64", 73),
-    416: ("io_pgetevents_time64", 292), 417: ("recvmmsg_time64", 243),
+    416: ("io_pgetevents_time64", 292),  # 417 recvmmsg_time64: RV64_LAYOUTS_ONLY below
     418: ("mq_timedsend_time64", 182), 419: ("mq_timedreceive_time64", 183),
     420: ("semtimedop_time64", 192), 421: ("rt_sigtimedwait_time64", 137),
     422: ("futex_time64", 98), 423: ("sched_rr_get_interval_time64", 127),

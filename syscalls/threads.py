@@ -13,7 +13,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..emulator.cpu import RESERVATION, CpuState
+from ..emulator.cpu import INSTRET, RESERVATION, CpuState
 from ..emulator.memory import GuestFault
 from .errors import EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ESRCH, SyscallError
 from .kernel import Kernel, Parked, signed
@@ -86,12 +86,9 @@ def new_thread(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
     if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND:
         raise SyscallError(EINVAL)
     parent = k.state
-    state = CpuState(parent.xlen)
-    state.x[:] = parent.x
-    state.f[:] = parent.f
-    state.ctrl[:] = parent.ctrl
+    state = parent.copy()
     state.ctrl[RESERVATION] = -1
-    state.ctrl[2] = 0  # instret counts per thread
+    state.ctrl[INSTRET] = 0  # instret counts per thread
     state.set(A0, 0)
     if newsp:
         state.set(2, newsp)

@@ -15,7 +15,6 @@ from .paths import check_descriptor_change, guest_path, host_name_of
 XATTR_CREATE, XATTR_REPLACE = 1, 2
 XATTR_NAME_MAX = 255
 XATTR_SIZE_MAX = 65536
-XATTR_LIST_MAX = 65536
 
 
 @contextlib.contextmanager

@@ -10,12 +10,14 @@ set (then the tests that need the tool are skipped).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +26,15 @@ import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
 GUEST_SOURCES = TESTS_DIR / "guests"
+# The fuzz/ campaigns live beside tests/ in the checkout and are not installed: they are found
+# through the tests' own path. Appended, so that `pyemu` is still the installed package (the
+# checkout's top-level pyemu/ is only part of it), whether installed editable or not.
+if str(TESTS_DIR.parent) not in sys.path:
+    sys.path.append(str(TESTS_DIR.parent))
 
 CROSS_CC = "riscv64-linux-gnu-gcc"
 CROSS_CXX = "riscv64-linux-gnu-g++"
+HOST_CC, HOST_CXX = "gcc", "g++"  # the host kernel's oracle: guests built for the host too
 QEMU = "qemu-riscv64"
 ALLOW_MISSING_TOOLS = "PYEMU_ALLOW_MISSING_TOOLS"
 
@@ -87,33 +95,25 @@ def shared_tmp_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
 BuildGuest = Callable[..., Path]
 
 
-@pytest.fixture(scope="session")
-def build_guest(cross_cc: str, cross_cxx: str,
-                tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
-    """`build_guest(source, opt="-O2", freestanding=False, extra=(), static=True)` -> path of
-    the binary (static=False: linked against the cross sysroot's shared glibc).
-
-    `source` is a file name under tests/guests/ or a path; a .cc source is C++ (g++).
-    Binaries are cached by a hash of the source text, the guests' shared headers
-    (tests/guests/*.h) and the flags, so each variant is compiled once per test run, and a
-    concurrent build by another worker is harmless (the result is renamed into place).
-    """
-    cache = shared_tmp_dir(tmp_path_factory, "pyemu-guests")
+def guest_builder(compilers: tuple[str, str], cache: Path, static_flags: Sequence[str]
+                  ) -> BuildGuest:
+    """The `build` function of build_guest and build_host: compilers are (C, C++)."""
 
     def build(source: str | Path, opt: str = "-O2", freestanding: bool = False,
               extra: Sequence[str] = (), static: bool = True) -> Path:
         source = Path(source)
         if not source.is_absolute():
             source = GUEST_SOURCES / source
-        glibc_flags = GLIBC_FLAGS if static else tuple(f for f in GLIBC_FLAGS if f != "-static")
+        glibc_flags = static_flags if static else tuple(f for f in static_flags
+                                                        if f != "-static")
         flags = [opt, *(FREESTANDING_FLAGS if freestanding else glibc_flags), *extra]
         headers = b"".join(h.read_bytes() for h in sorted(GUEST_SOURCES.glob("*.h")))
-        key = hashlib.sha256(source.read_bytes() + headers + "\0".join(flags).encode()
-                             ).hexdigest()[:16]
+        compiler = compilers[source.suffix == ".cc"]
+        key = hashlib.sha256(source.read_bytes() + headers + "\0".join([compiler, *flags])
+                             .encode()).hexdigest()[:16]
         binary = cache / f"{source.stem}{opt}-{key}"
         if not binary.exists():
             partial = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
-            compiler = cross_cxx if source.suffix == ".cc" else cross_cc
             command = [compiler, *flags, "-o", str(partial), str(source)]
             if not freestanding:
                 command.append("-lm")
@@ -126,6 +126,31 @@ def build_guest(cross_cc: str, cross_cxx: str,
         return binary
 
     return build
+
+
+@pytest.fixture(scope="session")
+def build_guest(cross_cc: str, cross_cxx: str,
+                tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
+    """`build_guest(source, opt="-O2", freestanding=False, extra=(), static=True)` -> path of
+    the binary (static=False: linked against the cross sysroot's shared glibc).
+
+    `source` is a file name under tests/guests/ or a path; a .cc source is C++ (g++).
+    Binaries are cached by a hash of the source text, the guests' shared headers
+    (tests/guests/*.h), the compiler and the flags, so each variant is compiled once per test
+    run, and a concurrent build by another worker is harmless (the result is renamed into
+    place).
+    """
+    return guest_builder((cross_cc, cross_cxx), shared_tmp_dir(tmp_path_factory, "pyemu-guests"),
+                         GLIBC_FLAGS)
+
+
+@pytest.fixture(scope="session")
+def build_host(tmp_path_factory: pytest.TempPathFactory) -> BuildGuest:
+    """build_guest's twin for the host (x86-64, dynamic glibc): where qemu is wrong or silent,
+    the same guest run natively shows what the Linux kernel answers."""
+    compilers = (require_tool(HOST_CC), require_tool(HOST_CXX))
+    return guest_builder(compilers, shared_tmp_dir(tmp_path_factory, "pyemu-host-guests"),
+                         tuple(f for f in GLIBC_FLAGS if f != "-static"))
 
 
 @dataclass
@@ -146,6 +171,30 @@ class RunResult:
         """stderr without pyemu's own diagnostics (lines starting with "pyemu:")."""
         return "".join(line for line in self.stderr.splitlines(keepends=True)
                        if not line.startswith("pyemu:"))
+
+
+@contextlib.contextmanager
+def killed_after(process: subprocess.Popen, seconds: float = RUN_TIMEOUT):
+    """Kills `process` if the block lasts longer than `seconds`: a blocking read of the child's
+    output then ends at end of file instead of hanging the suite, and the test fails."""
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        process.kill()
+
+    timer = threading.Timer(seconds, kill)
+    timer.start()
+    try:
+        yield
+    except Exception:
+        if not fired.is_set():
+            raise
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        pytest.fail(f"{' '.join(map(str, process.args))} did not answer within {seconds} s",
+                    pytrace=False)
 
 
 def normalise_status(returncode: int) -> int:
@@ -196,6 +245,22 @@ def run_pyemu(tmp_path: Path) -> RunPyemu:
         command = [*PYEMU, *options, *program, *args]
         return run_command("pyemu", command, cwd=cwd, stdin=stdin,
                            env=GUEST_ENV if env is None else env, files=files or {})
+
+    return run
+
+
+@pytest.fixture
+def run_host(tmp_path: Path) -> RunPyemu:
+    """`run_host(binary, args=(), stdin=b"", env=None, files=None)` -> RunResult: a guest
+    built by build_host run natively, as run_pyemu runs one."""
+    runs = itertools.count()
+
+    def run(binary: str | Path, args: Sequence[str] = (), *, stdin: bytes = b"",
+            env: Mapping[str, str] | None = None,
+            files: Mapping[str, bytes] | None = None) -> RunResult:
+        return run_command("host", [str(binary), *args], cwd=tmp_path / f"host-run-{next(runs)}",
+                           stdin=stdin, env=GUEST_ENV if env is None else env,
+                           files=files or {})
 
     return run
 

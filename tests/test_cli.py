@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run_command
+from conftest import require_tool, run_command
 
 import pyemu
 
@@ -202,15 +202,30 @@ ENV_CASES = {
 }
 
 
+# The host kernel's order, as a native program sees it: samples/args.c prints its environment
+# in the same "env NAME=VALUE" lines.
+PRINT_ENVIRONMENT = r"""#include <stdio.h>
+int main(int argc, char **argv, char **envp) {
+    for (; *envp; envp++) printf("env %s\n", *envp);
+    return 0;
+}
+"""
+
+
 @pytest.mark.parametrize("env", ENV_CASES.values())
-def test_guest_environment_is_exactly_the_callers_in_order(env, run_pyemu):
+def test_guest_environment_is_exactly_the_callers_in_order(env, run_pyemu, run_host, tmp_path):
     """Like the kernel (and unlike qemu, which reverses it), envp keeps the caller's order."""
+    source = tmp_path / "environment.c"
+    source.write_text(PRINT_ENVIRONMENT)
+    native = tmp_path / "environment"
+    subprocess.run([require_tool("gcc"), "-o", str(native), str(source)], check=True)
+    linux = run_host(native, env=env).stdout.decode().splitlines()
+    assert linux == [f"env {name}={value}" for name, value in env.items()]  # the control
     result = run_pyemu(SAMPLES_DIR / "args", ["x"], env=env)
     assert result.returncode == 0, result.stderr
     program = str(SAMPLES_DIR / "args")
-    expected = ["argc=2", f"argv[0]={program}", "argv[1]=x",
-                *(f"env {name}={value}" for name, value in env.items())]
-    assert result.stdout.decode().splitlines() == expected
+    assert result.stdout.decode().splitlines() == ["argc=2", f"argv[0]={program}", "argv[1]=x",
+                                                   *linux]
 
 
 # ------------------------------------------------------------------- the samples, against qemu

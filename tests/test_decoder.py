@@ -113,44 +113,58 @@ def _capstone_operand(operand: str) -> str:
     return number(int(match.group(1), 0)) + (match.group(2) or "")
 
 
-@pytest.mark.parametrize("xlen", [64, 32])
-def test_disassembly_of_every_instruction_matches_capstone(xlen, tmp_path):
-    rng = random.Random(xlen)
+def random_forms(xlen: int, rng: random.Random, count: int) -> list[tuple[int, Decoded]]:
+    """`count` random words of every instruction of `xlen`, decoded (reserved ones left out:
+    the decoder tests cover those)."""
+    decoder = Decoder(xlen)
+    return [(word, decoded) for insn in all_instructions() if xlen in insn.xlens
+            for word in random_words(insn, rng, count)
+            if (decoded := decoder.decode(word)) is not None]
+
+
+def compare_with_the_tools(xlen: int, shown: list[tuple[int, Decoded, str]], directory):
+    """Each (word, decoded, pyemu's text) against capstone's text, or objdump's where capstone
+    has none or a wrong one: (mismatches, names of the forms compared, (word, decoded, text)
+    of those neither tool shows)."""
     tool = capstone.Cs(capstone.CS_ARCH_RISCV, CAPSTONE_MODES[xlen] | capstone.CS_MODE_RISCVC)
-    ours = Disassembler(xlen)
-    mismatches, for_objdump, checked = [], [], set()
-    for insn in all_instructions():
-        if xlen not in insn.xlens:
-            continue
-        for word in random_words(insn, rng, WORDS_PER_INSTRUCTION):
-            decoded = ours.decoder.decode(word)
-            if decoded is None:
-                continue  # a reserved encoding (the decoder tests cover those)
-            text = ours.text(word)
-            theirs = capstone_text(tool, word, decoded.length)
-            if theirs is None or capstone_is_wrong(decoded):
-                for_objdump.append((word, decoded, text))
-            elif text != theirs:
-                mismatches.append(f"{word:#010x}: pyemu '{text}', capstone '{theirs}'")
-            else:
-                checked.add(decoded.name)
-    neither = set()
+    mismatches, for_objdump, checked, neither = [], [], set(), []
+    for word, decoded, text in shown:
+        theirs = capstone_text(tool, word, decoded.length)
+        if theirs is None or capstone_is_wrong(decoded):
+            for_objdump.append((word, decoded, text))
+        elif text != theirs:
+            mismatches.append(f"{word:#010x}: pyemu '{text}', capstone '{theirs}'")
+        else:
+            checked.add(decoded.name)
     for (word, decoded, text), theirs in zip(
-            for_objdump, objdump_texts([w for w, _, _ in for_objdump], xlen, tmp_path)):
+            for_objdump, objdump_texts([w for w, _, _ in for_objdump], xlen, directory)):
         if theirs is None:
-            assert decoded.name in SPEC_ONLY, f"{word:#010x} ({text}): no tool shows it"
-            neither.add(decoded.name)
+            neither.append((word, decoded, text))
         elif text != theirs:
             mismatches.append(f"{word:#010x}: pyemu '{text}', objdump '{theirs}'")
         else:
             checked.add(decoded.name)
+    return mismatches, checked, neither
+
+
+@pytest.mark.parametrize("xlen", [64, 32])
+def test_disassembly_of_every_instruction_matches_capstone(xlen, tmp_path):
+    ours = Disassembler(xlen)
+    shown = [(word, decoded, ours.render(decoded))
+             for word, decoded in random_forms(xlen, random.Random(xlen), WORDS_PER_INSTRUCTION)]
+    mismatches, checked, neither = compare_with_the_tools(xlen, shown, tmp_path)
+    for word, decoded, text in neither:
+        assert decoded.name in SPEC_ONLY, f"{word:#010x} ({text}): no tool shows it"
     assert not mismatches, f"{len(mismatches)} differ:\n" + "\n".join(mismatches[:40])
     declared = {i.name for i in all_instructions() if xlen in i.xlens}
-    assert declared <= checked | neither, f"never compared: {sorted(declared - checked)}"
+    shown_by_neither = {decoded.name for _, decoded, _ in neither}
+    assert declared <= checked | shown_by_neither, \
+        f"never compared: {sorted(declared - checked)}"
     assert len(checked) > 150
 
 
-@pytest.mark.parametrize("xlen, word, text", [
+# The forms of SPEC_ONLY as the specification writes them.
+SPEC_TEXTS = [
     (64, 0x8330000F, "fence.tso"),
     (64, 0x0FF0000F, "fence"),
     (64, 0x0000000F, "fence unknown, unknown"),
@@ -178,15 +192,67 @@ def test_disassembly_of_every_instruction_matches_capstone(xlen, tmp_path):
     (64, 0x40458553, "fround.s fa0, fa1, rne"),
     (64, 0x4255F553, "froundnx.d fa0, fa1"),
     (32, 0xC2859553, "fcvtmod.w.d a0, fa1, rtz"),
+    (64, 0xC2859553, "fcvtmod.w.d a0, fa1, rtz"),
+    (64, 0x2AC5A553, "fminm.d fa0, fa1, fa2"),
+    (64, 0x2820B053, "fmaxm.s ft0, ft1, ft2"),
+    (64, 0x4245B553, "fround.d fa0, fa1, rup"),
+    (64, 0x4055F553, "froundnx.s fa0, fa1"),
+    (64, 0xA0C5D553, "fltq.s a0, fa1, fa2"),
+    (64, 0xA2B5C553, "fleq.d a0, fa1, fa1"),
+    (64, 0x0EB57533, "czero.nez a0, a0, a1"),
     (64, 0xA0B5C553, "fleq.s a0, fa1, fa1"),
     (64, 0xA2C5D553, "fltq.d a0, fa1, fa2"),
     (32, 0xE2158553, "fmvh.x.d a0, fa1"),
     (32, 0xB2C58553, "fmvp.d.x fa0, a1, a2"),
-])
+]
+
+
+@pytest.mark.parametrize("xlen, word, text", SPEC_TEXTS)
 def test_forms_no_tool_shows_follow_the_spec(xlen, word, text):
     decoded = Decoder(xlen).decode(word)
     assert decoded is not None and decoded.name in SPEC_ONLY
     assert Disassembler(xlen).text(word) == text
+
+
+@pytest.fixture(scope="module")
+def loaded_guest(build_guest):
+    """A freestanding RV64 guest, loaded and not yet run."""
+    from pyemu import Machine
+
+    return Machine(str(build_guest("freestanding.c", freestanding=True)))
+
+
+def listed(machine, words: list[tuple[int, int]]) -> list[str]:
+    """Machine.disasm's text of each (word, length), written one after another on the
+    guest's stack, below its pointer."""
+    code = b"".join(word.to_bytes(length, "little") for word, length in words)
+    addr = (machine.regs.sp - len(code) - 64) & ~0xF
+    machine.mem.write(addr, code)
+    listing = machine.disasm(addr, len(words))
+    assert [i.size for i in listing] == [length for _, length in words]
+    return [f"{i.mnemonic} {i.operands}".strip() for i in listing]
+
+
+def test_machine_disasm_shows_every_declared_form_as_the_tools_or_the_spec_do(loaded_guest,
+                                                                              tmp_path):
+    """What users see (Machine.disasm, and the REPL and --trace through the same printer):
+    every RV64 form, against capstone where it knows the form, else objdump, else SPEC_TEXTS."""
+    forms = random_forms(64, random.Random(3), 8)
+    spec = [(word, text) for xlen, word, text in SPEC_TEXTS if xlen == 64]
+    texts = listed(loaded_guest, [(word, decoded.length) for word, decoded in forms] +
+                   [(word, 4) for word, _ in spec])
+    assert texts[len(forms):] == [text for _, text in spec]
+    mismatches, checked, _ = compare_with_the_tools(
+        64, [(word, decoded, text) for (word, decoded), text in zip(forms, texts)], tmp_path)
+    assert not mismatches, f"{len(mismatches)} differ:\n" + "\n".join(mismatches[:40])
+    checked |= {Decoder(64).decode(word).name for word, _ in spec}
+    declared = {i.name for i in all_instructions() if 64 in i.xlens}
+    assert declared <= checked, f"never compared: {sorted(declared - checked)}"
+
+
+def test_machine_disasm_shows_an_illegal_word_as_such(loaded_guest):
+    # 0: the defined illegal instruction (c.unimp); 0xb: custom-0, which no extension here uses
+    assert listed(loaded_guest, [(0, 2), (0xB, 4)]) == ["(illegal) 0x0", "(illegal) 0xb"]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GUEST_ENV, PYEMU, RUN_TIMEOUT, require_tool
+from conftest import GUEST_ENV, PYEMU, RUN_TIMEOUT, killed_after, require_tool
 
 from pyemu.gdbstub import unescape
 
@@ -43,9 +43,10 @@ class Stub:
         self.process = subprocess.Popen([*PYEMU, "-g", "0", str(program), *args], cwd=cwd,
                                         env=GUEST_ENV, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE)
-        line = self.process.stderr.readline().decode()
-        match = re.fullmatch(r"pyemu: waiting for gdb on port (\d+)\n", line)
-        assert match, line + self.process.stderr.read().decode()
+        with killed_after(self.process):
+            line = self.process.stderr.readline().decode()
+            match = re.fullmatch(r"pyemu: waiting for gdb on port (\d+)\n", line)
+            assert match, line + self.process.stderr.read().decode()
         self.port = int(match.group(1))
 
     def finish(self) -> tuple[int, bytes, str]:
@@ -90,6 +91,85 @@ def test_break_registers_memory_step_back_and_exit(gdb, guest, tmp_path):
     assert re.search(r"^0x[0-9a-f]+:\s+0x[0-9a-f]{16}\s+0x[0-9a-f]{16}$", output, re.MULTILINE), output
     assert re.search(r"AT_ENTRY\s+Entry point of program\s+0x[0-9a-f]+", output), output
     assert "exited with code 06" in output, output
+
+
+class QemuStub:
+    """qemu-riscv64 -g PORT PROGRAM ARGS: qemu's own gdb stub, the oracle for the values."""
+
+    def __init__(self, qemu: str, program: Path, args: tuple[str, ...], cwd: Path):
+        with socket.socket() as probe:  # a free port (qemu cannot be asked for port 0)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen([qemu, "-g", str(self.port), str(program), *args],
+                                        cwd=cwd, env=GUEST_ENV, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not self.listening():  # qemu says nothing when it is ready
+            assert self.process.poll() is None and time.monotonic() < deadline, \
+                self.process.communicate()
+            time.sleep(0.05)
+
+    def listening(self) -> bool:
+        with open("/proc/net/tcp") as table:
+            return any(f":{self.port:04X} 00000000:0000 0A" in line for line in table)
+
+    finish = Stub.finish
+
+
+def registers(output: str) -> list[dict[str, int]]:
+    """Each `info registers` block of the output, as {name: value}."""
+    blocks, current = [], {}
+    for name, value in re.findall(r"^(\w+) +(0x[0-9a-f]+)\s", output + "\n", re.MULTILINE):
+        if name in current:
+            blocks.append(current)
+            current = {}
+        current[name] = int(value, 16)
+    return [*blocks, current] if current else blocks
+
+
+def test_register_and_memory_values_are_qemus(gdb, guest, qemu, tmp_path):
+    """The same session against qemu's stub and pyemu's: every register and the memory read
+    are equal, except that pyemu's stack starts elsewhere (qemu 7.2 puts its top near
+    0x4000800000): values that point into the stack are compared as offsets from sp. a7 is not
+    compared: it holds scratch that glibc's start-up code left (a word of string bytes, which
+    differs with what lies around the stack), read by nothing the program does before it is
+    written again."""
+    commands = ("break twice", "continue", "continue", "info registers", "x/4xg &message",
+                "print counter", "print/x *(long (*)[6])$sp", "stepi", "info registers",
+                "info registers fcsr", "finish", "info registers", "delete", "continue")
+
+    def session(stub):
+        output = gdb_session(gdb, stub, guest, *commands)
+        return output, stub.finish()
+
+    (tmp_path / "qemu").mkdir()
+    (tmp_path / "pyemu").mkdir()
+    theirs, their_end = session(QemuStub(qemu, guest, (), tmp_path / "qemu"))
+    ours, our_end = session(Stub(guest, (), tmp_path / "pyemu"))
+    assert our_end[:2] == their_end[:2] == (STATUS, b"hello 20 5\n")
+
+    def relative(value: int, sp: int) -> int | tuple[str, int]:
+        return ("sp", value - sp) if abs(value - sp) < 1 << 20 else value
+
+    def normalised(output):
+        blocks = registers(output)
+        sp = blocks[0]["sp"]
+        return [{name: relative(value, sp) for name, value in block.items() if name != "a7"}
+                for block in blocks], sp
+
+    (their_blocks, their_sp), (our_blocks, our_sp) = normalised(theirs), normalised(ours)
+    assert len(their_blocks) == 3 and {"pc", "ra", "s11", "fcsr"} <= set().union(*their_blocks)
+    assert our_blocks == their_blocks
+
+    def memory(output, sp):
+        """The global, the counter and the top of the stack (its pointers made relative)."""
+        values = re.findall(r"^\$\d+ = (.*)$|^0x[0-9a-f]+ <message.*?>:\s+(.*)$", output,
+                            re.MULTILINE)
+        return [re.sub(r"0x[0-9a-f]+", lambda m: str(relative(int(m.group(), 16), sp)), a or b)
+                for a, b in values]
+
+    assert len(memory(theirs, their_sp)) == 4
+    assert memory(ours, our_sp) == memory(theirs, their_sp)
 
 
 def test_exec_file_from_the_stub(gdb, guest, tmp_path):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import RUN_TIMEOUT, killed_after
 
 
 def signalled_run(command: list[str], signum: int, ignoring: tuple[int, ...] = ()
@@ -19,13 +20,14 @@ def signalled_run(command: list[str], signum: int, ignoring: tuple[int, ...] = (
         for ignored, handler in previous.items():
             signal.signal(ignored, handler)
     before = b""
-    while not before.endswith(b"ready\n"):
-        line = process.stdout.readline()
-        assert line, f"no 'ready' line, only {before!r}"
-        before += line
-    process.send_signal(signum)
-    output = before + process.stdout.read()
-    process.wait(timeout=60)
+    with killed_after(process):
+        while not before.endswith(b"ready\n"):
+            line = process.stdout.readline()
+            assert line, f"no 'ready' line, only {before!r}"
+            before += line
+        process.send_signal(signum)
+        output = before + process.stdout.read()
+    process.wait(timeout=RUN_TIMEOUT)
     status = process.returncode
     return output, 128 - status if status < 0 else status
 

@@ -1,6 +1,6 @@
 """Tests for emulator.softfloat: hand-derived corner cases per rounding mode, a round-to-nearest
 cross-check against the host's IEEE arithmetic (numpy) with flags derived from exact rationals,
-and, when gmpy2 is available, a cross-check of every rounding mode against MPFR.
+and a cross-check of every rounding mode against MPFR.
 
 Expected values here never come from the module under test: the tests keep their own format
 constants and bit-level helpers.
@@ -11,6 +11,7 @@ import random
 import struct
 from fractions import Fraction
 
+import gmpy2  # the MPFR oracle: a test dependency, so missing it fails the run
 import numpy as np
 import pytest
 from pyemu.emulator import softfloat as sf
@@ -854,7 +855,7 @@ MPFR_CASES = 2000
 
 
 class MpfrReference:
-    def __init__(self, gmpy2, fmt):
+    def __init__(self, fmt):
         prec, emin = PREC[fmt], EMIN[fmt]
         modes = {
             RNE: gmpy2.RoundToNearest,
@@ -981,8 +982,7 @@ MPFR_OPS = {
 @FORMATS
 @pytest.mark.parametrize("name", list(MPFR_OPS))
 def test_all_rounding_modes_match_mpfr(fmt, name):
-    gmpy2 = pytest.importorskip("gmpy2")
-    reference = MpfrReference(gmpy2, fmt)
+    reference = MpfrReference(fmt)
     arity, operation, mpfr_operation, exact_of = MPFR_OPS[name]
     rng = random.Random(f"mpfr-{name}-{WIDTH[fmt]}")
     for _ in range(MPFR_CASES):
@@ -1008,10 +1008,9 @@ def plus(ctx, operands):
 
 
 def test_conversions_match_mpfr():
-    gmpy2 = pytest.importorskip("gmpy2")
     rng = random.Random("mpfr-conversions")
     for fmt in (F32, F64):
-        reference = MpfrReference(gmpy2, fmt)
+        reference = MpfrReference(fmt)
         for _ in range(MPFR_CASES):
             v = rng.getrandbits(rng.randint(1, 130))
             v = -v if rng.getrandbits(1) else v
@@ -1020,7 +1019,7 @@ def test_conversions_match_mpfr():
             for rm in ROUNDING_MODES:
                 assert sf.from_int(fmt, v, rm) == expected[rm], f"from_int({v}, rm={rm})"
 
-    reference = MpfrReference(gmpy2, F32)
+    reference = MpfrReference(F32)
     for _ in range(MPFR_CASES):
         a = random_operand(rng, F64, allow_nan=False)
         if rng.random() < 0.6:  # around the binary32 range limits

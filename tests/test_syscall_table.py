@@ -4,6 +4,7 @@ from pathlib import Path
 
 from pyemu.syscalls.docs import render
 from pyemu.syscalls.table import SYSCALLS
+from pyemu.syscalls.table_rv32 import RV64_LAYOUTS_ONLY, SYSCALLS_RV32, TIME64
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "syscalls.md"
 # asm-generic numbers riscv64 does not have: renameat (38) and the arch-specific range, of
@@ -24,3 +25,10 @@ def test_names_are_unique_and_enosys_entries_say_why():
 
 def test_docs_are_generated_from_the_table():
     assert DOCS.read_text() == render(), "run: python -m pyemu.syscalls.docs > docs/syscalls.md"
+
+
+def test_each_riscv32_call_is_listed_once():
+    """A call riscv32 refuses (its structures are riscv64's only) is not also listed among the
+    time64 calls as handled."""
+    assert not set(TIME64) & set(RV64_LAYOUTS_ONLY)
+    assert all(SYSCALLS_RV32[n].handler is None for n in RV64_LAYOUTS_ONLY)

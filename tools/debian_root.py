@@ -19,6 +19,7 @@ records the versions it was made from in var/lib/pyemu/packages.txt.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import shutil
@@ -49,8 +50,9 @@ LINKS = {
 }
 # Merged /usr (trixie's layout): the top-level directories are links into /usr.
 USR_MERGE = ("bin", "sbin", "lib")
-# Character devices a chroot needs, made with mknod when we may (root) and left out otherwise:
-# pyemu emulates them under --root, and the qemu oracle's namespace binds the host's.
+# Character devices a chroot needs, made with mknod, which takes root's privileges: a root made
+# by another user lacks them, and programs under --root then find no /dev/null (as in a
+# chroot without /dev).
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
            "urandom": (1, 9), "tty": (5, 0)}
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
@@ -157,7 +159,7 @@ def _finish(root: Path) -> None:
             os.mknod(dev / name, 0o666 | 0o020000, os.makedev(major, minor))
             (dev / name).chmod(0o666)  # mknod's mode passes through the umask
         except PermissionError:
-            break  # not root: the guests get these from pyemu or the oracle's bind mounts
+            break  # not root: see DEVICES
         except FileExistsError:
             pass
     for directory in ("tmp", "proc", "sys", "root", "home", "dev/shm", "run"):
@@ -176,13 +178,17 @@ def _finish(root: Path) -> None:
 
 
 def ensure_root(refresh: bool = False) -> Path:
-    """The root, made if it is not there yet (or REFRESH asks for the archive's newest)."""
+    """The root, made if it is not there yet (or REFRESH asks for the archive's newest).
+    Processes asking at once (test workers) wait for the one that makes it."""
     cache = cache_dir()
     root = root_path(cache)
     if root.is_dir() and not refresh:
         return root
     cache.mkdir(parents=True, exist_ok=True)
-    unpack(fetch(cache, refresh), root)
+    with open(cache / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if refresh or not root.is_dir():
+            unpack(fetch(cache, refresh), root)
     return root
 
 

@@ -207,8 +207,8 @@ static void linux_only(void) {
     struct iocb bad = {.aio_lio_opcode = IOCB_CMD_PREAD, .aio_fildes = 999};
     struct iocb *one[1] = {&bad};
     printf("io_submit bad fd: %s\n", err(syscall(SYS_io_submit, ctx, 1, one)));
-    printf("io_destroy: %s again %s\n", err(syscall(SYS_io_destroy, ctx)),
-           err(syscall(SYS_io_destroy, ctx)));
+    const char *destroyed = err(syscall(SYS_io_destroy, ctx));  /* first, then: */
+    printf("io_destroy: %s again %s\n", destroyed, err(syscall(SYS_io_destroy, ctx)));
     close(fd);
     struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_BENEATH};
     printf("openat2 beneath: %d\n", syscall(SYS_openat2, AT_FDCWD, "aio-file", &how, sizeof how) >= 0);

@@ -215,8 +215,8 @@ static void linux_only(void) {
                                            FUTEX2_SIZE_U32)));
     printf("futex_wake 64-bit: %s\n", err(syscall(454, &word, FUTEX_BITSET_MATCH_ANY, 1, 3)));
     printf("membarrier private unregistered: %s\n", err(syscall(SYS_membarrier, 8, 0, 0)));
-    printf("membarrier register: %s then %s\n", err(syscall(SYS_membarrier, 16, 0, 0)),
-           err(syscall(SYS_membarrier, 8, 0, 0)));
+    const char *registered = err(syscall(SYS_membarrier, 16, 0, 0));  /* first, then: */
+    printf("membarrier register: %s then %s\n", registered, err(syscall(SYS_membarrier, 8, 0, 0)));
 }
 
 int main(int argc, char **argv) {

@@ -2,7 +2,7 @@
    by a forked child, at munmap and at exit) and see the file's writes, shared anonymous
    memory across fork, private mappings that stay private, msync, mincore, mlock, madvise,
    mremap, and the errors. With "linux": what qemu 7.2 gets wrong (it maps over a mapping
-   with MAP_FIXED_NOREPLACE, lets unknown flags pass MAP_SHARED_VALIDATE, has no mlock2 and
+   with MAP_FIXED_NOREPLACE, refuses every MAP_SHARED_VALIDATE mapping, has no mlock2 and
    accepts any madvise). */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -143,11 +143,36 @@ static void linux_only(void) {
     over = mmap(area + PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
                 -1, 0);
     printf("MAP_FIXED_NOREPLACE on a hole: %d\n", over == area + PAGE);
-    printf("validate unknown flag: %s\n",
-           err((long)mmap(NULL, PAGE, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | 0x400000,
-                          -1, 0)));
-    printf("mlock2: %s bad flags: %s\n", err(mlock2(area, PAGE, MLOCK_ONFAULT)),
-           err(mlock2(area, PAGE, 8)));
+    /* The kernel validates the flags of file mappings only: anonymous memory cannot be
+       MAP_SHARED_VALIDATE at all, known flags or not. */
+    int fd = open("validated", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ftruncate(fd, PAGE);
+    struct { const char *what; int flags, fd; } validated[] = {
+        {"anonymous", MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1},
+        {"anonymous, unknown flag", MAP_SHARED_VALIDATE | MAP_ANONYMOUS | 0x400000, -1},
+        {"file", MAP_SHARED_VALIDATE, fd},
+        {"file, known flags", MAP_SHARED_VALIDATE | MAP_POPULATE | MAP_NORESERVE, fd},
+        {"file, unknown flag", MAP_SHARED_VALIDATE | 0x400000, fd},
+        {"file, MAP_FIXED_NOREPLACE", MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, fd},
+        {"file, MAP_SYNC", MAP_SHARED_VALIDATE | MAP_SYNC, fd},
+        {"bad fd, unknown flag", MAP_SHARED_VALIDATE | 0x400000, 99},
+        {"MAP_SHARED file, unknown flag ignored", MAP_SHARED | 0x400000, fd},
+    };
+    for (unsigned i = 0; i < sizeof validated / sizeof *validated; i++) {
+        char *hint = NULL;
+        if (validated[i].flags & MAP_FIXED_NOREPLACE) {  /* a hole */
+            hint = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            munmap(hint, PAGE);
+        }
+        char *mapped = mmap(hint, PAGE, PROT_READ, validated[i].flags, validated[i].fd, 0);
+        printf("MAP_SHARED_VALIDATE %s: %s\n", validated[i].what,
+               mapped == MAP_FAILED ? err(-1) : "mapped");
+        if (mapped != MAP_FAILED) munmap(mapped, PAGE);
+    }
+    close(fd);
+    unlink("validated");
+    const char *locked = err(mlock2(area, PAGE, MLOCK_ONFAULT));  /* first, then: */
+    printf("mlock2: %s bad flags: %s\n", locked, err(mlock2(area, PAGE, 8)));
     printf("madvise bad advice: %s\n", err(madvise(area, PAGE, 77)));
     munmap(area + PAGE, PAGE);
     printf("madvise unmapped: %s\n", err(madvise(area, 2 * PAGE, MADV_NORMAL)));

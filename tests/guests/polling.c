@@ -33,14 +33,19 @@ static void polls(void) {
     n = poll(fds, 2, -1);
     printf("poll after write: %d in=%#x out=%#x\n", n, fds[0].revents, fds[1].revents);
     struct pollfd bad = {999, POLLIN, 0};
-    printf("poll bad fd: %d revents=%#x\n", poll(&bad, 1, 0), bad.revents);
+    /* Each call is made before the printf that shows what it changed: the order in which a
+       call's arguments are evaluated is the compiler's, and differs between RISC-V and x86. */
+    n = poll(&bad, 1, 0);
+    printf("poll bad fd: %d revents=%#x\n", n, bad.revents);
     struct pollfd reader = {p[0], POLLIN, 0};
     char buf[8];
     read(p[0], buf, sizeof buf);
     struct timespec ts = {0, 30 * 1000 * 1000};
-    printf("ppoll times out: %d revents=%#x\n", ppoll(&reader, 1, &ts, NULL), reader.revents);
+    n = ppoll(&reader, 1, &ts, NULL);
+    printf("ppoll times out: %d revents=%#x\n", n, reader.revents);
     close(p[1]);
-    printf("poll after writer closed: %d revents=%#x\n", poll(&reader, 1, 100), reader.revents);
+    n = poll(&reader, 1, 100);
+    printf("poll after writer closed: %d revents=%#x\n", n, reader.revents);
     close(p[0]);
     struct pollfd *volatile unmapped = (struct pollfd *)8;
     printf("poll EFAULT: %s\n", err(poll(unmapped, 1, 0)));
@@ -141,8 +146,11 @@ static void epolls(int with_pwait2) {
     printf("nothing ready: %d\n", epoll_wait(ep, out, 4, 0));
     printf("times out: %d\n", epoll_wait(ep, out, 4, 20));
     printf("maxevents 0: %s\n", err(epoll_wait(ep, out, 0, 0)));
-    struct epoll_event *volatile unmapped = (struct epoll_event *)8;
-    printf("events EFAULT: %s\n", err(epoll_wait(ep, unmapped, 4, 0)));
+    if (with_pwait2) {  /* with the host as the oracle: qemu 7.2 answers EFAULT */
+        struct epoll_event *volatile unmapped = (struct epoll_event *)8;
+        printf("pwait2 run, epoll_wait into an unmapped buffer, nothing ready: %s\n",
+               err(epoll_wait(ep, unmapped, 4, 0)));
+    }
     write(p[1], "ab", 2);
     int n = epoll_wait(ep, out, 4, -1);
     printf("level: %d events=%#x data=%#llx\n", n, out[0].events,
@@ -184,8 +192,8 @@ static void epolls(int with_pwait2) {
         epoll_ctl(ep, EPOLL_CTL_DEL, q[0], NULL);
         printf("pwait2 times out: %d\n", epoll_pwait2(ep, out, 4, &ts, NULL));
         epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev);
-        printf("pwait2 ready: %d data=%llu\n", epoll_pwait2(ep, out, 4, NULL, NULL),
-               (unsigned long long)out[0].data.u64);
+        int ready = epoll_pwait2(ep, out, 4, NULL, NULL);  /* before out[0] is read */
+        printf("pwait2 ready: %d data=%llu\n", ready, (unsigned long long)out[0].data.u64);
         ts.tv_nsec = -1;
         printf("pwait2 EINVAL: %s\n", err(epoll_pwait2(ep, out, 4, &ts, NULL)));
     }

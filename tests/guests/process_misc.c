@@ -33,22 +33,23 @@ static void scheduling(void) {
     printf("setscheduler OTHER with priority: %s\n",
            err(sched_setscheduler(0, SCHED_OTHER, &param)));
     param.sched_priority = 0;
-    printf("setscheduler BATCH: %s now %d\n", err(sched_setscheduler(0, SCHED_BATCH, &param)),
-           sched_getscheduler(0));
+    const char *batch = err(sched_setscheduler(0, SCHED_BATCH, &param));  /* first, then: */
+    printf("setscheduler BATCH: %s now %d\n", batch, sched_getscheduler(0));
     sched_setscheduler(0, SCHED_OTHER, &param);
     printf("setscheduler bad policy: %s\n", err(sched_setscheduler(0, 42, &param)));
     printf("getscheduler no such pid: %s\n", err(sched_getscheduler(999999)));
     printf("getparam negative pid: %s\n", err(sched_getparam(-1, &param)));
     cpu_set_t set;
     CPU_ZERO(&set);
-    printf("getaffinity: %s cpu0 %d\n", err(sched_getaffinity(0, sizeof set, &set)),
-           CPU_ISSET(0, &set));
+    const char *got = err(sched_getaffinity(0, sizeof set, &set));  /* first, then: */
+    printf("getaffinity: %s cpu0 %d\n", got, CPU_ISSET(0, &set));
     printf("setaffinity to cpu0: %s\n", err(sched_setaffinity(0, sizeof set, &set)));
     CPU_ZERO(&set);
     printf("setaffinity to nothing: %s\n", err(sched_setaffinity(0, sizeof set, &set)));
     printf("getaffinity odd size: %s\n", err(syscall(SYS_sched_getaffinity, 0, 3, &set)));
     unsigned cpu = 99, node = 99;
-    printf("getcpu: %s node %u\n", err(getcpu(&cpu, &node)), node);
+    got = err(getcpu(&cpu, &node));
+    printf("getcpu: %s node %u\n", got, node);
     printf("sched_yield: %d\n", sched_yield());
     errno = 0;
     int nice_before = getpriority(PRIO_PROCESS, 0);
@@ -108,8 +109,8 @@ static void waiting(void) {
     }
     siginfo_t info;
     memset(&info, 0xff, sizeof info);
-    printf("waitid WNOHANG early: %s pid %d signo %d\n",
-           err(waitid(P_PID, child, &info, WEXITED | WNOHANG)), info.si_pid, info.si_signo);
+    const char *waited = err(waitid(P_PID, child, &info, WEXITED | WNOHANG));  /* first */
+    printf("waitid WNOHANG early: %s pid %d signo %d\n", waited, info.si_pid, info.si_signo);
     printf("waitid WNOWAIT: %s", err(waitid(P_PID, child, &info, WEXITED | WNOWAIT)));
     printf(" code %d status %d pid ok %d\n", info.si_code, info.si_status, info.si_pid == child);
     printf("waitid P_ALL: %s", err(waitid(P_ALL, 0, &info, WEXITED)));
@@ -145,7 +146,26 @@ static volatile int clone3_thread_ran;
 
 static void thread_body(void) { clone3_thread_ran = 1; }
 
-/* A thread from clone3 on its own stack: the child calls fn, then exits the thread. */
+/* A thread from clone3 on its own stack: the child calls fn, then exits the thread. (The
+   x86-64 variant lets the host kernel run the same program as the oracle.) */
+#if defined(__x86_64__)
+static long clone3_thread(struct clone_args *args, void (*fn)(void)) {
+    long result;
+    register long r12 __asm__("r12") = (long)fn;
+    __asm__ volatile("syscall\n"
+                     "test %%rax, %%rax\n"
+                     "jnz 1f\n"
+                     "call *%%r12\n"
+                     "xor %%edi, %%edi\n"
+                     "mov $60, %%eax\n"
+                     "syscall\n"
+                     "1:\n"
+                     : "=a"(result)
+                     : "0"((long)SYS_clone3), "D"(args), "S"(sizeof *args), "r"(r12)
+                     : "memory", "rcx", "r11");
+    return result;
+}
+#else
 static long clone3_thread(struct clone_args *args, void (*fn)(void)) {
     register long a0 __asm__("a0") = (long)args;
     register long a1 __asm__("a1") = sizeof *args;
@@ -163,6 +183,7 @@ static long clone3_thread(struct clone_args *args, void (*fn)(void)) {
                      : "memory", "ra");
     return a0;
 }
+#endif
 
 static void clone3s(void) {
     struct clone_args args;

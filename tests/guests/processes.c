@@ -72,9 +72,13 @@ int main(int argc, char **argv) {
     report("script child", status);
 
     char *args[] = {"missing", NULL};
-    printf("exec of a missing file: %d %s\n", execv("./missing", args), strerror(errno));
+    /* The call before the printf: the order of a call's arguments is the compiler's. */
+    int failed = execv("./missing", args);
+    printf("exec of a missing file: %d %s\n", failed, strerror(errno));
     fclose(fopen("plain.txt", "w"));
-    printf("exec of a non-executable: %d %s\n", execv("./plain.txt", args), strerror(errno));
-    printf("wait with no children: %d %s\n", wait(&status), strerror(errno));
+    failed = execv("./plain.txt", args);
+    printf("exec of a non-executable: %d %s\n", failed, strerror(errno));
+    failed = wait(&status);
+    printf("wait with no children: %d %s\n", failed, strerror(errno));
     return 0;
 }
