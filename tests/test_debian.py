@@ -327,21 +327,6 @@ def test_python_multiprocessing(root, qemu_static):
             files={"script.py": MULTIPROCESSING_SCRIPT}, ignore=("__pycache__",))
 
 
-def test_perl_sqlite3_lua_gawk_bc_jq(root, qemu_static):
-    script = r"""
-perl -e 'my %h = (a => 1, b => 2); print join(",", map { "$_=$h{$_}" } sort keys %h), "\n";
-         my $s = "Hello World"; $s =~ s/(\w+)/\u\L$1/g; print scalar reverse($s), "\n";
-         printf "%.3f\n", atan2(1, 1) * 4'
-printf 'create table t(a, b);\ninsert into t values (1, "x"), (2, "y");\nselect a * 10, upper(b) from t order by a desc;\n' | sqlite3 db.sqlite
-sqlite3 db.sqlite 'select count(*) from t'
-lua -e 'local t = {} for i = 1, 5 do t[#t + 1] = i * i end print(table.concat(t, " "), string.format("%5.2f", math.pi))'
-printf 'a 1\nb 2\na 3\n' | gawk '{ s[$1] += $2 } END { n = asorti(s, k); for (i = 1; i <= n; i++) print k[i], s[k[i]] }'
-echo 'scale=20; 4*a(1)' | bc -l; echo '2^100' | bc
-echo '{"b": [1, 2, {"c": "d"}], "a": null}' | jq -c '.b[2].c, (.b | length), keys'
-"""
-    compare(root, qemu_static, ["/usr/bin/bash", "-c", script], "interpreters")
-
-
 def test_git(root, qemu_static):
     script = r"""
 export GIT_AUTHOR_DATE='2024-01-01T00:00:00Z' GIT_COMMITTER_DATE='2024-01-01T00:00:00Z'
