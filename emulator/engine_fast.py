@@ -1,11 +1,14 @@
 """The fast engine: a numba-compiled dispatch loop generated from the ISA description.
 
-`generate_source(xlen)` writes one Python module: the helpers of fast_runtime, then a loop
-whose dispatch inlines the semantic function of every instruction it can compile (their source,
-with locals renamed, `return` turned into the next pc and loads and stores into the compiled
-memory helpers). The loop runs over predecoded operand arrays, one row per 16-bit slot of each
-code page, and returns to Python only to decode new code, to map a code page into its small
-code TLB, and for instructions it leaves to the reference engine: system calls, traps, the
+`generate_source(xlen)` writes one Python module: the helpers of fast_runtime, a decoder, and a
+loop whose dispatch inlines the semantic function of every instruction it can compile (their
+source, with locals renamed, `return` turned into the next pc and loads and stores into the
+compiled memory helpers). The loop runs over predecoded operand arrays, one row per 16-bit
+slot of each code page; it decodes an instruction itself the first time it reaches it
+(decode_row, generated from the instructions' patterns and formats; compressed instructions
+through a table the Python decoder fills). It returns to Python to map a code page into its
+small code TLB, to decode on pages with breakpoints and instructions that straddle pages, and
+for the instructions it leaves to the reference engine: system calls, traps, the
 floating-point cases its fast paths do not cover, the counter CSRs, and any memory access its
 page walk cannot serve. numba caches the compiled module on disk, so only the first run after
 an install pays the compile.
@@ -14,30 +17,39 @@ an install pays the compile.
 from __future__ import annotations
 
 import ast
+import fcntl
+import functools
 import hashlib
 import importlib.util
 import inspect
 import os
+import subprocess
 import sys
 import tempfile
+import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from . import fast_runtime, softfloat
-from .cpu import DISCARD, CpuState, Trap
-from .decoder import Decoded
+from .cpu import CAUSE_ECALL_U, DISCARD, CpuState, Trap
+from .decoder import Decoded, Decoder, instruction_length
 from .engine_python import PythonEngine, writes_integer_rd
 from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
-from .isa.base import Instruction
+from .isa.base import Format, Instruction, Operand
 from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace, GuestFault
 from .stops import Stop, StopReason
 
 REASON_LIMIT, REASON_CODE_MISS, REASON_DECODE, REASON_STEP = 0, 1, 2, 3
-OP_UNDECODED, OP_STEP = 0, -1  # d_op values: decode first / let the reference engine run it
+# d_op values: decode first / let the reference engine run it / a system call, which leaves
+# the loop straight to the caller (no reference engine to load registers into)
+OP_UNDECODED, OP_STEP, OP_ECALL = 0, -1, -2
+LEAVING_OPS = {"ecall": OP_ECALL}  # instructions the loop leaves with an op of their own
 SLOTS_PER_PAGE = PAGE_SIZE // 2
-CODE_TLB_SIZE = 256
+CODE_TLB_SIZE = 4096  # pages: python3.13's start-up missed 90,000 times in 256
 BLOCK_LIMIT = 64  # instructions decoded ahead in one visit to Python
 STEP_BURST = 256  # instructions the reference engine runs when the loop hands over
 LOOP_OPERANDS = {"X", "F", "C", "M", "pc", "ilen", "rd", "rs1", "rs2", "imm", "fmt", "rm", "w",
@@ -196,15 +208,16 @@ JIT_OPTIONS = "cache=True, _nrt=False"
 
 LOOP_TEMPLATE = '''
 @njit({jit_options})
-def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, d_op, d_rd, d_rs1, d_rs2,
-             d_imm, d_len, d_aux, budget):
+def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, code_frame, compressed,
+             decoded, d_op, d_rd, d_rs1, d_rs2, d_imm, d_len, d_aux, budget):
     pc = ctrl[0]
     C = ctrl
     st[0] = 0
     n = 0
     reason = {limit}
-    page = -1  # the code page of the previous instruction, and its first row
+    page = -1  # the code page of the previous instruction, its first row and its frame
     page_base = 0
+    page_frame = -1
     while n < budget:
         vpn = pc >> {page_shift}
         if vpn != page:
@@ -214,16 +227,28 @@ def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, d_op, d_rd, d
                 break
             page = vpn
             page_base = code_base[slot]
+            page_frame = code_frame[slot]
         i = np.uint64(page_base + ((pc & {page_mask}) >> 1))
         op = d_op[i]
+        if op == 0 and page_frame >= 0:
+            offset = pc & {page_mask}
+            word = np.int64(f16[(page_frame + offset) >> 1])
+            if word & 3 == 3:
+                if offset > {last_parcel}:
+                    reason = {decode}  # the instruction straddles two pages
+                    break
+                word |= np.int64(f16[((page_frame + offset) >> 1) + 1]) << 16
+            decode_row(word, i, compressed, d_op, d_rd, d_rs1, d_rs2, d_imm, d_len, d_aux)
+            decoded[0] += 1
+            op = d_op[i]
         if op <= 0:
             reason = {decode} if op == 0 else {step}
             break
         rd = np.uint64(d_rd[i])
         rs1 = np.uint64(d_rs1[i])
         rs2 = np.uint64(d_rs2[i])
-        imm = d_imm[i]
-        ilen = d_len[i]
+        imm = np.int64(d_imm[i])
+        ilen = np.int64(d_len[i])
         npc = pc + ilen
 {dispatch}
         pc = npc
@@ -234,11 +259,16 @@ def run_loop(X, F, ctrl, {memory}, {scratch}, code_tag, code_base, d_op, d_rd, d
 '''
 
 
-# d_aux packs the operands only floating-point, atomic and CSR instructions have:
-# fmt | rm << 2 | w << 5 | csr << 7 | rs3 << 19. Only the bodies that use them unpack them
-# (doing it for every instruction cost 20% on the sieve).
-AUX_FIELDS = {"fmt": "d_aux[i] & 3", "rm": "(d_aux[i] >> 2) & 7", "w": "(d_aux[i] >> 5) & 3",
-              "csr": "(d_aux[i] >> 7) & 4095", "rs3": "(d_aux[i] >> 19) & 31"}
+# d_aux packs the operands only floating-point, atomic and CSR instructions have, each at
+# (bit, width). Only the bodies that use them unpack them (doing it for every instruction
+# cost 20% on the sieve).
+AUX_LAYOUT = {"fmt": (0, 2), "rm": (2, 3), "w": (5, 2), "csr": (7, 12), "rs3": (19, 5)}
+AUX_FIELDS = {name: f"(np.int64(d_aux[i]) >> {bit}) & {(1 << width) - 1}"
+              for name, (bit, width) in AUX_LAYOUT.items()}
+
+
+def pack_aux(ops: dict[str, int]) -> int:
+    return sum(ops.get(name, 0) << bit for name, (bit, _) in AUX_LAYOUT.items())
 
 
 def aux_operands(insn: Instruction) -> list[str]:
@@ -283,14 +313,149 @@ def generate_source(xlen: int) -> str:
     for op, insn in enumerate(instructions, start=1):
         cases.append((op, [f"# {insn.name}", *aux_operands(insn), *inline_body(insn, op)]))
     dispatch = "\n".join(_dispatch(cases, " " * 8))
+    lines += decoder_source(xlen, {insn.name: op for op, insn in enumerate(instructions, 1)})
     lines.append(LOOP_TEMPLATE.format(
         limit=REASON_LIMIT, code_miss=REASON_CODE_MISS, decode=REASON_DECODE, step=REASON_STEP,
         page_shift=PAGE_SHIFT, page_mask=PAGE_SIZE - 1, code_tlb_mask=CODE_TLB_SIZE - 1,
+        last_parcel=PAGE_SIZE - 4,
         dispatch=dispatch, memory=", ".join(MEMORY_ARRAYS), jit_options=JIT_OPTIONS,
         scratch=", ".join(FLOAT_SCRATCH),
     ))
     return "\n".join(lines)
 
+
+
+# ---------------------------------------------------------------- the decoder
+
+
+def _operand_expression(operand: Operand) -> str:
+    """The operand's value from `word`, as its bit fields define it."""
+    pieces = []
+    for bit_field in operand.fields:
+        for word_bit, top, bottom in bit_field.parts:
+            width = top - bottom + 1
+            pieces.append(f"(((word >> {word_bit - width + 1}) & {(1 << width) - 1}) << {bottom})")
+    value = " | ".join(pieces) or "0"
+    if operand.signed:
+        sign = 1 << (operand.width - 1)
+        value = f"((({value}) ^ {sign}) - {sign})"
+    return f"{value} + {operand.plus}" if operand.plus else value
+
+
+class _LegalOperands(ast.NodeTransformer):
+    """ops["name"] in a legality function becomes the decoder's local `name`, xlen its value."""
+
+    def __init__(self, ops: str, xlen_name: str, xlen: int):
+        self.ops, self.xlen_name, self.xlen = ops, xlen_name, xlen
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == self.ops \
+                and isinstance(node.slice, ast.Constant):
+            return ast.Name(f"o_{node.slice.value}", ast.Load())
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.Constant(self.xlen) if node.id == self.xlen_name else node
+
+
+def _legal_expression(insn: Instruction, xlen: int) -> str:
+    """The instruction's decode-time legality test as an expression of its operands (the
+    ISA's legality functions are each one `return` of one)."""
+    fn = ast.parse(textwrap.dedent(inspect.getsource(insn.legal))).body[0]
+    if not (isinstance(fn, ast.FunctionDef) and len(fn.body) == 1
+            and isinstance(fn.body[0], ast.Return)):
+        raise ValueError(f"{insn.name}: its legality function is not one return statement")
+    ops, xlen_name = (argument.arg for argument in fn.args.args)
+    return ast.unparse(_LegalOperands(ops, xlen_name, xlen).visit(fn.body[0].value))
+
+
+DECODER_TEMPLATE = '''
+# One row per full-size instruction, in the Python decoder's order (most specific pattern
+# first) and grouped by major opcode (DECODE_RANGES[opcode]: first row, row after the last):
+# mask, match, op (or what leaves the loop), format, legality test, writes an integer rd.
+DECODE_TABLE = np.array({table!r}, dtype=np.int64)
+DECODE_RANGES = np.array({ranges!r}, dtype=np.int64)
+
+
+@njit({jit_options})
+def decode_row(word, i, compressed, d_op, d_rd, d_rs1, d_rs2, d_imm, d_len, d_aux):
+    """Decode the instruction `word` into row i (OP_STEP: the reference engine runs it, or
+    raises it as illegal). Compressed ones are rows of the table made by the decoder."""
+    if word & 3 != 3:
+        w = word & 0xFFFF
+{compressed}
+        return
+    if word & 0x1C == 0x1C:
+        d_op[i] = {step}  # 48 bits and longer: none is defined
+        return
+    opcode = word & 0x7F
+    for k in range(DECODE_RANGES[opcode, 0], DECODE_RANGES[opcode, 1]):
+        if word & DECODE_TABLE[k, 0] != DECODE_TABLE[k, 1]:
+            continue
+        op = DECODE_TABLE[k, 2]
+        if op <= 0:
+            d_op[i] = op
+            return
+        fmt = DECODE_TABLE[k, 3]
+        legal = DECODE_TABLE[k, 4]
+{operands}
+{formats}
+{legality}
+        d_op[i] = op
+        d_rd[i] = {discard} if o_rd == 0 and DECODE_TABLE[k, 5] else o_rd
+        d_rs1[i] = o_rs1
+        d_rs2[i] = o_rs2
+        d_imm[i] = o_imm
+        d_len[i] = 4
+        d_aux[i] = {aux}
+        return
+    d_op[i] = {step}
+'''
+
+
+def decoder_source(xlen: int, op_ids: dict[str, int]) -> list[str]:
+    """decode_row for `xlen`: a table of the instructions' patterns, and the operand
+    extraction of each format and the legality functions written out once each (a branch
+    per instruction made the loop's compile take a third longer)."""
+    usable = sorted((i for i in all_instructions() if xlen in i.xlens and i.length == 4),
+                    key=lambda i: -i.mask.bit_count())
+    usable.sort(key=lambda i: i.match & 0x7F)  # stable: most specific first within an opcode
+    formats: dict[int, Format] = {}  # by identity: two formats may share a name
+    legality: dict[str, int] = {}  # expression -> its number (1, 2, ...; 0: none)
+    table, ranges = [], [[0, 0] for _ in range(128)]
+    for insn in usable:
+        opcode = insn.match & 0x7F
+        if ranges[opcode] == [0, 0]:
+            ranges[opcode] = [len(table), len(table)]
+        ranges[opcode][1] += 1
+        formats.setdefault(id(insn.format), insn.format)
+        legal = 0
+        if insn.legal:
+            legal = legality.setdefault(_legal_expression(insn, xlen), len(legality) + 1)
+        op = op_ids.get(insn.name, LEAVING_OPS.get(insn.name, OP_STEP))
+        table.append([insn.mask, insn.match, op, list(formats).index(id(insn.format)), legal,
+                      int(insn.semantics is not None and writes_integer_rd(insn))])
+    names = sorted({name for f in formats.values() for name in f.operands})
+    indent = " " * 8
+    extraction = []
+    for number, fmt in enumerate(formats.values()):
+        extraction.append(f"{indent}{'elif' if number else 'if'} fmt == {number}:  # {fmt.name}")
+        extraction += [f"{indent}    o_{name} = {_operand_expression(operand)}"
+                       for name, operand in fmt.operands.items()] or [f"{indent}    pass"]
+    tests = [f"{indent}if legal == {number} and not ({expression}):\n"
+             f"{indent}    d_op[i] = {OP_STEP}\n{indent}    return"
+             for expression, number in legality.items()]
+    aux = " | ".join(f"(o_{name} << {bit})" for name, (bit, _) in AUX_LAYOUT.items()
+                     if name in names) or "0"
+    compressed = [f"        {array}[i] = compressed[w, {column}]"
+                  for column, array in enumerate(ROW_ARRAYS)]
+    return DECODER_TEMPLATE.format(
+        jit_options=JIT_OPTIONS, step=OP_STEP, discard=DISCARD, table=table, ranges=ranges,
+        compressed="\n".join(compressed), aux=aux, formats="\n".join(extraction),
+        legality="\n".join(tests),
+        operands="\n".join(f"{indent}o_{name} = 0" for name in sorted({*names, "rd", "rs1",
+                                                                          "rs2", "imm"})),
+    ).splitlines()
 
 def cache_dir() -> Path:
     """Where generated modules and numba's compiled cache live (site-packages may be read-only)."""
@@ -315,6 +480,7 @@ GENERATOR_SOURCES = ("engine_fast.py", "fast_runtime.py", "inline.py", "memory.p
                      "semantics.py", "softfloat.py", "isa/*.py")
 
 
+@functools.cache
 def generator_digest(xlen: int) -> str:
     import numba
 
@@ -345,6 +511,46 @@ def compiled_module(xlen: int):
     return _loaded[xlen]
 
 
+# Row fields in the order of ROW_ARRAYS: what the loop reads of an instruction, each in the
+# narrowest type that holds it (a row per 16-bit slot of every code page: python3.13's
+# start-up has 1500 code pages, 160 MB of rows in int64, 43 MB so).
+ROW_ARRAYS = ("d_op", "d_rd", "d_rs1", "d_rs2", "d_imm", "d_len", "d_aux")
+ROW_TYPES = (np.int16, np.uint8, np.uint8, np.uint8, np.int32, np.uint8, np.int32)
+
+
+def row_values(decoded: Decoded | None, op_ids: dict[str, int]) -> tuple[int, ...]:
+    """The operand row of a decoded instruction; OP_STEP for what the loop leaves to the
+    reference engine (None: an illegal or unfetchable one, which the reference raises)."""
+    insn = decoded.insn if decoded else None
+    op = op_ids.get(insn.name) if insn else None
+    if op is None:
+        return (LEAVING_OPS.get(insn.name, OP_STEP) if insn else OP_STEP, 0, 0, 0, 0, 0, 0)
+    ops = decoded.ops
+    rd = ops.get("rd", 0)
+    return (op, DISCARD if rd == 0 and writes_integer_rd(insn) else rd, ops.get("rs1", 0),
+            ops.get("rs2", 0), ops.get("imm", 0), decoded.length, pack_aux(ops))
+
+
+def compressed_rows(xlen: int, op_ids: dict[str, int]) -> np.ndarray:
+    """The operand row of every 16-bit word as a compressed instruction, from the decoder
+    (65536 rows, 3.5 MB, made once per version in the cache): the loop decodes a compressed
+    instruction by indexing it."""
+    path = cache_dir() / f"compressed_rv{xlen}_{generator_digest(xlen)}.npy"
+    try:
+        return np.load(path)
+    except (OSError, ValueError):
+        pass
+    decoder = Decoder(xlen)
+    table = np.zeros((1 << 16, len(ROW_ARRAYS)), dtype=np.int64)
+    for word in range(1 << 16):
+        if instruction_length(word) == 2:
+            table[word] = row_values(decoder.decode(word), op_ids)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(temporary, table)
+    temporary.replace(path)
+    return table
+
+
 # ---------------------------------------------------------------- the engine
 
 
@@ -360,11 +566,17 @@ class FastEngine:
         self.op_ids = self.module.OP_IDS
         self.code_tag = np.full(CODE_TLB_SIZE, TLB_EMPTY, dtype=np.int64)
         self.code_base = np.zeros(CODE_TLB_SIZE, dtype=np.int64)
+        self.code_frame = np.zeros(CODE_TLB_SIZE, dtype=np.int64)  # -1: decoded in Python
+        self.compressed = compressed_rows(state.xlen, self.op_ids)
+        self.decoded = np.zeros(1, dtype=np.int64)  # instructions the loop decoded
+        self.tlb_generation = mem.tlb_generation
         self.code_pages: dict[int, int] = {}  # page number -> first row in the operand arrays
         words = np.zeros(2, dtype=np.int64)
         self.float_scratch = (words, words.view(np.float64), words.view(np.float32))
         self._marked: set[int] = set()
-        self.blocks_translated = 0
+        self.straddling: dict[int, list[int]] = {}  # page -> rows of instructions ending in it
+        self.python_blocks = 0
+        self.burst = 1  # instructions the reference engine runs at the next hand-over
         self._allocate_rows(16 * SLOTS_PER_PAGE)
         mem.code_write_listeners.append(self.invalidate_page)
 
@@ -375,29 +587,43 @@ class FastEngine:
 
     def _allocate_rows(self, rows: int) -> None:
         old = getattr(self, "d_op", None)
-        arrays = {
-            "d_op": np.int32, "d_rd": np.int64, "d_rs1": np.int64, "d_rs2": np.int64,
-            "d_imm": np.int64, "d_len": np.int64, "d_aux": np.int64,
-        }
-        for name, dtype in arrays.items():
+        for name, dtype in zip(ROW_ARRAYS, ROW_TYPES):
             fresh = np.zeros(rows, dtype=dtype)
             if old is not None:
                 previous = getattr(self, name)
                 fresh[: previous.size] = previous
             setattr(self, name, fresh)
+        self.rows = tuple(getattr(self, name) for name in ROW_ARRAYS)
+
+    def _mark(self, vpn: int) -> None:
+        """Have stores to this page reported (invalidate_page), its code being decoded."""
+        if vpn not in self._marked:
+            self.mem.mark_code(vpn)
+            self._marked.add(vpn)
 
     def invalidate_page(self, vpn: int) -> None:
         base = self.code_pages.get(vpn)
         if base is not None:
             self.d_op[base : base + SLOTS_PER_PAGE] = OP_UNDECODED
+        for row in self.straddling.pop(vpn, ()):
+            self.d_op[row] = OP_UNDECODED
         self._marked.discard(vpn)
+        slot = vpn % CODE_TLB_SIZE
+        if self.code_tag[slot] == vpn:  # mapped again (and its frame looked up) when next run
+            self.code_tag[slot] = TLB_EMPTY
 
     def invalidate_all(self) -> None:
         self.d_op[:] = OP_UNDECODED
         self._marked.clear()
+        self.straddling.clear()
+        self.code_tag[:] = TLB_EMPTY
         self.reference.invalidate_all()
 
     def _map_code_page(self, pc: int) -> None:
+        """Give the page rows and a code TLB entry; with the offset of its frame, so that
+        the loop decodes there itself, unless the page holds a breakpoint or cannot be
+        fetched from (then instructions are decoded here, and faults raised by the
+        reference engine)."""
         vpn = pc >> PAGE_SHIFT
         base = self.code_pages.get(vpn)
         if base is None:
@@ -405,35 +631,26 @@ class FastEngine:
             if base + SLOTS_PER_PAGE > self.d_op.size:
                 self._allocate_rows(self.d_op.size * 2)
             self.code_pages[vpn] = base
+        frame = -1
+        if not any(at >> PAGE_SHIFT == vpn for at in self.reference.breakpoints):
+            frame = self.mem.code_frame(vpn)
+            if frame >= 0:
+                self._mark(vpn)
         slot = vpn % CODE_TLB_SIZE
         self.code_tag[slot] = vpn
         self.code_base[slot] = base
+        self.code_frame[slot] = frame
 
     def _fill(self, row: int, decoded: Decoded | None) -> None:
-        insn = decoded.insn if decoded else None
-        op = self.op_ids.get(insn.name) if insn else None
-        if op is None:
-            self.d_op[row] = OP_STEP
-            return
-        ops = decoded.ops
-        rd = ops.get("rd", 0)
-        self.d_op[row] = op
-        self.d_rd[row] = DISCARD if rd == 0 and writes_integer_rd(insn) else rd
-        self.d_rs1[row] = ops.get("rs1", 0)
-        self.d_rs2[row] = ops.get("rs2", 0)
-        self.d_imm[row] = ops.get("imm", 0)
-        self.d_len[row] = decoded.length
-        self.d_aux[row] = ops.get("fmt", 0) | ops.get("rm", 0) << 2 | ops.get("w", 0) << 5 \
-            | ops.get("csr", 0) << 7 | ops.get("rs3", 0) << 19
+        for array, value in zip(self.rows, row_values(decoded, self.op_ids)):
+            array[row] = value
 
     def _decode_block(self, pc: int) -> None:
         """Decode from pc to the next control transfer, the page's end, or BLOCK_LIMIT."""
         vpn = pc >> PAGE_SHIFT
         base = self.code_pages[vpn]
-        if vpn not in self._marked:
-            self.mem.mark_code(vpn)
-            self._marked.add(vpn)
-        self.blocks_translated += 1
+        self._mark(vpn)
+        self.python_blocks += 1
         breakpoints = self.reference.breakpoints  # left to the reference engine, which stops
         for _ in range(BLOCK_LIMIT):
             row = base + ((pc & (PAGE_SIZE - 1)) >> 1)
@@ -441,9 +658,13 @@ class FastEngine:
                 decoded = self.reference.fetch(pc)
             except (GuestFault, Trap):  # the reference engine raises it when it runs
                 decoded = None  # this instruction
-            if decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn \
-                    or pc in breakpoints:
-                decoded = None  # straddles two pages, or a breakpoint: left to the reference
+            if pc in breakpoints:
+                decoded = None  # left to the reference engine, which stops there
+            elif decoded is not None and (pc + decoded.length - 1) >> PAGE_SHIFT != vpn:
+                # It straddles two pages (in a hot loop, as often as any other): its row
+                # goes when either page's code does.
+                self._mark(vpn + 1)
+                self.straddling.setdefault(vpn + 1, []).append(row)
             self._fill(row, decoded)
             if decoded is None or decoded.insn.name in CONTROL_TRANSFERS:
                 return
@@ -451,12 +672,25 @@ class FastEngine:
             if pc >> PAGE_SHIFT != vpn or self.d_op[base + ((pc & (PAGE_SIZE - 1)) >> 1)]:
                 return
 
+    @property
+    def blocks_translated(self) -> int:
+        """Blocks decoded in Python and instructions decoded by the loop (the units of
+        translation of the two paths)."""
+        return self.python_blocks + int(self.decoded[0])
+
+    def _row_op(self, pc: int) -> int:
+        base = self.code_pages.get(pc >> PAGE_SHIFT)
+        return OP_UNDECODED if base is None else int(self.d_op[base + ((pc & (PAGE_SIZE - 1)) >> 1)])
+
     def run_loop(self, budget: int) -> int:
         """Run the compiled loop for at most `budget` instructions; why it stopped."""
+        if self.mem.tlb_generation != self.tlb_generation:  # mappings changed: frames too
+            self.tlb_generation = self.mem.tlb_generation
+            self.code_tag[:] = TLB_EMPTY
         return self.module.run_loop(
             self.state.x, self.state.f, self.state.ctrl, *self.mem.fast_view(),
-            *self.float_scratch, self.code_tag, self.code_base, self.d_op, self.d_rd, self.d_rs1,
-            self.d_rs2, self.d_imm, self.d_len, self.d_aux, budget)
+            *self.float_scratch, self.code_tag, self.code_base, self.code_frame,
+            self.compressed, self.decoded, *self.rows, budget)
 
     def run(self, max_insns: int) -> Stop:
         ctrl = self.state.ctrl
@@ -465,6 +699,7 @@ class FastEngine:
             remaining = end - int(ctrl[2])
             if remaining <= 0:
                 return Stop(StopReason.LIMIT)
+            started = int(ctrl[2])
             reason = self.run_loop(remaining)
             pc = self.state.pc
             if reason == REASON_LIMIT:
@@ -473,24 +708,35 @@ class FastEngine:
                 self._map_code_page(pc)
             elif reason == REASON_DECODE:
                 self._decode_block(pc)
+            elif self._row_op(pc) == OP_ECALL:
+                return Stop(StopReason.TRAP, CAUSE_ECALL_U)
             else:
-                # The reference engine takes over for a while, not one instruction: what the
-                # loop leaves to it (floating point, above all) comes in runs, and each return
-                # to the loop costs as much as a few hundred instructions on the reference.
-                # It also raises the fetch fault of a pc outside the address space (which the
-                # loop, seeing it as a negative number, would miss on forever).
-                stop = self.reference.run(min(STEP_BURST, end - int(ctrl[2])))
+                # The reference engine runs what the loop leaves to it: one instruction, as
+                # a rule (a page's first touch, a system call), but more when the loop
+                # keeps handing over after a few instructions (floating point its fast
+                # paths do not cover comes in runs, and a return to the loop costs as much
+                # as a few dozen instructions on the reference). It also raises the fetch
+                # fault of a pc outside the address space (which the loop, seeing it as a
+                # negative number, would miss on forever).
+                ran = int(ctrl[2]) - started
+                self.burst = min(self.burst * 2, STEP_BURST) if ran < 16 else 1
+                stop = self.reference.run(min(self.burst, end - int(ctrl[2])))
                 if stop.reason is not StopReason.LIMIT:
                     return stop
 
 
 class TieredEngine:
-    """Starts on the reference engine and moves to the compiled loop once the guest has run
-    TIER_UP_INSTRUCTIONS: loading numba and the compiled loop takes about a second, which a
-    short program (a glibc hello is 25 k instructions) would never earn back."""
+    """Starts on the reference engine and moves to the compiled loop when it is loaded:
+    loading numba and the compiled loop takes about a second, which a short program (a glibc
+    hello is 20 k instructions) would never earn back, so the load starts only once the
+    guest has run `tier_up` instructions, and in a thread, while the reference engine goes
+    on. When the compiled loop is not in the cache yet, a process of its own compiles it
+    first (said once on stderr): a first run never waits for the compiler."""
 
     name = "fast"
-    TIER_UP_INSTRUCTIONS = 1_000_000
+    TIER_UP_INSTRUCTIONS = 200_000
+    SLICE = 50_000  # instructions the reference engine runs between looks at the loader
+    POLL_SECONDS = 0.25  # between looks at a compiling process
 
     def __init__(self, state: CpuState, mem: AddressSpace, clock=None,
                  tier_up: int | None = None):
@@ -499,6 +745,11 @@ class TieredEngine:
         self.reference = PythonEngine(state, mem, clock)
         self.compiled: FastEngine | None = None
         self.tier_up = self.TIER_UP_INSTRUCTIONS if tier_up is None else tier_up
+        self.loader: threading.Thread | None = None
+        self.load_error: BaseException | None = None
+        self.compiler: subprocess.Popen | None = None
+        self.compiler_pid = 0  # the pyemu process that started the compiler
+        self.next_poll = 0.0
 
     def switch(self, state: CpuState) -> None:
         self.state = state
@@ -508,24 +759,107 @@ class TieredEngine:
 
     def run(self, max_insns: int) -> Stop:
         if self.compiled is None:
-            before_tier_up = self.tier_up - self.state.instret
-            if before_tier_up > 0:
-                return self.reference.run(min(max_insns, before_tier_up))
-            self.tier_up_now()
+            if self.tier_up == 0:
+                self.tier_up_now()
+            else:
+                self._load_when_due()
+            if self.compiled is None:
+                return self.reference.run(min(max_insns, self.SLICE))
         return self.compiled.run(max_insns)
 
+    def _load_when_due(self) -> None:
+        """Start the compile or the load when the guest has run long enough, and switch to
+        the compiled loop once it is loaded."""
+        if self.state.instret < self.tier_up or self.load_error is not None:
+            return
+        xlen = self.state.xlen
+        if self.loader is None or not self.loader.is_alive() and xlen not in _warm:
+            # (a forked child has no thread: it loads again)
+            if not is_compiled(xlen):
+                self._compile_in_background()
+                return
+            self.loader = threading.Thread(target=self._load, name="pyemu-tier-up",
+                                           daemon=True)
+            self.loader.start()
+        if xlen in _warm:
+            self._switch_to_compiled()
+
+    def _load(self) -> None:
+        try:
+            load_compiled(self.state.xlen)
+        except BaseException as error:  # noqa: BLE001 - stays on the reference engine
+            self.load_error = error
+
+    def _compile_in_background(self) -> None:
+        """Start the compiling process (once: a forked guest's pyemu waits for its parent's)
+        and look at it now and then; if it fails, stay on the reference engine."""
+        now = time.monotonic()
+        if now < self.next_poll:
+            return
+        self.next_poll = now + self.POLL_SECONDS
+        if self.compiler is None:
+            sys.stderr.write(f"pyemu: compiling the fast engine for RV{self.state.xlen} in the "
+                             "background (once per installation; `pyemu --warm-up` does it "
+                             "ahead); the python engine runs meanwhile\n")
+            command = (f"from {__package__}.engine_fast import warm_up; "
+                       f"warm_up(({self.state.xlen},))")
+            self.compiler_pid = os.getpid()
+            self.compiler = subprocess.Popen(
+                [sys.executable, "-c", command], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        elif self.compiler_pid == os.getpid() and self.compiler.poll() is not None \
+                and not is_compiled(self.state.xlen):
+            self.load_error = RuntimeError(f"the compile failed ({self.compiler.returncode})")
+            sys.stderr.write("pyemu: compiling the fast engine failed: staying on the python "
+                             "engine\n")
+
     def tier_up_now(self) -> None:
-        """Load the compiled loop (numba, the cached module; numba's typing of the arguments
-        on a first call of no instructions) and run on it from now on."""
-        if self.compiled is None:
-            self.compiled = FastEngine(self.state, self.mem, reference=self.reference)
-            self.compiled.run_loop(0)
+        """Load the compiled loop now (numba, the cached module, numba's typing of the
+        arguments) and run on it from now on; without a compiled loop in the cache, start
+        its compile instead."""
+        if self.compiled is not None:
+            return
+        if not is_compiled(self.state.xlen) and self.tier_up != 0:
+            self._compile_in_background()
+            return
+        if self.loader is not None and self.loader.is_alive():
+            self.loader.join()
+        load_compiled(self.state.xlen)
+        self._switch_to_compiled()
+
+    def _switch_to_compiled(self) -> None:
+        self.compiled = FastEngine(self.state, self.mem, reference=self.reference)
 
 
-def warm_up() -> None:
-    """Compile (or load from numba's cache) the loop for both XLENs, e.g. in CI set-up."""
-    for xlen in (64, 32):
-        FastEngine(CpuState(xlen), AddressSpace()).run(1)  # faults at pc 0 once compiled
+_warm: set[int] = set()  # the XLENs whose compiled loop this process has loaded and typed
+
+
+def ready_marker(xlen: int) -> Path:
+    return cache_dir() / f"fast_rv{xlen}_{generator_digest(xlen)}.ready"
+
+
+def is_compiled(xlen: int) -> bool:
+    """Whether numba's cache holds this version's compiled loop for `xlen`."""
+    return xlen in _warm or ready_marker(xlen).exists()
+
+
+def load_compiled(xlen: int) -> None:
+    """Load (or compile) the loop and its compressed-instruction table, and have numba type
+    a call of it, on a scratch hart: after this, making a FastEngine costs little."""
+    if xlen not in _warm:
+        FastEngine(CpuState(xlen), AddressSpace()).run_loop(0)
+        _warm.add(xlen)
+
+
+def warm_up(xlens: tuple[int, ...] = (64, 32)) -> None:
+    """Compile (or load from numba's cache) the loop for each XLEN, e.g. in CI set-up; one
+    process at a time compiles (a lock file), and each leaves a marker when done."""
+    for xlen in xlens:
+        with open(cache_dir() / f"fast_rv{xlen}_{generator_digest(xlen)}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            FastEngine(CpuState(xlen), AddressSpace()).run(1)  # faults at pc 0 once compiled
+            _warm.add(xlen)
+            ready_marker(xlen).touch()
 
 
 __all__ = ["FastEngine", "TieredEngine", "generate_source", "warm_up"]

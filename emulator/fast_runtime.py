@@ -360,9 +360,12 @@ def _finish(st, fs_i, fs_f, fs_s, fmt, value, error, rm):
         bits = fs_i[0] & MASK32
     magnitude = bits & MAGNITUDE[fmt]
     negative = bits & SIGN[fmt] != 0
+    # Round-to-max-magnitude differs from RNE only on ties, unseen here. The smallest normal
+    # number itself may have been rounded up from below it: the exact result, rounded to the
+    # precision with no bound on the exponent, is then tiny, and RISC-V raises underflow.
     if rm > RMM or (rm == RMM and direction != 0.0) or magnitude >= INF_BITS[fmt] \
-            or magnitude < MIN_NORMAL_BITS[fmt] and (magnitude != 0 or direction != 0.0):
-        return _bail(st)  # round-to-max-magnitude differs from RNE only on ties, unseen here
+            or magnitude <= MIN_NORMAL_BITS[fmt] and (magnitude != 0 or direction != 0.0):
+        return _bail(st)
     if direction == 0.0:
         return bits, np.int64(0)
     if rm == RTZ and (direction < 0.0) != negative:

@@ -193,6 +193,9 @@ class AddressSpace:
         self.fast_tlb_base = np.zeros((2, FAST_TLB_SIZE), dtype=np.int64)
         self._fast_view: tuple | None = None
         self._fast_status = np.zeros(1, dtype=np.int64)
+        # Counts the flushes: an engine that keeps frame offsets of its own (the compiled
+        # loop's code pages) drops them when it changes.
+        self.tlb_generation = 0
         # Called with a page number when a store hits a page whose code is cached.
         self.code_write_listeners: list[Callable[[int], None]] = []
         # Watched ranges (start, end): engine accesses that touch one raise WatchpointHit, or
@@ -260,6 +263,7 @@ class AddressSpace:
         self.flush_tlbs()
 
     def flush_tlbs(self) -> None:
+        self.tlb_generation += 1
         self.read_tlb.clear()
         self.write_tlb.clear()
         self.exec_tlb.clear()
@@ -727,6 +731,14 @@ class AddressSpace:
         else:
             self.buffer[off : off + size] = data
 
+    def code_frame(self, vpn: int) -> int:
+        """Offset in `frames` of the page an engine decodes code from; -1 when it cannot be
+        fetched from (the engine's fetch then raises the fault)."""
+        try:
+            return self._translate(vpn << PAGE_SHIFT, "x")
+        except GuestFault:
+            return -1
+
     def fetch16(self, addr: int) -> int:
         """A 16-bit instruction parcel (instruction fetch permission)."""
         off = self._offset(addr, 2, self.exec_tlb, "x")
@@ -740,11 +752,16 @@ class AddressSpace:
         """(frame offset, buffer offset, length) pieces of a range, each within one page."""
         if size < 0 or not self.check_range(addr, size):
             raise GuestFault(addr, access, False)
+        # A page in the TLB needs no walk (watched pages never enter it): a 64 KiB read or
+        # write then costs microseconds, not a page-table walk in Python per page.
+        tlb = self.read_tlb if access == "r" else self.write_tlb
         done = 0
         while done < size:
             a = addr + done
             n = min(size - done, PAGE_SIZE - (a & PAGE_OFFSET_MASK))
-            yield self._translate(a, access), done, n
+            base = tlb.get(a >> PAGE_SHIFT)
+            yield (self._translate(a, access) if base is None
+                   else base + (a & PAGE_OFFSET_MASK)), done, n
             done += n
 
     def read(self, addr: int, size: int) -> bytes:

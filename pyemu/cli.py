@@ -98,9 +98,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--break", dest="breaks", metavar="SYMBOL", action="append", default=[],
                    help="with --repl: run to SYMBOL (or an address) first")
     p.add_argument("--tier-up", type=int, metavar="N", default=os.environ.get("PYEMU_TIER_UP"),
-                   help="instructions the fast engine runs on the python engine before its "
-                        "compiled loop takes over (default 1000000; 0: compiled from the start; "
-                        "env PYEMU_TIER_UP)")
+                   help="instructions the fast engine runs on the python engine before it "
+                        "loads its compiled loop, in the background (default 200000; 0: compiled "
+                        "from the start; env PYEMU_TIER_UP)")
     p.add_argument("--warm-up", action="store_true",
                    help="compile the fast engine into its on-disk cache, then exit")
     p.add_argument("program", metavar="PROGRAM", nargs="?", help="the RISC-V ELF program")

@@ -122,6 +122,22 @@ def test_arithmetic_matches_softfloat(runtime, name):
     assert fast > CASES // 3, f"only {fast} of {CASES} took the fast path"
 
 
+def test_results_rounded_up_to_the_smallest_normal_number_raise_underflow(runtime):
+    """The smallest normal times the largest number below one, or divided by the smallest
+    above one, rounds to the smallest normal in RNE and RUP, yet is tiny before rounding to
+    the format's exponent range: RISC-V raises underflow (qemu does). The fast path must
+    leave it to softfloat or agree."""
+    caller = Caller(runtime)
+    for fmt_index, fmt in enumerate(FORMATS):
+        below_one = bits_of(1.0, fmt) - 1
+        above_one = bits_of(1.0, fmt) + 1
+        for rm in MODES:
+            for name, b in (("mul", below_one), ("div", above_one)):
+                a = fmt.hidden_bit
+                expected = getattr(softfloat, name)(fmt, a, b, rm)
+                check(caller, name, expected, fmt_index, a, signed(b) if fmt_index else b, rm)
+
+
 def test_sqrt_and_conversions_between_formats_match_softfloat(runtime):
     caller = Caller(runtime)
     fast = 0

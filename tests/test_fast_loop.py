@@ -1,0 +1,171 @@
+"""What the compiled loop runs itself, and its decoder against the Python decoder.
+
+The loop's decoder, decode_row (generated from the ISA description),  is run as plain Python here (its numba decorator replaced by nothing): the same
+source the loop compiles, without the compile. The Python decoder it must agree with is
+itself checked against capstone and the specification's tables in test_decoder.py. Words are
+every instruction's pattern with random operand bits, random words, and each compressed word.
+"""
+
+import random
+import struct
+import subprocess
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from pyemu.emulator import engine_fast
+from pyemu.emulator.cpu import CAUSE_BREAKPOINT, CpuState
+from pyemu.emulator.decoder import Decoder, instruction_length
+from pyemu.emulator.engine_fast import (
+    ROW_ARRAYS,
+    ROW_TYPES,
+    FastEngine,
+    compilable,
+    decoder_source,
+    fast_instructions,
+    row_values,
+)
+from pyemu.emulator.engine_python import PythonEngine
+from pyemu.emulator.isa import all_instructions
+from pyemu.emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
+from pyemu.emulator.stops import Stop, StopReason
+
+from pyemu import Machine
+from pyemu.stops import Exited
+
+SIEVE = Path(__file__).resolve().parent.parent / "samples" / "sieve"
+SIEVE_ARGS = ("20000",)  # about 0.5 M instructions
+
+
+def plain_decoder(xlen: int, op_ids: dict[str, int]):
+    source = "\n".join(line for line in decoder_source(xlen, op_ids)
+                       if not line.startswith("@njit"))
+    namespace: dict = {"np": np}
+    exec(compile(source, f"<decode_row rv{xlen}>", "exec"), namespace)  # noqa: S102
+    return namespace["decode_row"]
+
+
+def compressed_table(decoder: Decoder, op_ids: dict[str, int]) -> np.ndarray:
+    table = np.zeros((1 << 16, len(ROW_ARRAYS)), dtype=np.int64)
+    for word in range(1 << 16):
+        if instruction_length(word) == 2:
+            table[word] = row_values(decoder.decode(word), op_ids)
+    return table
+
+
+@pytest.mark.parametrize("xlen", [64, 32])
+def test_decode_row_agrees_with_the_python_decoder(xlen):
+    op_ids = {insn.name: op for op, insn in enumerate(fast_instructions(xlen), 1)}
+    decoder = Decoder(xlen)
+    decode_row = plain_decoder(xlen, op_ids)
+    table = compressed_table(decoder, op_ids)
+    rows = [np.zeros(1, dtype=dtype) for dtype in ROW_TYPES]
+    generator = random.Random(15)
+    words = [generator.getrandbits(32) for _ in range(20000)]
+    for insn in all_instructions():
+        if insn.length == 4:
+            words += [(generator.getrandbits(32) & ~insn.mask) | insn.match for _ in range(64)]
+    words += range(1 << 16)  # every compressed word (and the low halves of 32-bit ones)
+    decoded_by_the_loop = 0
+    for word in words:
+        decode_row(word, 0, table, *rows)
+        expected = row_values(decoder.decode(word), op_ids)
+        got = tuple(int(array[0]) for array in rows)
+        if expected[0] <= 0:  # left to the reference engine: only the op matters
+            assert got[0] == expected[0], hex(word)
+        else:
+            assert got == expected, hex(word)
+            decoded_by_the_loop += 1
+    assert decoded_by_the_loop > 10000
+
+
+# The instructions the compiled loop hands to the reference engine whatever their operands.
+# System calls and ebreak leave it by design; the others are issue 15's to do: Zbc's
+# carry-less products and Zfa's operations, whose helpers have no numba form yet.
+LEFT_TO_THE_REFERENCE = {
+    "ecall", "ebreak", "clmul", "clmulh", "clmulr",
+    "fli.s", "fli.d", "fminm.s", "fminm.d", "fmaxm.s", "fmaxm.d", "fround.s", "fround.d",
+    "froundnx.s", "froundnx.d", "fcvtmod.w.d", "fleq.s", "fleq.d", "fltq.s", "fltq.d",
+}
+
+
+def test_the_instructions_the_loop_leaves_are_these():
+    left = {insn.name for insn in all_instructions() if insn.length == 4 and not compilable(insn)}
+    assert left == LEFT_TO_THE_REFERENCE
+
+
+@pytest.fixture(scope="module")
+def sieve_output(qemu) -> bytes:
+    return subprocess.run([qemu, str(SIEVE), *SIEVE_ARGS], capture_output=True,
+                          check=True).stdout
+
+
+def run_sieve(**options) -> Machine:
+    m = Machine.load(str(SIEVE), [str(SIEVE), *SIEVE_ARGS], engine="fast", **options)
+    assert m.run() == Exited(0)
+    return m
+
+
+class CompilerNeverDone:
+    """Stands for the compiling process (a real one would compile for minutes)."""
+
+    started: ClassVar[list[list[str]]] = []
+
+    def __init__(self, command, **_):
+        self.started.append(command)
+
+    def poll(self):
+        return None
+
+
+def test_a_first_run_compiles_in_the_background_and_says_so_once(
+        monkeypatch, capfd, sieve_output):
+    monkeypatch.setattr(engine_fast, "is_compiled", lambda xlen: False)
+    monkeypatch.setattr(engine_fast.subprocess, "Popen", CompilerNeverDone)
+    CompilerNeverDone.started.clear()
+    m = run_sieve(tier_up=1000)
+    assert m.engine.compiled is None  # it ran on the python engine throughout
+    out, err = capfd.readouterr()
+    assert out.encode() == sieve_output
+    assert err.count("pyemu: compiling the fast engine for RV64 in the background") == 1
+    assert len(CompilerNeverDone.started) == 1
+    assert "warm_up((64,))" in CompilerNeverDone.started[0][-1]
+
+
+def test_the_compiled_loop_takes_over_once_loaded(capfd, sieve_output):
+    """With the loop in the cache (pyemu --warm-up), the load starts at tier-up, in a thread,
+    and the run goes on in the compiled loop."""
+    engine_fast.load_compiled(64)
+    m = run_sieve(tier_up=1000)
+    assert m.engine.compiled is not None and m.engine.compiled.decoded[0] > 0
+    assert capfd.readouterr().out.encode() == sieve_output
+
+
+def encode(name: str, **ops: int) -> bytes:
+    insn = Decoder(64).by_name[name]
+    return struct.pack("<I", insn.format.insert(insn.match, ops))
+
+
+def test_an_instruction_straddling_two_pages_runs_and_is_redecoded_when_either_changes():
+    """A 32-bit instruction at a page's last two bytes, in a loop: both engines run it, and
+    a store into the second page (its upper half) is seen at its next execution."""
+    loop = 0x10FF6  # addi a1,a1,-1; addi a2,a2,3; addi a0,a0,1 (at 0x10ffe); bne a1,x0,loop
+    program = (encode("addi", rd=11, rs1=11, imm=-1) + encode("addi", rd=12, rs1=12, imm=3)
+               + encode("addi", rd=10, rs1=10, imm=1) + encode("bne", rs1=11, rs2=0, imm=-12)
+               + encode("ebreak"))
+    results = []
+    for engine_class in (PythonEngine, FastEngine):
+        mem = AddressSpace()
+        mem.map(0x10000, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC)
+        mem.poke(loop, program)
+        state = CpuState(64)
+        engine = engine_class(state, mem)
+        state.pc, state.x[11] = loop, 1000
+        first = engine.run(100_000)
+        mem.write(0x11000, encode("addi", rd=10, rs1=10, imm=5)[2:])  # its upper half
+        state.pc, state.x[11] = loop, 10
+        second = engine.run(100_000)
+        results.append((first, second, int(state.x[10]), int(state.x[12])))
+    breakpoint_stop = Stop(StopReason.TRAP, CAUSE_BREAKPOINT, 0x11006)
+    assert results[0] == results[1] == (breakpoint_stop, breakpoint_stop, 1050, 3030)
