@@ -11,7 +11,16 @@ PC = 0
 FCSR = 1
 INSTRET = 2
 RESERVATION = 3  # address held by LR, or -1
-CTRL_SIZE = 4
+# The vector extension's CSRs (vtype sign-extended from XLEN bits: vill, its top bit, makes it
+# negative) and VLEN in bytes, which semantics read like a CSR.
+VL = 4
+VTYPE = 5
+VSTART = 6
+VXRM = 7
+VXSAT = 8
+VLENB = 9
+CTRL_SIZE = 10
+VLENS = (128, 256, 512, 1024)  # the VLENs pyemu offers (qemu's default is 128)
 
 # x0 is hard-wired to zero: instructions that name it as destination write this slot instead,
 # so neither engine needs a test on every register write.
@@ -47,14 +56,29 @@ CAUSE_STORE_PAGE_FAULT = 15
 class CpuState:
     """Registers of one hart. Values in x are XLEN-bit numbers sign-extended to 64 bits."""
 
-    def __init__(self, xlen: int = 64):
+    def __init__(self, xlen: int = 64, vlen: int = 128):
         if xlen not in (32, 64):
             raise ValueError(f"unsupported XLEN {xlen}")
+        if vlen not in VLENS:
+            raise ValueError(f"unsupported VLEN {vlen}")
         self.xlen = xlen
+        self.vlen = vlen
         self.x = np.zeros(33, dtype=np.int64)
         self.f = np.zeros(32, dtype=np.int64)  # raw IEEE bits; singles are NaN-boxed
+        self.v = np.zeros(32 * vlen // 8, dtype=np.uint8)  # v0..v31, each VLEN bits
         self.ctrl = np.zeros(CTRL_SIZE, dtype=np.int64)
         self.ctrl[RESERVATION] = -1
+        self.ctrl[VTYPE] = -(1 << 63)  # vill until the first vsetvl, as qemu starts
+        self.ctrl[VLENB] = vlen // 8
+
+    def copy(self) -> CpuState:
+        """Another hart with these registers (a new thread's, a snapshot)."""
+        twin = CpuState(self.xlen, self.vlen)
+        twin.x[:] = self.x
+        twin.f[:] = self.f
+        twin.v[:] = self.v
+        twin.ctrl[:] = self.ctrl
+        return twin
 
     @property
     def pc(self) -> int:

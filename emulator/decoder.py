@@ -23,6 +23,23 @@ class Decoded:
     word: int
 
 
+# The word bits that select the candidates of a 32-bit word: the major opcode, funct3 and
+# funct6/funct7's top six bits, which most patterns fix (OP-V alone has hundreds of forms).
+KEY_BITS = 0xFC00707F
+
+
+def key_values(insn: Instruction) -> list[int]:
+    """Every value of the KEY_BITS of words the instruction's pattern may match."""
+    free = KEY_BITS & ~insn.mask
+    fixed = insn.match & KEY_BITS
+    values, subset = [], free
+    while True:
+        values.append(fixed | subset)
+        if subset == 0:
+            return values
+        subset = (subset - 1) & free
+
+
 def instruction_length(parcel: int) -> int:
     """Length in bytes of the instruction whose first 16-bit parcel is given (0: unsupported)."""
     if parcel & 3 != 3:
@@ -37,13 +54,14 @@ class Decoder:
         self.xlen = xlen
         usable = [i for i in all_instructions() if xlen in i.xlens]
         self.by_name = {i.name: i for i in usable if i.length == 4}
-        # Candidates grouped by the bits every pattern fixes: the major opcode for 32-bit
-        # instructions, quadrant and funct3 for compressed ones. Most specific patterns first.
+        # Candidates grouped by the bits that tell them apart (KEY_BITS for 32-bit
+        # instructions, quadrant and funct3 for compressed ones). Most specific patterns first.
         self._full: dict[int, list[Instruction]] = {}
         self._compressed: dict[int, list[Instruction]] = {}
         for insn in sorted(usable, key=lambda i: -i.mask.bit_count()):
             if insn.length == 4:
-                self._full.setdefault(insn.match & 0x7F, []).append(insn)
+                for key in key_values(insn):
+                    self._full.setdefault(key, []).append(insn)
             else:
                 self._compressed.setdefault(self._compressed_key(insn.match), []).append(insn)
 
@@ -62,7 +80,7 @@ class Decoder:
             return None
         if length == 4:
             word &= 0xFFFF_FFFF
-            for insn in self._full.get(word & 0x7F, ()):
+            for insn in self._full.get(word & KEY_BITS, ()):
                 if insn.matches(word):
                     ops = insn.format.extract(word)
                     if insn.legal and not insn.legal(ops, self.xlen):

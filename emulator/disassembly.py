@@ -33,6 +33,17 @@ def fence_set(bits: int) -> str:
     return "".join(c for c, bit in zip("iorw", (8, 4, 2, 1)) if bits & bit) or "unknown"
 
 
+def vtype_text(vtype: int) -> str:
+    """A vsetvli's vtype as assemblers write it (e32, m1, ta, ma); a reserved one as a
+    number."""
+    vlmul, vsew = vtype & 7, (vtype >> 3) & 7
+    if vtype >> 8 or vsew > 3 or vlmul == 4:
+        return number(vtype)
+    lmul = f"mf{1 << (8 - vlmul)}" if vlmul & 4 else f"m{1 << vlmul}"
+    tail, mask = ("ta" if vtype & 0x40 else "tu"), ("ma" if vtype & 0x80 else "mu")
+    return f"e{8 << vsew}, {lmul}, {tail}, {mask}"
+
+
 OPERANDS = {
     "rd": lambda ops: X_NAMES[ops["rd"]],
     "rs1": lambda ops: X_NAMES[ops["rs1"]],
@@ -49,6 +60,13 @@ OPERANDS = {
     "rm": lambda ops: "" if ops["rm"] == DYNAMIC else ROUNDING[ops["rm"]],
     "rm0": lambda ops: ROUNDING[ops["rm"]] if ops["rm"] else "",
     "fli": lambda ops: fli_text(ops["rs1"]),
+    "vd": lambda ops: f"v{ops['vd']}",
+    "vs1": lambda ops: f"v{ops['vs1']}",
+    "vs2": lambda ops: f"v{ops['vs2']}",
+    "vm": lambda ops: "" if ops["vm"] else "v0.t",
+    "v0": lambda ops: "v0",
+    "uimm": lambda ops: number(ops["uimm"]),
+    "vtypei": lambda ops: vtype_text(ops["imm"]),
     "pred": lambda ops: fence_set(ops["pred"]),
     "succ": lambda ops: fence_set(ops["succ"]),
 }

@@ -92,11 +92,15 @@ class PythonEngine:
         self.X: list[int] = [0] * 33
         self.F: list[int] = [0] * 32
         self.C: list[int] = [0] * len(state.ctrl)
+        # The vector registers, bytes of v0..v31 (one object for the engine's life: entries
+        # and blocks hold it; each run copies the running hart's in and out).
+        self.V = bytearray(state.v.size)
         self._cache: dict[int, Entry] = {}
         self._blocks: dict[int, Block] = {}
         self._heat: dict[int, int] = {}  # visits of addresses not yet translated
         self._cached_pages: dict[int, list[int]] = {}
         self._block_namespace = block_namespace(self._helpers, mem)
+        self._block_namespace["V"] = self.V
         # Superblocks run only part of their instructions when they leave at a branch, and
         # loop: an observer that counts whole blocks entered (coverage) turns them off.
         self.superblocks = True
@@ -153,7 +157,8 @@ class PythonEngine:
         values = dict(decoded.ops)
         if integer_rd and values.get("rd") == 0:
             values["rd"] = DISCARD
-        values.update(X=self.X, F=self.F, C=self.C, M=self.mem, pc=pc, ilen=decoded.length)
+        values.update(X=self.X, F=self.F, C=self.C, V=self.V, M=self.mem, pc=pc,
+                      ilen=decoded.length)
         entry = (fn, tuple(values[p] for p in decoded.insn.params), decoded.length)
         if pc in self.breakpoints:
             entry = self._stopping(pc, entry)
@@ -182,6 +187,7 @@ class PythonEngine:
         self.X[0] = 0
         self.F[:] = [v & MASK64 for v in self.state.f.tolist()]
         self.C[:] = self.state.ctrl.tolist()
+        self.V[:] = self.state.v.data
 
     def _store_state(self, pc: int) -> None:
         self.state.x[:] = self.X
@@ -189,6 +195,7 @@ class PythonEngine:
         self.state.f[:] = np.array(self.F, dtype=np.uint64).view(np.int64)
         self.C[PC] = pc - (1 << 64) if pc >= 1 << 63 else pc
         self.state.ctrl[:] = self.C
+        self.state.v[:] = np.frombuffer(self.V, dtype=np.uint8)
 
     def run(self, max_insns: int) -> Stop:
         """Execute up to `max_insns` instructions from state.pc; returns why it stopped.

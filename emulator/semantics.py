@@ -18,6 +18,12 @@ from .cpu import (
     FCSR,
     INSTRET,
     RESERVATION,
+    VL,
+    VLENB,
+    VSTART,
+    VTYPE,
+    VXRM,
+    VXSAT,
     Trap,
 )
 
@@ -30,6 +36,13 @@ CSR_INSTRET = 0xC02
 CSR_CYCLEH = 0xC80
 CSR_TIMEH = 0xC81
 CSR_INSTRETH = 0xC82
+CSR_VSTART = 0x008
+CSR_VXSAT = 0x009
+CSR_VXRM = 0x00A
+CSR_VCSR = 0x00F
+CSR_VL = 0xC20
+CSR_VTYPE = 0xC21
+CSR_VLENB = 0xC22
 
 TIMEBASE_HZ = 10_000_000  # what Linux on QEMU's virt board reports for rdtime
 CANONICAL_NAN_S = 0x7FC00000
@@ -149,6 +162,20 @@ def namespace(xlen: int, clock=host_time) -> dict:
             return sx(C[INSTRET] >> 32)
         if xlen == 32 and csr == CSR_TIMEH:
             return sx(clock() >> 32)
+        if csr == CSR_VL:
+            return C[VL]
+        if csr == CSR_VTYPE:
+            return sx(C[VTYPE])
+        if csr == CSR_VLENB:
+            return C[VLENB]
+        if csr == CSR_VSTART:
+            return C[VSTART]
+        if csr == CSR_VXSAT:
+            return C[VXSAT]
+        if csr == CSR_VXRM:
+            return C[VXRM]
+        if csr == CSR_VCSR:
+            return C[VXRM] << 1 | C[VXSAT]
         illegal()
 
     def csr_write(C, csr: int, value: int) -> None:
@@ -158,7 +185,15 @@ def namespace(xlen: int, clock=host_time) -> dict:
             C[FCSR] = (C[FCSR] & 0x1F) | ((value & 7) << 5)
         elif csr == CSR_FCSR:
             C[FCSR] = value & 0xFF
-        else:  # the counters are read-only in user mode
+        elif csr == CSR_VSTART:  # as many bits as an element index of the longest group
+            C[VSTART] = value & (C[VLENB] * 8 - 1)
+        elif csr == CSR_VXSAT:
+            C[VXSAT] = value & 1
+        elif csr == CSR_VXRM:
+            C[VXRM] = value & 3
+        elif csr == CSR_VCSR:
+            C[VXRM], C[VXSAT] = (value >> 1) & 3, value & 1
+        else:  # the counters, vl, vtype and vlenb are read-only
             illegal()
 
     names = {k: v for k, v in globals().items() if not k.startswith("__")}

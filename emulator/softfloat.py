@@ -86,6 +86,7 @@ def _make_format(name: str, exp_bits: int, frac_bits: int) -> FloatFormat:
 
 F32 = _make_format("binary32", 8, 23)
 F64 = _make_format("binary64", 11, 52)
+F16 = _make_format("binary16", 5, 10)  # Zfhmin's conversions
 CANONICAL_NAN = {F32: F32.canonical_nan, F64: F64.canonical_nan}
 
 

@@ -55,6 +55,11 @@ def parser() -> argparse.ArgumentParser:
                    default=os.environ.get("PYEMU_ENGINE", "fast"),
                    help="fast: numba-compiled (default); python: the reference interpreter "
                         "(env PYEMU_ENGINE)")
+    # (emulator.cpu.VLENS, not imported here: it would load numpy before any option is read)
+    p.add_argument("--vlen", type=int, choices=(128, 256, 512, 1024), default=128,
+                   metavar="BITS",
+                   help="the vector registers' length: 128 (default, as qemu's), 256, 512 "
+                        "or 1024")
     p.add_argument("--max-insns", type=positive_count, metavar="N",
                    help="stop the guest after N instructions (exit status 124)")
     p.add_argument("--deterministic", action="store_true",
@@ -206,7 +211,7 @@ def run(argv: list[str] | None) -> int:
         machine = Machine.load(options.program, guest_argv, guest_environment(options),
                                sysroot=options.sysroot,
                                engine="python" if observing or tracing else options.engine,
-                               tier_up=options.tier_up, seed=seed(options),
+                               tier_up=options.tier_up, seed=seed(options), vlen=options.vlen,
                                record=options.repl or options.gdb_port is not None,
                                root=options.root, read_only=options.read_only)
         machine.kernel.process.memory_limit = options.max_memory

@@ -31,6 +31,7 @@ from .emulator.cpu import (
     CAUSE_MISALIGNED_LOAD,
     CAUSE_MISALIGNED_STORE,
     CAUSE_STORE_PAGE_FAULT,
+    VLENS,
     CpuState,
 )
 from .emulator.disassembly import Disassembler
@@ -55,8 +56,10 @@ from .stops import (
 from .symbols import Symbols
 from .syscalls import blocking, signals, threads, timers
 from .syscalls.fs import release_fd
+from .syscalls.info import HWCAP
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.paths import open_root
+from .syscalls.process import vector_control_after_execve
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 from .timeline import Timeline
 from .views import Memory, Registers
@@ -102,11 +105,14 @@ class Machine:
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  root: str | None = None, *, sysroot: str | None = None, engine: str = "fast",
                  tier_up: int | None = None, seed: int | None = None, record: bool = True,
-                 read_only: bool = False):
+                 read_only: bool = False, vlen: int = 128):
         """`seed`: run deterministically (virtual clock, random bytes from the seed, fixed
         pid); None: with the host's time and entropy. `record`: keep the history that running
         backwards needs. `root`: the directory the guest sees as / (--root), `read_only`:
-        unchangeable."""
+        unchangeable. `vlen`: the vector registers' length in bits (128 to 1024)."""
+        if vlen not in VLENS:
+            raise ValueError(f"VLEN {vlen} is not one of {VLENS}")
+        self.vlen = vlen
         probe(path)
         space = AddressSpace()
         argv = [path] if argv is None else list(argv)
@@ -124,7 +130,7 @@ class Machine:
             if argv[0] == path:
                 argv[0] = execfn
         image = load_program(path, argv, envp, space, sysroot=sysroot, execfn=execfn,
-                             random_bytes=random.read(16),
+                             hwcap=HWCAP, random_bytes=random.read(16),
                              open_interpreter=guest_root and guest_root.open_interpreter)
         self.engine_name = engine
         self.tier_up = tier_up
@@ -133,7 +139,7 @@ class Machine:
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
             root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
-        self.kernel = Kernel(CpuState(image.xlen), space, process)
+        self.kernel = Kernel(CpuState(image.xlen, vlen), space, process)
         self.kernel.before_dropping_root.append(self._load_what_runs_later)
         self.kernel.random = random
         if seed is not None:
@@ -164,7 +170,8 @@ class Machine:
              root: str | None = None, **options) -> Machine:
         """Load the program at `path` (argv defaults to [path], env to pyemu's environment),
         stopped before its first instruction. Options: sysroot (where the ELF interpreter
-        is looked for), engine ("fast" or "python"), tier_up, seed (a deterministic run),
+        is looked for), engine ("fast" or "python"), tier_up, seed (a deterministic run), vlen
+        (the vector registers' length in bits: 128, 256, 512 or 1024),
         record (keep the history that running backwards needs; default True)."""
         return cls(path, argv, env, root, **options)
 
@@ -172,7 +179,7 @@ class Machine:
         """Run the program `image` describes, loaded in `space`: at start-up and after execve."""
         self.image = image
         self.space = space
-        self.state = CpuState(image.xlen)
+        self.state = CpuState(image.xlen, self.vlen)  # execve: the vector state starts anew
         self.state.pc = image.entry
         self.state.set(2, image.stack_pointer)
         self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, space, image.xlen
@@ -202,6 +209,7 @@ class Machine:
         process.altstack_sp = process.altstack_size = 0
         process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
         process.name = os.path.basename(os.fsencode(image.executable))[:15]
+        process.vector_control = vector_control_after_execve(process.vector_control)
         process.timers.clear()
         process.aio.clear()
         for shared in process.shared_maps:  # written back as execve began

@@ -6,6 +6,9 @@ import os
 import signal
 import struct
 
+from ..emulator.isa import extension_names, single_letter_extensions
+from ..emulator.isa.rv_zicbo import BLOCK as CACHE_BLOCK
+from ..loader import hwcap_bits
 from .blocking import WouldBlock, complete, deadline_after
 from .errors import EINVAL, SyscallError
 from .host import buffer, libc_call
@@ -189,16 +192,31 @@ def setitimer(k: Kernel, which: int, new_addr: int, old_addr: int) -> int:
 
 # riscv_hwprobe keys (asm/hwprobe.h) and what they answer for the ISA pyemu runs.
 HWPROBE_BASE_BEHAVIOR, HWPROBE_IMA_EXT_0, HWPROBE_CPUPERF_0 = 3, 4, 5
+HWPROBE_ZICBOZ_BLOCK_SIZE, HWPROBE_ZICBOM_BLOCK_SIZE, HWPROBE_ZICBOP_BLOCK_SIZE = 6, 12, 15
+# The IMA_EXT_0 bits (RISCV_HWPROBE_IMA_* and RISCV_HWPROBE_EXT_* of Linux's asm/hwprobe.h) of each
+# extension of the ISA description: D stands for F and D, C for Zca and Zcd too, V for the
+# embedded subsets Zve32x..Zve64d it contains, Zvbb for Zvkb (its subset) too.
+HWPROBE_EXT_0_BITS = {
+    "D": (0,), "C": (1, 43, 45), "V": (2, 37, 38, 39, 40, 41), "Zba": (3,), "Zbb": (4,),
+    "Zbs": (5,), "Zicboz": (6,), "Zbc": (7,), "Zkt": (16,), "Zvbb": (17, 19), "Zvkt": (26,),
+    "Zfhmin": (28,), "Zihintntl": (29,), "Zfa": (32,),
+    "Zicond": (35,), "Zihintpause": (36,), "Zimop": (42,), "Zcb": (44,), "Zcmop": (47,),
+    "Zawrs": (48,), "Zicbom": (55,), "Zicbop": (60,),
+}
 HWPROBE_ANSWERS = {
     0: 0,  # mvendorid: none
     1: 0,  # marchid
     2: 0,  # mimpid
     HWPROBE_BASE_BEHAVIOR: 1,  # RISCV_HWPROBE_BASE_BEHAVIOR_IMA
-    # F and D, C, Zba, Zbb, Zbs, Zbc, Zfa, Zicond (no V, no Zicboz)
-    HWPROBE_IMA_EXT_0: (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7)
-    | (1 << 32) | (1 << 35),
+    HWPROBE_IMA_EXT_0: sum(1 << bit for name in extension_names()
+                           for bit in HWPROBE_EXT_0_BITS.get(name, ())),
     HWPROBE_CPUPERF_0: 0,  # misaligned accesses: speed unknown
+    HWPROBE_ZICBOZ_BLOCK_SIZE: CACHE_BLOCK,
+    HWPROBE_ZICBOM_BLOCK_SIZE: CACHE_BLOCK,
+    HWPROBE_ZICBOP_BLOCK_SIZE: CACHE_BLOCK,
 }
+# AT_HWCAP: a bit for each single-letter extension.
+HWCAP = hwcap_bits(single_letter_extensions())
 HWPROBE_PAIR = struct.Struct("<qQ")
 
 

@@ -115,6 +115,7 @@ class Process:
     name: bytes = b""  # prctl(PR_SET_NAME)
     dumpable: int = 1
     parent_death_signal: int = 0
+    vector_control: int = 2  # prctl(PR_RISCV_V_*_CONTROL): V on, next program's default
     timers: dict = field(default_factory=dict)  # timers.Timer by timer id
     shared_maps: list = field(default_factory=list)  # mm.SharedMapping, MAP_SHARED mappings
     limits: dict = field(default_factory=dict)  # resource -> (soft, hard), once asked or set

@@ -28,6 +28,7 @@ from .errors import (
     SyscallError,
 )
 from .fs import host_fd, install_fd
+from .info import HWCAP
 from .kernel import Kernel, NewImage, ProcessExit, signed
 from .paths import descriptor_target, guest_path, open_program
 from .signals import SIG_IGN
@@ -442,7 +443,7 @@ def execve(k: Kernel, path_addr: int, argv_addr: int, envp_addr: int) -> int:
         root = k.process.root
         try:
             image = load_program(host, argv, envp, mem, sysroot=k.process.sysroot, execfn=path,
-                                 random_bytes=k.random.read(16),
+                                 random_bytes=k.random.read(16), hwcap=HWCAP,
                                  open_interpreter=root.open_interpreter if root else None)
         except LoadError as error:
             raise SyscallError(ENOENT if error.status == 127 else ENOEXEC) from None
@@ -539,10 +540,42 @@ def times(k: Kernel, buf: int) -> int:
 
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_SET_NAME, PR_GET_NAME = 15, 16
+# The vector extension's control (Documentation/arch/riscv/vector.rst): the current and the
+# next-execve setting (default 0, off 1, on 2) and whether the next one is inherited.
+PR_RISCV_V_SET_CONTROL, PR_RISCV_V_GET_CONTROL = 69, 70
+V_CTRL_DEFAULT, V_CTRL_OFF, V_CTRL_ON = 0, 1, 2
+V_CTRL_INHERIT = 1 << 4
+V_CTRL_MASK = 0x1F
+
+
+def vector_control_after_execve(control: int) -> int:
+    """The setting a new program starts with: the next one (on, unless set), which is kept
+    for later programs only when inherited."""
+    upcoming = (control >> 2) & 3
+    current = upcoming or V_CTRL_ON
+    inherit = control & V_CTRL_INHERIT
+    return current | (upcoming << 2 if inherit else 0) | inherit
+
+
+def set_vector_control(process, arg: int) -> int:
+    """PR_RISCV_V_SET_CONTROL as Linux's riscv_v_vstate_ctrl_set_current: V cannot be turned
+    off while it is on."""
+    if arg & ~V_CTRL_MASK:
+        raise SyscallError(EINVAL)
+    current, upcoming = arg & 3, (arg >> 2) & 3
+    if current == V_CTRL_OFF and process.vector_control & 3 != V_CTRL_OFF:
+        raise SyscallError(EPERM)
+    if current == V_CTRL_DEFAULT:
+        current = process.vector_control & 3
+    if current > V_CTRL_ON or upcoming > V_CTRL_ON:
+        raise SyscallError(EINVAL)
+    process.vector_control = current | upcoming << 2 | (arg & V_CTRL_INHERIT)
+    return 0
 
 
 def prctl(k: Kernel, option: int, arg2: int, arg3: int, arg4: int, arg5: int) -> int:
-    """The common options: the thread name, dumpable, parent-death signal."""
+    """The common options: the thread name, dumpable, parent-death signal, the vector
+    extension's control."""
     process = k.process
     if option == PR_SET_NAME:
         process.name = k.mem.read_cstring(arg2, 4096)[:15]
@@ -565,4 +598,8 @@ def prctl(k: Kernel, option: int, arg2: int, arg3: int, arg4: int, arg5: int) ->
     if option == PR_GET_PDEATHSIG:
         k.mem.write(arg2, struct.pack("<i", process.parent_death_signal))
         return 0
+    if option == PR_RISCV_V_GET_CONTROL:
+        return process.vector_control
+    if option == PR_RISCV_V_SET_CONTROL:
+        return set_vector_control(process, arg2)
     raise SyscallError(EINVAL)

@@ -9,11 +9,10 @@ import struct
 from dataclasses import dataclass
 from stat import S_ISDIR
 
+from ..emulator.isa import isa_string
 from ..emulator.memory import PROT_EXEC, PROT_READ, PROT_WRITE
 from .errors import EINVAL, SyscallError
 from .kernel import Kernel
-
-ISA_STRING = "rv64imafdc_zicond_zicsr_zifencei_zfa_zba_zbb_zbc_zbs"
 
 
 def maps(k: Kernel) -> bytes:
@@ -39,7 +38,7 @@ def stat_line(k: Kernel) -> bytes:
 
 
 def cpuinfo(k: Kernel) -> bytes:
-    isa = ISA_STRING if k.xlen == 64 else ISA_STRING.replace("rv64", "rv32")
+    isa = isa_string(k.xlen)
     mmu = "sv39" if k.xlen == 64 else "sv32"
     return f"processor\t: 0\nhart\t\t: 0\nisa\t\t: {isa}\nmmu\t\t: {mmu}\n\n".encode()
 

@@ -218,7 +218,7 @@ _ENTRIES: dict[int, tuple[str, Callable | None, str]] = {
     164: ("setrlimit", process.setrlimit, "limits are kept but not enforced"),
     165: ("getrusage", process.getrusage, ""),
     166: ("umask", process.umask, ""),
-    167: ("prctl", process.prctl, "PR_SET/GET_NAME, DUMPABLE, PDEATHSIG"),
+    167: ("prctl", process.prctl, "PR_SET/GET_NAME, DUMPABLE, PDEATHSIG, RISCV_V_SET/GET_CONTROL"),
     168: ("getcpu", sched.getcpu, ""),
     169: ("gettimeofday", info.gettimeofday, ""),
     170: ("settimeofday", None, "needs privileges the emulator does not grant"),

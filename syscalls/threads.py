@@ -86,7 +86,7 @@ def new_thread(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
     if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND:
         raise SyscallError(EINVAL)
     parent = k.state
-    state = parent.copy()
+    state = parent.copy()  # vector registers too, as qemu's threads keep them
     state.ctrl[RESERVATION] = -1
     state.ctrl[INSTRET] = 0  # instret counts per thread
     state.set(A0, 0)

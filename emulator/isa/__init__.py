@@ -1,6 +1,23 @@
 """The ISA description: one module per extension, each declaring its instructions once."""
 
-from . import rv_a, rv_b, rv_c, rv_fd, rv_i, rv_m, rv_zfa, rv_zicond, rv_zicsr
+from . import (
+    rv_a,
+    rv_b,
+    rv_c,
+    rv_fd,
+    rv_hints,
+    rv_i,
+    rv_m,
+    rv_v,
+    rv_zcb,
+    rv_zfa,
+    rv_zfh,
+    rv_zicbo,
+    rv_zicond,
+    rv_zicsr,
+    rv_zimop,
+    rv_zvbb,
+)
 from .base import Alias, Instruction
 
 EXTENSIONS = (
@@ -18,6 +35,20 @@ EXTENSIONS = (
     rv_b.zbs,
     rv_zicond.zicond,
     rv_zfa.zfa,
+    rv_zfh.zfhmin,
+    rv_zcb.zcb,
+    rv_zcb.zcmop,
+    rv_zimop.zimop,
+    rv_zicbo.zicbom,
+    rv_zicbo.zicbop,
+    rv_zicbo.zicboz,
+    rv_hints.zihintntl,
+    rv_hints.zihintpause,
+    rv_hints.zawrs,
+    rv_v.v,
+    rv_zvbb.zvbb,
+    rv_zvbb.zvkt,
+    rv_zvbb.zkt,
 )
 
 
@@ -27,3 +58,27 @@ def all_instructions() -> list[Instruction]:
 
 def all_aliases() -> list[Alias]:
     return [alias for extension in EXTENSIONS for alias in extension.aliases]
+
+
+def extension_names() -> list[str]:
+    """The extensions this ISA description implements, by their specification names."""
+    return [extension.name for extension in EXTENSIONS]
+
+
+# The canonical orders of ISA strings: single letters, then multi-letter extensions by the
+# category their second letter names (unprivileged spec, "ISA Extension Naming Conventions").
+SINGLE_LETTER_ORDER = "IEMAFDQLCBKJTPVH"
+Z_CATEGORY_ORDER = "IMAFDQLCBKJTPVH"
+
+
+def single_letter_extensions() -> str:
+    names = [n for n in extension_names() if len(n) == 1]
+    return "".join(sorted(names, key=SINGLE_LETTER_ORDER.index))
+
+
+def isa_string(xlen: int) -> str:
+    """The ISA string of this description, as Linux's /proc/cpuinfo writes it (rv64imafdcv_
+    zicbom_..._zba_zbb: single letters, then Z extensions by category and name)."""
+    multi = [n.lower() for n in extension_names() if len(n) > 1]
+    multi.sort(key=lambda n: (Z_CATEGORY_ORDER.index(n[1].upper()), n))
+    return "_".join([f"rv{xlen}{single_letter_extensions().lower()}", *multi])

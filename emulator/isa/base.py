@@ -29,7 +29,6 @@ from emulator.semantics, which binds them for the configured XLEN.
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -181,6 +180,13 @@ FENCE = Format("FENCE", {"fm": field_("3:0", 31, 28), "pred": field_("3:0", 27, 
 NONE = Format("NONE", {})
 
 
+def parameters(fn: Callable) -> tuple[str, ...]:
+    """The names of a semantic function's parameters (read from its code object: faster than
+    inspect.signature, which V's hundreds of declarations would pay for at every start)."""
+    code = fn.__code__
+    return code.co_varnames[:code.co_argcount]
+
+
 def syntax(text: str) -> Callable[[Callable], Callable]:
     """The assembly syntax of every instruction a semantic function serves (unless one
     declares its own)."""
@@ -288,7 +294,7 @@ class Extension:
                     semantics=fn,
                     xlens=xlens,
                     legal=legal,
-                    params=tuple(inspect.signature(fn).parameters),
+                    params=parameters(fn),
                     syntax=syntax if syntax is not None else getattr(fn, "syntax", fmt.syntax),
                 )
             )
