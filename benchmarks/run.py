@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,10 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import debian_root  # tools/ is not a package
+
 BENCHMARKS = REPO_ROOT / "benchmarks"
 GUEST_SOURCES = BENCHMARKS / "guests"
 GUEST_CC = "riscv64-linux-gnu-gcc"
 QEMU = "qemu-riscv64"
+QEMU_STATIC = "qemu-riscv64-static"  # runs in a chroot of the Debian root
 STATS_PATTERN = re.compile(r"pyemu: stats: instructions=(\d+)")
 PIPE_BYTES, QUICK_PIPE_BYTES = 1 << 30, 64 << 20
 
@@ -39,7 +44,8 @@ PIPE_BYTES, QUICK_PIPE_BYTES = 1 << 30, 64 << 20
 @dataclass(frozen=True)
 class Guest:
     """A program and its arguments; `shell` wraps the runner's command in a shell pipeline
-    (RUN stands for it), `root` marks a program of the Debian root (run with -L ROOT)."""
+    (RUN stands for it), `root` marks a program of the Debian root (pyemu runs it with
+    --root ROOT, qemu-riscv64-static in a chroot of ROOT)."""
 
     name: str
     program: str  # samples/NAME, NAME.c under benchmarks/guests, or a path inside the root
@@ -70,7 +76,6 @@ GUESTS = (
     Guest("python3 script", "/usr/bin/python3.13",
           ("-c", ("import json, re; print(sum(len(json.dumps({'k': [i] * 20})) "
                  "for i in range(3000)), re.sub('a+', 'b', 'caaat'))")), root=True),
-    # (qemu-riscv64 hands bash's execve to the host kernel, which runs the host's true)
     Guest("bash 20 processes", "/usr/bin/bash", ("-c", "for i in $(seq 20); do /usr/bin/true; done"),
           root=True),
     Guest("sqlite3", "/usr/bin/sqlite3",
@@ -190,24 +195,31 @@ ENGINE_OPTIONS = {"compiled": ["--engine", "fast", "--tier-up", "0"]}
 @dataclass
 class Runner:
     name: str
-    prefix: Callable[[Path | None], list[str]]  # the command before the program, given -L
+    # The command line of a program and its arguments; `root` for a program of the Debian root
+    # (the program is then its host path, the guest sees it at its path in the root).
+    command: Callable[[Path, tuple[str, ...], Path | None], list[str]]
 
 
 def runners(engines: list[str], python: str) -> list[Runner]:
-    def qemu(root: Path | None) -> list[str]:
-        return [QEMU, *(["-L", str(root)] if root else [])]
+    def qemu(program: Path, args: tuple[str, ...], root: Path | None) -> list[str]:
+        if root is None:
+            return [QEMU, str(program), *args]
+        # In a chroot of the root, with the programs it execs under qemu too (binfmt_misc):
+        # plain qemu-riscv64 -L hands an execve to the host kernel, which runs host programs.
+        guest_path = "/" + str(program.relative_to(root))
+        return debian_root.qemu_chroot_command(root, shutil.which(QEMU_STATIC) or QEMU_STATIC,
+                                               "/tmp", [guest_path, *args])
 
-    def pyemu(engine: str) -> Callable[[Path | None], list[str]]:
+    def pyemu(engine: str) -> Callable[[Path, tuple[str, ...], Path | None], list[str]]:
         options = ENGINE_OPTIONS.get(engine, ["--engine", engine])
-        return lambda root: [python, "-m", "pyemu", *options, "--stats",
-                             *(["-L", str(root)] if root else [])]
+        return lambda program, args, root: [python, "-m", "pyemu", *options, "--stats",
+                                            *(["--root", str(root)] if root else []),
+                                            str(program), *args]
 
     return [Runner("qemu", qemu), *(Runner(f"pyemu {e}", pyemu(e)) for e in engines)]
 
 
-def command_line(prefix: list[str], program: Path, args: tuple[str, ...],
-                 shell: str | None) -> list[str]:
-    command = [*prefix, str(program), *args]
+def command_line(command: list[str], shell: str | None) -> list[str]:
     if shell is None:
         return command
     return ["sh", "-c", shell.replace("RUN", shlex.join(command))]
@@ -345,7 +357,7 @@ def main() -> int:
             shell = guest.shell
             if shell is not None and options.quick:
                 shell = shell.replace(str(PIPE_BYTES), str(QUICK_PIPE_BYTES))
-            commands = {runner.name: command_line(runner.prefix(root), program, args, shell)
+            commands = {runner.name: command_line(runner.command(program, args, root), shell)
                         for runner in runners(engines, options.python)}
             outcomes = take_turns(commands, runs, run_dir, env, (guest.stdin or "").encode(),
                                   options.timeout)

@@ -4,8 +4,7 @@ The root comes from tools/debian_root.py (fetched once into a cache). The oracle
 qemu-riscv64-static running the program in a chroot of that root, with a binfmt_misc entry for
 RISC-V programs registered in a user and mount namespace of the test's own (Linux 6.7 and
 later), so that whatever the program starts runs under qemu too (plain `qemu-riscv64 -L` would
-exec the host's programs). The host's /proc is bound into the chroot: a new /proc would need a
-PID namespace, where the guest would be init and immune to its own signals.
+exec the host's programs): debian_root.qemu_chroot_command.
 pyemu runs the same command line twice: `pyemu -L ROOT ROOT/PROG` and `pyemu --root ROOT
 ROOT/PROG`. Each run starts in an empty directory of its own under the root's /tmp (HOME too),
 and the test compares stdout, the exit status and the files left there.
@@ -31,19 +30,6 @@ TIMEOUT = 1200  # seconds per run: real programs under a loaded two-core CI mach
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C", "TZ": "UTC", "TERM": "dumb"}
 MODES = ("-L", "--root")
 pytestmark = pytest.mark.timeout(len(MODES) * TIMEOUT + TIMEOUT)  # the oracle and each mode
-
-# binfmt_misc: RISC-V 64-bit ELF executables (ET_EXEC or ET_DYN) go to qemu, opened at
-# registration (F) so that it need not exist in the chroot; P keeps argv[0] as given.
-BINFMT = (r":pyemu-test-riscv64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-          r"\x02\x00\xf3\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff"
-          r"\xfe\xff\xff\xff:{qemu}:FP")
-ORACLE_SCRIPT = """set -e
-root=$1; work=$2; registration=$3; shift 3
-mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-printf '%s' "$registration" > /proc/sys/fs/binfmt_misc/register
-mount --rbind /proc "$root/proc"
-exec /usr/sbin/chroot "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$work" "$@"
-"""
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +74,7 @@ def run_oracle(root: Path, qemu: str, argv: list[str], name: str, stdin: bytes,
                files: dict[str, str]) -> subprocess.CompletedProcess:
     host, guest = work_dir(root, f"{name}-qemu")
     _write(host, files)
-    command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", ORACLE_SCRIPT,
-               "oracle", str(root), guest, BINFMT.format(qemu=shutil.which(qemu)), *argv]
+    command = debian_root.qemu_chroot_command(root, shutil.which(qemu), guest, argv)
     done = subprocess.run(command, check=False, input=stdin, capture_output=True, timeout=TIMEOUT,
                           env={**ENV, "HOME": guest})
     done.tree = host

@@ -192,6 +192,32 @@ def ensure_root(refresh: bool = False) -> Path:
     return root
 
 
+# binfmt_misc: RISC-V 64-bit ELF executables (ET_EXEC or ET_DYN) go to qemu, opened at
+# registration (F) so that it need not exist in the chroot; P keeps argv[0] as given.
+BINFMT = (r":pyemu-riscv64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+          r"\x02\x00\xf3\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff"
+          r"\xfe\xff\xff\xff:{qemu}:FP")
+# The host's /proc is bound into the chroot: a new /proc would need a PID namespace, where the
+# guest would be init and immune to its own signals.
+QEMU_CHROOT_SCRIPT = """set -e
+root=$1; work=$2; registration=$3; shift 3
+mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+printf '%s' "$registration" > /proc/sys/fs/binfmt_misc/register
+mount --rbind /proc "$root/proc"
+exec /usr/sbin/chroot "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$work" "$@"
+"""
+
+
+def qemu_chroot_command(root: Path, qemu_static: str, work: str, argv: list[str]) -> list[str]:
+    """The command that runs argv (paths as the guest sees them) under qemu_static (a static
+    qemu-riscv64, host path) in a chroot of root, starting in the directory work (a guest
+    path). A binfmt_misc entry registered in a user and mount namespace of the command's own
+    (Linux 6.7 and later) runs whatever the program starts under qemu too, where plain
+    `qemu-riscv64 -L` would exec the host's programs."""
+    return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", QEMU_CHROOT_SCRIPT,
+            "qemu-chroot", str(root), work, BINFMT.format(qemu=qemu_static), *argv]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refresh", action="store_true",
