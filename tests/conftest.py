@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pyemu.emulator.engine_fast import cache_dir
 
 TESTS_DIR = Path(__file__).resolve().parent
 GUEST_SOURCES = TESTS_DIR / "guests"
@@ -45,7 +46,11 @@ BUILD_TIMEOUT = 120
 
 # How pyemu is started: as a module of the interpreter running the tests, so the suite
 # tests the checkout it is run from and needs no console script on PATH.
-PYEMU = (sys.executable, "-m", "pyemu")
+PYEMU = (sys.executable, "-m", "pyemu", "-U", "PYEMU_CACHE_DIR")
+# pyemu's compile cache is the one this process sees (~/.cache/pyemu): every run is handed it
+# whatever HOME its guest is given, since a HOME without that cache starts a compile of
+# minutes and gigabytes in the background (PYEMU's -U keeps it out of the guest's environment).
+PYEMU_CACHE = {"PYEMU_CACHE_DIR": str(cache_dir())}
 
 # Build flags: glibc programs are static (no sysroot needed at run time); the freestanding
 # ones have their own _start and make raw system calls.
@@ -244,7 +249,8 @@ def run_pyemu(tmp_path: Path) -> RunPyemu:
         program = [] if binary is None else [str(binary)]
         command = [*PYEMU, *options, *program, *args]
         return run_command("pyemu", command, cwd=cwd, stdin=stdin,
-                           env=GUEST_ENV if env is None else env, files=files or {})
+                           env={**PYEMU_CACHE, **(GUEST_ENV if env is None else env)},
+                           files=files or {})
 
     return run
 

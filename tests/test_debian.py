@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PYEMU, normalise_status, require_tool
+from conftest import PYEMU, PYEMU_CACHE, normalise_status, require_tool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import debian_root
@@ -89,7 +89,7 @@ def run_pyemu(root: Path, mode: str, argv: list[str], name: str, stdin: bytes,
     done = subprocess.run([*PYEMU, mode, str(root), program, *argv[1:]], check=False,
                           input=stdin,
                           capture_output=True, timeout=TIMEOUT, cwd=host,
-                          env={**ENV, "HOME": guest})
+                          env={**PYEMU_CACHE, **ENV, "HOME": guest})
     done.tree = host
     return done
 
@@ -170,7 +170,7 @@ def test_bash_process_substitution_needs_no_dev_fd_in_the_sysroot(root, qemu_sta
         (sysroot / name).symlink_to(f"usr/{name}")
     got = subprocess.run([*PYEMU, "-L", str(sysroot), str(root / "usr/bin/bash"), "-c",
                           "cat <(echo hi)"], check=False, capture_output=True, timeout=TIMEOUT,
-                         env={**ENV, "HOME": "/"})
+                         env={**PYEMU_CACHE, **ENV, "HOME": "/"})
     assert (got.stdout, got.returncode) == (expected.stdout, expected.returncode), got.stderr
 
 

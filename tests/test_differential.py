@@ -13,15 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pytest
-from pyemu.emulator.engine_fast import cache_dir
 
 SIGHUP, SIGABRT, SIGSEGV, SIGALRM, SIGTERM = 1, 6, 11, 14, 15
 
 
-# HOME leads nowhere, so pyemu is told where its compiled-code cache is (else it would compile
-# the fast engine afresh in a temporary cache, for a minute or more).
+# HOME leads nowhere (run_pyemu tells pyemu where its compiled-code cache is).
 UTF8_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", "EMPTY": "",
-            "WITH_EQUALS": "a=b=c", "PYEMU_CACHE_DIR": str(cache_dir())}
+            "WITH_EQUALS": "a=b=c"}
 
 LONG_TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i
                      for i in range(200))
