@@ -39,8 +39,6 @@ OPEN_FLAGS = [
 O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_CLOEXEC = 0o100, 0o200, 0o1000, 0o400000, 0o2000000
 # Read from the kernel's random source (seeded under --deterministic), not the host's file.
 RANDOM_DEVICES = ("/dev/urandom", "/dev/random")
-
-
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
 FD_CLOEXEC = 1
 
