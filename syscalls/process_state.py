@@ -17,8 +17,10 @@ from ..loader import ProcessImage, hwcap_bits
 from .errors import EBADF, SyscallError
 from .signal_defs import SIG_IGN, Action, SignalInfo
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: these modules build on this one
+    from .blocking import HostWait
     from .paths import Root
+    from .signalfd import SignalFd
 
 A0 = 10  # where a system call's result goes
 # prctl(PR_RISCV_V_*_CONTROL) settings: the current one in bits 0-1, the next program's in
@@ -40,7 +42,7 @@ class FileDescription:
     listing: list[str] | None = None
     position: int = 0
     # What reads of it are, when not the host descriptor's (a signalfd): read(k, buf, count).
-    special: object | None = None
+    special: SignalFd | None = None
     never_blocks: bool | None = None  # blocking.never_blocks, once asked
 
 
@@ -58,7 +60,7 @@ class Thread:
     waiting_on: int | None = None  # futex address while parked in a wait
     bitset: int = FUTEX_BITSET_MATCH_ANY
     deadline: int | None = None  # CLOCK_MONOTONIC nanoseconds at which the wait times out
-    host_wait: object | None = None  # blocking.HostWait while parked in another blocking call
+    host_wait: HostWait | None = None  # while parked in another blocking call
     signal_mask: int = 0  # each thread has its own, as in Linux
     # signals sent to this thread (tgkill, timers), by number
     pending: dict[int, SignalInfo] = field(default_factory=dict)
