@@ -291,10 +291,9 @@ def _argument(rng: random.Random, strings: list[int]) -> int:
 
 def syscall_numbers(xlen: int) -> list[tuple[int, str, bool]]:
     """(number, name, handled) of the system calls a guest of `xlen` may be given."""
-    from pyemu.syscalls.table import SYSCALLS
-    from pyemu.syscalls.table_rv32 import SYSCALLS_RV32
+    from pyemu.syscalls.table_rv32 import TABLES
 
-    table = SYSCALLS if xlen == 64 else SYSCALLS_RV32
+    table = TABLES[xlen]
     return [(number, entry.name, entry.handler is not None)
             for number, entry in sorted(table.items()) if entry.name not in NOT_FUZZED]
 

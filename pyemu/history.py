@@ -247,9 +247,7 @@ class Snapshot:
 
 
 def capture_process(process) -> tuple[object, dict[int, SavedFile]]:
-    saved = copy.copy(process)
-    saved.threads, saved.files = [], {}
-    saved = copy.deepcopy(saved)
+    saved = process.saved()
     files = {}
     for fd, description in process.files.items():
         try:
@@ -262,14 +260,8 @@ def capture_process(process) -> tuple[object, dict[int, SavedFile]]:
     return saved, files
 
 
-# Process fields a restore keeps from the present: who the process is on the host.
-KEPT_PROCESS_FIELDS = {"threads", "files", "pid", "forked"}
-
-
 def restore_process(process, saved, files: dict[int, SavedFile]) -> None:
-    for item in dataclasses.fields(process):
-        if item.name not in KEPT_PROCESS_FIELDS:
-            setattr(process, item.name, copy.deepcopy(getattr(saved, item.name)))
+    process.restore(saved)
     present = process.files
     restored = {}
     for fd, saved_file in files.items():

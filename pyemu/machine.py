@@ -54,13 +54,12 @@ from .stops import (
     Watchpoint,
 )
 from .symbols import Symbols
-from .syscalls import blocking, signals, threads, timers
-from .syscalls.fs import release_fd
-from .syscalls.info import HWCAP
-from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
+from .syscalls import blocking, signal_defs, signal_delivery
+from .syscalls.kernel import Kernel, NewImage, ProcessExit, current
 from .syscalls.paths import open_root
-from .syscalls.process import vector_control_after_execve
+from .syscalls.process_state import HWCAP, Process, Thread, ThreadExit
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
+from .syscalls.table_rv32 import TABLES
 from .timeline import Timeline
 from .views import Memory, Registers
 
@@ -139,7 +138,7 @@ class Machine:
             executable=image.executable, argv=image.argv, envp=image.envp, brk_start=image.brk,
             brk=image.brk, mmap_base=image.mmap_base, auxv=image.auxv, sysroot=sysroot,
             root=guest_root, **({} if seed is None else {"pid": DETERMINISTIC_PID}))
-        self.kernel = Kernel(CpuState(image.xlen, vlen), space, process)
+        self.kernel = Kernel(CpuState(image.xlen, vlen), space, process, TABLES[image.xlen])
         self.kernel.before_dropping_root.append(self._load_what_runs_later)
         self.kernel.random = random
         if seed is not None:
@@ -184,8 +183,8 @@ class Machine:
         self.state.set(2, image.stack_pointer)
         self.kernel.state, self.kernel.mem, self.kernel.xlen = self.state, space, image.xlen
         process = self.kernel.process  # execve leaves one thread, with the process's id
-        mask = threads.current(self.kernel).signal_mask if process.threads else 0
-        process.threads[:] = [threads.Thread(process.pid, self.state, signal_mask=mask)]
+        mask = current(self.kernel).signal_mask if process.threads else 0
+        process.threads[:] = [Thread(process.pid, self.state, signal_mask=mask)]
         process.current = 0
         self.kernel.sigreturn_trampoline = self._map_trampoline()
         self.engine = make_engine(self.engine_name, self.state, space, self.tier_up,
@@ -197,33 +196,14 @@ class Machine:
         self.timeline.start_again()  # the history starts again with the new program
 
     def _exec(self, new: NewImage) -> None:
-        """execve: the new program keeps the process, its descriptors (but close-on-exec
-        ones), its signal mask and ignored signals; handlers and the alternate stack go."""
-        process, image = self.kernel.process, new.image
-        process.retired += sum(t.state.instret for t in process.threads)  # the count goes on
-        for fd in [fd for fd, d in process.files.items() if d.cloexec]:
-            with contextlib.suppress(OSError):  # a close's error is not execve's
-                release_fd(self.kernel, fd)
-        process.signal_actions = {n: a for n, a in process.signal_actions.items()
-                                  if a.handler == signals.SIG_IGN}
-        process.altstack_sp = process.altstack_size = 0
-        process.executable, process.argv, process.envp = image.executable, image.argv, image.envp
-        process.name = os.path.basename(os.fsencode(image.executable))[:15]
-        process.vector_control = vector_control_after_execve(process.vector_control)
-        process.timers.clear()
-        process.aio.clear()
-        for shared in process.shared_maps:  # written back as execve began
-            os.close(shared.host)
-        process.shared_maps.clear()
-        process.brk_start = process.brk = image.brk
-        process.mmap_base, process.auxv = image.mmap_base, image.auxv
-        self._start(image, new.mem)
+        self.kernel.process.exec(new.image)
+        self._start(new.image, new.mem)
 
     def _map_trampoline(self) -> int:
         """The page signal handlers return through (Linux keeps it in the vDSO)."""
         addr = self.space.find_free(PAGE_SIZE, below=self.image.mmap_base)
         self.space.map(addr, PAGE_SIZE, PROT_READ | PROT_EXEC, "[vdso]")
-        self.space.poke(addr, signals.TRAMPOLINE)
+        self.space.poke(addr, signal_defs.TRAMPOLINE)
         return addr
 
     # ----------------------------------------------------------------- counters
@@ -340,12 +320,12 @@ class Machine:
                     passing = False
                     continue
                 budget = self.scheduler.budget(budget)
-                if process.timers and timers.armed(self.kernel):
+                if process.timers and signal_delivery.armed(self.kernel):
                     budget = min(budget, SLICE)  # their signals interrupt long runs
             stop = self._run_engine(budget, passing)
             passing = False
             if process.timers and not replaying:
-                timers.fire_due(self.kernel)
+                signal_delivery.fire_due(self.kernel)
             if stop.reason is StopReason.BREAKPOINT:
                 return Breakpoint(self.state.pc)
             if stop.reason is StopReason.WATCHPOINT:
@@ -359,7 +339,7 @@ class Machine:
                 if replaying:  # the recorded system call comes at the budget's end; a
                     history.truncate()  # replay that went astray (rdtime) goes on live
                 self._event(self._syscall)
-            elif not replaying and signals.any_pending(self.kernel):
+            elif not replaying and signal_delivery.any_pending(self.kernel):
                 self._event(self._deliver_pending)
         return self.exit
 
@@ -423,8 +403,8 @@ class Machine:
         if not self.scheduler.next_thread():
             print_error("every guest thread waits on a futex that no one will wake: "
                         "ending the process")
-            self.exit = Exited(128 + signals.SIGKILL, signals.SIGKILL)
-        elif signals.any_pending(self.kernel):
+            self.exit = Exited(128 + signal_defs.SIGKILL, signal_defs.SIGKILL)
+        elif signal_delivery.any_pending(self.kernel):
             self._deliver()
 
     def _syscall(self) -> None:
@@ -445,7 +425,7 @@ class Machine:
                 self.kernel.handle_ecall()
             except NewImage as new:
                 self._exec(new)
-            except threads.ThreadExit:
+            except ThreadExit:
                 self._schedule()
                 return
             self._deliver()
@@ -456,27 +436,27 @@ class Machine:
         """The fault reported: delivered to the guest's handler when it has one, else the end
         of the process."""
         stop, self._pending_fault = self._pending_fault, None
-        signal = CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV)
+        signal = CAUSE_SIGNALS.get(stop.cause, signal_defs.SIGSEGV)
         # si_addr: the faulting address for memory faults, the instruction's own address
         # for illegal instructions and breakpoints (where tval holds the instruction).
         addr = self.state.pc if stop.cause in PC_ADDRESSED else stop.tval
-        info = signals.SignalInfo(signal, self._fault_code(stop), addr=addr)
+        info = signal_defs.SignalInfo(signal, self._fault_code(stop), addr=addr)
         try:
-            if not signals.force_fault(self.kernel, info):
+            if not signal_delivery.force_fault(self.kernel, info):
                 fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
                 self.exit = Exited(128 + signal, signal, fault)
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
 
     def _signalled(self, stop: Stop) -> Signalled:
-        return Signalled(CAUSE_SIGNALS.get(stop.cause, signals.SIGSEGV), self.state.pc,
+        return Signalled(CAUSE_SIGNALS.get(stop.cause, signal_defs.SIGSEGV), self.state.pc,
                          stop.tval)
 
     def _deliver(self) -> None:
-        if threads.current(self.kernel).parked:
+        if current(self.kernel).parked:
             return  # its call has not returned: signals wait until it does
         try:
-            signals.deliver_pending(self.kernel)
+            signal_delivery.deliver_pending(self.kernel)
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
 
@@ -494,14 +474,14 @@ class Machine:
         previous = {}
         for signum in FORWARDED_SIGNALS:
             previous[signum] = host_signal.signal(
-                signum, lambda number, frame: signals.host_signal(self.kernel, number))
+                signum, lambda number, frame: signal_delivery.host_signal(self.kernel, number))
             if previous[signum] == host_signal.SIG_IGN:
                 # Ignored when pyemu started (nohup, a background job of a script): the guest
                 # starts with it ignored, as a signal ignored stays ignored across execve.
                 self.kernel.process.signal_actions.setdefault(
-                    signum, signals.Action(signals.SIG_IGN))
+                    signum, signal_defs.Action(signal_defs.SIG_IGN))
         previous[host_signal.SIGCHLD] = host_signal.signal(
-            host_signal.SIGCHLD, lambda number, frame: signals.child_changed(self.kernel))
+            host_signal.SIGCHLD, lambda number, frame: signal_delivery.child_changed(self.kernel))
         blocking.install_wakeup(self.kernel)  # and every blocking wait ends when one comes
         try:
             yield self
@@ -570,10 +550,10 @@ class Machine:
     def syscall_number(self, name_or_number: str | int) -> int:
         if isinstance(name_or_number, int):
             return name_or_number
-        for number, entry in self.kernel.table.items():
-            if entry.name == name_or_number:
-                return number
-        raise KeyError(f"no system call named {name_or_number!r}")
+        number = self.kernel.numbers.get(name_or_number)
+        if number is None:
+            raise KeyError(f"no system call named {name_or_number!r}")
+        return number
 
     def syscall_name(self, number: int) -> str:
         entry = self.kernel.table.get(number)

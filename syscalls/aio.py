@@ -11,16 +11,16 @@ from __future__ import annotations
 import os
 import select
 import struct
-from dataclasses import dataclass, field
 
 from ..emulator.memory import PAGE_SIZE, PROT_READ, GuestFault
-from .blocking import WouldBlock, deadline_after
+from .blocking import WouldBlock, deadline_after, with_signal_mask
+from .descriptors import gather, host_fd, iovecs, scatter
 from .errors import EAGAIN, EBADF, ECANCELED, EINPROGRESS, EINVAL, ENOMEM, SyscallError
-from .fs import gather, host_fd, iovecs, scatter
-from .info import read_timespec
 from .kernel import ULONG, Kernel, signed
-from .mm import fits
-from .signals import sigmask_argument, with_signal_mask
+from .memory_map import fits
+from .process_state import AioContext
+from .signal_delivery import sigmask_argument
+from .times import read_timespec
 
 IOCB = struct.Struct("<QIIHhIQQqQII")  # struct iocb: 64 bytes
 IO_EVENT = struct.Struct("<QQqq")  # data, obj, res, res2
@@ -29,13 +29,6 @@ IOCB_CMD_POLL, IOCB_CMD_NOOP, IOCB_CMD_PREADV, IOCB_CMD_PWRITEV = 5, 6, 7, 8
 IOCB_FLAG_RESFD = 1
 AIO_RING_HEADER = struct.Struct("<8I")  # id, nr, head, tail, magic, compat, incompat, size
 MAX_EVENTS = 0x10000  # aio-max-nr's default
-
-
-@dataclass(eq=False)
-class AioContext:
-    capacity: int
-    events: list[bytes] = field(default_factory=list)  # packed struct io_event, in order
-    polls: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # iocb -> poll
 
 
 def _context(k: Kernel, ctx: int) -> AioContext:

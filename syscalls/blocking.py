@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from functools import partial
 
 from .errors import EINTR, ETIMEDOUT
-from .kernel import FileDescription, Interrupted, Kernel, Parked
+from .kernel import Interrupted, Kernel, Parked, as_thread, current
+from .process_state import FileDescription, Thread, resume
+from .signal_defs import UNBLOCKABLE
+from .signal_delivery import fire_due, next_deadline, read_sigset
 from .sources import CLOCK_MONOTONIC, VirtualClock
-from .threads import Thread, as_thread, current, resume
 
 POLLIN, POLLPRI, POLLOUT = 0x1, 0x2, 0x4
 
@@ -118,8 +120,6 @@ def _try(attempt: Callable[[], int]) -> int | WouldBlock:
 
 def _wake_at(k: Kernel, deadlines: list[int | None], every: int | None) -> int | None:
     """The first deadline, retry or expiry of a guest timer (None: none)."""
-    from .timers import next_deadline  # timers send signals, whose waits are built on this
-
     known = [d for d in (*deadlines, next_deadline(k)) if d is not None]
     if every is not None:
         known.append(now(k) + every)
@@ -128,8 +128,6 @@ def _wake_at(k: Kernel, deadlines: list[int | None], every: int | None) -> int |
 
 def fire_timers(k: Kernel) -> None:
     if k.process.timers:
-        from .timers import fire_due
-
         fire_due(k)
 
 
@@ -304,3 +302,47 @@ def idle_wait(k: Kernel) -> bool:
     if not any(_interrupting(k, t, set()) for t in parked):
         _host_wait(k, waits, wake_at)
     return True
+
+
+def with_signal_mask(k: Kernel, mask_addr: int, sigsetsize: int, attempt: Callable[[], int],
+                     deadline: int | None, timed_out: Callable[[], int],
+                     on_interrupt: Callable[[], None] | None = None) -> int:
+    """A wait (never restarted) during which the thread's mask is the one at `mask_addr`
+    when given, as pselect, ppoll and epoll_pwait do: a handler that interrupts the wait
+    returns to the thread's own mask, and so does the call when it completes."""
+    if not mask_addr:
+        return complete(k, attempt, deadline, timed_out, False, on_interrupt)
+    mask = read_sigset(k, mask_addr, sigsetsize)
+    thread = current(k)
+    if thread.saved_mask is None:
+        thread.saved_mask = thread.signal_mask
+    thread.signal_mask = mask & ~UNBLOCKABLE
+
+    def restore() -> None:
+        if thread.saved_mask is not None:
+            thread.signal_mask, thread.saved_mask = thread.saved_mask, None
+
+    def restoring(work: Callable[[], int]) -> Callable[[], int]:
+        def run() -> int:
+            try:
+                result = work()
+            except WouldBlock:
+                raise
+            except BaseException:
+                restore()
+                raise
+            restore()
+            return result
+
+        return run
+
+    return complete(k, restoring(attempt), deadline, restoring(timed_out), False, on_interrupt)
+
+
+def wait_for_signal(k: Kernel, deadline: int | None = None) -> int:
+    """Block until a signal interrupts (EINTR, never restarted): pause, sigsuspend, ppoll
+    with nothing to poll."""
+    def attempt() -> int:
+        raise WouldBlock
+
+    return complete(k, attempt, deadline, lambda: 0, restartable=False)

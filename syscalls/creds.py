@@ -12,9 +12,8 @@ import os
 import struct
 
 from .errors import E2BIG, EINVAL, SyscallError
-from .fs import owner_id
 from .host import buffer, libc_call, raw_syscall
-from .kernel import Kernel, signed
+from .kernel import Kernel, owner_id, signed
 
 NGROUPS_MAX = 65536
 CAP_HEADER = struct.Struct("<Ii")  # version, pid

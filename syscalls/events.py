@@ -1,22 +1,21 @@
 """Descriptors that deliver events: eventfd, timerfd and inotify are the host's own (reads,
 writes and polls on them go through the ordinary descriptor calls); a signalfd is the
 guest's, since its signals are: a host eventfd stands in for it, readable while a signal it
-takes is pending, so that poll, select and epoll see it."""
+takes is pending, so that poll, select and epoll see it (signalfd.py)."""
 
 from __future__ import annotations
 
 import ctypes
 import os
-import struct
-from dataclasses import dataclass
 
-from .blocking import POLLIN, WouldBlock, complete, ready
-from .errors import EAGAIN, EBADF, EINVAL, SyscallError
-from .fs import AT_FDCWD, host_fd, install_fd
+from .descriptors import AT_FDCWD, host_fd, install_fd
+from .errors import EBADF, EINVAL, SyscallError
 from .host import buffer, libc_call
 from .kernel import Kernel, signed
 from .paths import guest_path, host_name_of
-from .signals import SI_TIMER, UNBLOCKABLE, SignalInfo, read_sigset, take_pending
+from .signal_defs import UNBLOCKABLE
+from .signal_delivery import read_sigset
+from .signalfd import SignalFd, refresh_signalfds
 
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
 EFD_SEMAPHORE = 1
@@ -94,46 +93,6 @@ def inotify_rm_watch(k: Kernel, fd: int, wd: int) -> int:
 # ---------------------------------------------------------------- signalfd
 
 SFD_NONBLOCK, SFD_CLOEXEC = O_NONBLOCK, O_CLOEXEC
-SIGNALFD_SIGINFO = struct.Struct("<IiiIIiIIIIiiQQQQH46x")  # struct signalfd_siginfo: 128 bytes
-
-
-@dataclass(eq=False)
-class SignalFd:
-    """A signalfd's signals, and the host eventfd that says when one is pending."""
-
-    mask: int
-    host: int
-
-    def read(self, k: Kernel, buf: int, count: int) -> int:
-        """Take pending signals of the mask (one struct signalfd_siginfo each)."""
-        if count < SIGNALFD_SIGINFO.size:
-            raise SyscallError(EINVAL)
-        nonblocking = not os.get_blocking(self.host)
-
-        def attempt() -> int:
-            out = bytearray()
-            while len(out) + SIGNALFD_SIGINFO.size <= count:
-                info = take_pending(k, self.mask)
-                if info is None:
-                    break
-                out += _signalfd_siginfo(info)
-            refresh_signalfds(k)
-            if out:
-                k.mem.write(buf, bytes(out))
-                return len(out)
-            if nonblocking:
-                raise SyscallError(EAGAIN)
-            raise WouldBlock  # a signal's arrival wakes the wait
-        return complete(k, attempt)
-
-
-def _signalfd_siginfo(info: SignalInfo) -> bytes:
-    timer = info.code == SI_TIMER  # its pid and uid fields hold the timer id and overrun
-    return SIGNALFD_SIGINFO.pack(
-        info.signo, 0, info.code, 0 if timer else info.pid, 0 if timer else info.uid, 0,
-        info.pid if timer else 0, 0, info.uid if timer else 0, 0,
-        signed(info.value & 0xFFFF_FFFF), signed(info.value & 0xFFFF_FFFF), info.value, 0, 0,
-        info.addr or 0, 0)
 
 
 def signalfd4(k: Kernel, fd: int, mask_addr: int, sigsetsize: int, flags: int) -> int:
@@ -159,17 +118,3 @@ def signalfd4(k: Kernel, fd: int, mask_addr: int, sigsetsize: int, flags: int) -
     return new
 
 
-def refresh_signalfds(k: Kernel) -> None:
-    """Each signalfd's stand-in is readable exactly while one of its signals is pending for
-    the calling thread (before anything polls them)."""
-    thread = k.process.threads[k.process.current]
-    pending = 0
-    for signum in (*k.process.pending, *thread.pending):
-        pending |= 1 << (signum - 1)
-    for description in k.process.files.values():
-        special = description.special
-        if isinstance(special, SignalFd):
-            if ready(special.host, POLLIN):
-                os.eventfd_read(special.host)  # a non-zero count: this empties it
-            if pending & special.mask:
-                os.eventfd_write(special.host, 1)

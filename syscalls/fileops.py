@@ -12,8 +12,7 @@ import stat
 import struct
 
 from .blocking import WouldBlock, complete
-from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, EPERM, EROFS, SyscallError
-from .fs import (
+from .descriptors import (
     AT_EMPTY_PATH,
     AT_FDCWD,
     AT_SYMLINK_FOLLOW,
@@ -22,21 +21,21 @@ from .fs import (
     O_CLOEXEC,
     O_NOFOLLOW,
     O_TRUNC,
-    access_at,
-    fchmodat,
+    descriptor_fcntl,
     host_fd,
     host_open_flags,
     install_fd,
-    release_fd,
+    open_at,
 )
-from .fs import fcntl as descriptor_fcntl
-from .fs import openat as descriptor_openat
+from .errors import E2BIG, EACCES, EINVAL, EOPNOTSUPP, EPERM, EROFS, SyscallError
 from .host import buffer, libc_call, raw_syscall
 from .kernel import Kernel, signed
 from .paths import (
+    access_at,
     check_change,
     check_descriptor_change,
     check_open,
+    chmod_at,
     descriptor_target,
     directory_of,
     guest_path,
@@ -190,7 +189,7 @@ def close_range(k: Kernel, first: int, last: int, flags: int) -> int:
         if flags & CLOSE_RANGE_CLOEXEC:
             k.process.files[fd].cloexec = True
         else:
-            release_fd(k, fd)
+            k.process.release(fd)
     return 0
 
 
@@ -254,7 +253,7 @@ def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> 
             or mode and not flags & (O_CREAT | O_TMPFILE):
         raise SyscallError(EINVAL)
     if not resolve:
-        return descriptor_openat(k, dirfd, path_addr, flags, mode)
+        return open_at(k, dirfd, path_addr, flags, mode)
     path = guest_path(k, path_addr)
     root = k.process.root
     confined = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
@@ -276,7 +275,7 @@ def openat2(k: Kernel, dirfd: int, path_addr: int, how_addr: int, size: int) -> 
         else:  # the root's walk (or -L's sysroot) finds the directory, the host the rest
             found = walk.enter_context(lookup(k, dirfd, path, follow=not flags & O_NOFOLLOW))
             if found.emulated:
-                return descriptor_openat(k, dirfd, path_addr, flags, mode)
+                return open_at(k, dirfd, path_addr, flags, mode)
             check_open(k, found, flags, writes)
             host_dir = -100 if found.dir_fd is None else found.dir_fd
             path = found.name
@@ -303,7 +302,7 @@ def fchmodat2(k: Kernel, dirfd: int, path_addr: int, mode: int, flags: int) -> i
         os.chmod(f"/proc/self/fd/{host}", mode & 0o7777)
         return 0
     if not flags & AT_SYMLINK_NOFOLLOW:
-        return fchmodat(k, dirfd, path_addr, mode)
+        return chmod_at(k, dirfd, path, mode)
     with lookup(k, dirfd, path, follow=False) as found:
         existing = found.lstat() if not found.emulated else None
         if existing is not None and stat.S_ISLNK(existing.st_mode):

@@ -6,9 +6,8 @@ import os
 import signal
 import struct
 
-from ..emulator.isa import extension_names, single_letter_extensions
+from ..emulator.isa import extension_names
 from ..emulator.isa.rv_zicbo import BLOCK as CACHE_BLOCK
-from ..loader import hwcap_bits
 from .blocking import WouldBlock, complete, deadline_after
 from .errors import EINVAL, SyscallError
 from .host import buffer, libc_call
@@ -21,21 +20,10 @@ from .sources import (
     HOST_CLOCKS,
     NS,
 )
+from .times import read_timespec, timespec
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 UTSNAME_FIELD = 65
-
-
-def timespec(ns: int) -> bytes:
-    """struct timespec with 64-bit fields (riscv32 has only the time64 calls, so both XLENs)."""
-    return struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000)
-
-
-def read_timespec(k: Kernel, addr: int) -> int:
-    seconds, nanoseconds = struct.unpack("<qq", k.mem.read(addr, 16))
-    if seconds < 0 or not 0 <= nanoseconds < 1_000_000_000:
-        raise SyscallError(EINVAL)
-    return seconds * 1_000_000_000 + nanoseconds
 
 
 def clock_gettime(k: Kernel, clock: int, tp: int) -> int:
@@ -215,8 +203,6 @@ HWPROBE_ANSWERS = {
     HWPROBE_ZICBOM_BLOCK_SIZE: CACHE_BLOCK,
     HWPROBE_ZICBOP_BLOCK_SIZE: CACHE_BLOCK,
 }
-# AT_HWCAP: a bit for each single-letter extension.
-HWCAP = hwcap_bits(single_letter_extensions())
 HWPROBE_PAIR = struct.Struct("<qQ")
 
 

@@ -16,13 +16,13 @@ import platform
 import struct
 
 from .blocking import POLLIN, POLLOUT, WouldBlock, complete, deadline_after
+from .descriptors import host_fd, install_fd
 from .errors import E2BIG, EAGAIN, EINVAL, ENOMSG, ETIMEDOUT, SyscallError, linux_errno
-from .fs import host_fd, install_fd
 from .host import buffer, raw_syscall
-from .info import read_timespec
 from .kernel import ULONG, Kernel, signed
-from .signals import SIGEVENT, SIGEVENT_SIZE
+from .signal_defs import SIGEVENT, SIGEVENT_SIZE
 from .sources import CLOCK_REALTIME
+from .times import read_timespec
 
 IPC_NOWAIT = 0o4000
 IPC_RMID, IPC_SET, IPC_STAT, IPC_INFO = 0, 1, 2, 3

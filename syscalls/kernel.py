@@ -1,6 +1,7 @@
-"""The guest's view of Linux: process state and system-call dispatch.
+"""The guest's view of Linux: system-call dispatch over the process state.
 
-The kernel talks to the CPU only through the register state it is given (a7 = number,
+The system-call table is handed to the Kernel (the handler families build on this module,
+never the reverse). The kernel talks to the CPU only through the register state it is given (a7 = number,
 a0..a5 = arguments, a0 = result) and to memory through the AddressSpace.
 """
 
@@ -11,19 +12,18 @@ import inspect
 import os
 import struct
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TextIO
 
 from ..emulator.cpu import CpuState
 from ..emulator.memory import AddressSpace, GuestFault
 from .errors import EFAULT, EINTR, ENOSYS, SyscallError, linux_errno
+from .process_state import A0, Process, Thread
+from .signal_defs import SA_RESTART, SIG_DFL, SIG_IGN, bit
 from .sources import HostClock, HostRandom
 
-if TYPE_CHECKING:
-    from .paths import Root
-
-A0, A7 = 10, 17
+A7 = 17
 # The guest's unsigned long (and pointers, size_t): their size follows XLEN.
 ULONG = {64: struct.Struct("<Q"), 32: struct.Struct("<I")}
 
@@ -69,87 +69,31 @@ class ProcessExit(Exception):
         self.signal = signal
 
 
-@dataclass
-class FileDescription:
-    host_fd: int
-    path: str = ""  # as the guest would name it
-    cloexec: bool = False
-    in_root: bool = False  # opened by the guest below its --root (not inherited from the host)
-    # Non-blocking on the host only because pyemu was handed it so (a terminal or pipe whose
-    # other user set O_NONBLOCK): reads and writes wait, since the guest never asked not to.
-    waits_when_full: bool = False
-    # A directory read without the host's getdents64: its names and how many were returned.
-    listing: list[str] | None = None
-    position: int = 0
-    # What reads of it are, when not the host descriptor's (a signalfd): read(k, buf, count).
-    special: object | None = None
-    never_blocks: bool | None = None  # blocking.never_blocks, once asked
+@dataclass(frozen=True)
+class Syscall:
+    """A row of the system-call table (table.py): its handler, or None for ENOSYS."""
 
+    number: int
+    name: str
+    handler: Callable | None = None
+    note: str = ""
 
-@dataclass
-class Process:
-    """What Linux keeps per process that the syscall families share."""
-
-    executable: str
-    argv: list[bytes]
-    envp: list[bytes]
-    brk_start: int
-    brk: int
-    mmap_base: int
-    auxv: list[tuple[int, int]] = field(default_factory=list)
-    pid: int = field(default_factory=os.getpid)
-    files: dict[int, FileDescription] = field(default_factory=dict)
-    signal_actions: dict = field(default_factory=dict)  # number -> signals.Action
-    pending: dict = field(default_factory=dict)  # number -> signals.SignalInfo, process-directed
-    altstack_sp: int = 0
-    altstack_size: int = 0
-    umask: int = 0o022
-    sysroot: str | None = None  # -L: absolute guest paths are looked up here first
-    root: Root | None = None  # --root: the directory the guest sees as /
-    memory_limit: int | None = None  # --max-memory: bytes the guest may have mapped
-    forked: bool = False  # made by the guest's fork: its parent is a guest that waits for it
-    threads: list = field(default_factory=list)  # threads.Thread, the main thread first
-    current: int = 0  # index in threads of the running thread
-    last_tid: int = 0
-    retired: int = 0  # instructions of threads that have ended
-    name: bytes = b""  # prctl(PR_SET_NAME)
-    dumpable: int = 1
-    parent_death_signal: int = 0
-    vector_control: int = 2  # prctl(PR_RISCV_V_*_CONTROL): V on, next program's default
-    timers: dict = field(default_factory=dict)  # timers.Timer by timer id
-    shared_maps: list = field(default_factory=list)  # mm.SharedMapping, MAP_SHARED mappings
-    limits: dict = field(default_factory=dict)  # resource -> (soft, hard), once asked or set
-    personality: int = 0  # PER_LINUX
-    aio: dict = field(default_factory=dict)  # aio.AioContext by its ring's address
-    membarrier_registrations: int = 0  # membarrier's REGISTER_* commands given
-
-    def __post_init__(self) -> None:
-        self.name = os.path.basename(os.fsencode(self.executable))[:15]
-        self.last_tid = self.pid
-        for fd in (0, 1, 2):
-            self.files.setdefault(fd, FileDescription(fd, f"/dev/fd/{fd}",
-                                                      waits_when_full=_non_blocking(fd)))
-
-
-def _non_blocking(fd: int) -> bool:
-    try:
-        return not os.get_blocking(fd)
-    except OSError:  # not open
-        return False
+    @property
+    def status(self) -> str:
+        if self.handler is None:
+            return "enosys"
+        return "partial" if self.note else "implemented"
 
 
 class Kernel:
     def __init__(self, state: CpuState, mem: AddressSpace, process: Process,
-                 warn: TextIO = sys.stderr):
-        # The tables import the families, which import this module.
-        from .table import SYSCALLS
-        from .table_rv32 import SYSCALLS_RV32
-
+                 table: Mapping[int, Syscall], warn: TextIO = sys.stderr):
         self.state = state
         self.mem = mem
         self.process = process
         self.xlen = state.xlen
-        self.table = SYSCALLS if self.xlen == 64 else SYSCALLS_RV32
+        self.table = table  # number -> Syscall, for this XLEN (table.py, table_rv32.py)
+        self.numbers = {entry.name: number for number, entry in table.items()}  # by name
         self._warn = warn
         self._warned: set[int] = set()
         self._arity: dict[Callable, int] = {}
@@ -240,12 +184,45 @@ class Kernel:
                    for signum in (*self.process.pending, *thread.pending))
 
     def restart_after_signal(self) -> bool:
-        from .signals import restartable  # signals builds on this module
-
-        return restartable(self)
+        """A blocked call interrupted by the pending signals restarts when each will run a
+        handler installed with SA_RESTART; otherwise it fails with EINTR."""
+        thread = current(self)
+        pending = {*self.process.pending, *thread.pending}
+        actions = [self.process.action(signum) for signum in pending
+                   if not thread.signal_mask & bit(signum)]
+        return bool(actions) and all(
+            action.handler not in (SIG_DFL, SIG_IGN) and action.flags & SA_RESTART
+            for action in actions)
 
 
 def signed(value: int, bits: int = 32) -> int:
     """An argument the kernel declares as a signed int (fds, flags with the sign bit, offsets)."""
     value &= (1 << bits) - 1
     return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def owner_id(value: int) -> int:
+    """A uid_t or gid_t argument: 32 bits, all ones (-1) meaning "leave it"."""
+    value &= 0xFFFF_FFFF
+    return -1 if value == 0xFFFF_FFFF else value
+
+
+def current(k: Kernel) -> Thread:
+    return k.process.threads[k.process.current]
+
+
+def by_tid(k: Kernel, tid: int) -> Thread | None:
+    return next((t for t in k.process.threads if t.tid == tid), None)
+
+
+@contextlib.contextmanager
+def as_thread(k: Kernel, index: int) -> Iterator[Thread]:
+    """Act for another (parked) thread: complete its call with its own registers and mask."""
+    process = k.process
+    previous, previous_state = process.current, k.state
+    process.current = index
+    k.state = process.threads[index].state
+    try:
+        yield process.threads[index]
+    finally:
+        process.current, k.state = previous, previous_state

@@ -17,7 +17,6 @@ import errno
 import fcntl
 import os
 import stat
-from dataclasses import dataclass
 
 from ..emulator.memory import (
     PAGE_OFFSET_MASK,
@@ -41,6 +40,8 @@ from .errors import (
     SyscallError,
 )
 from .kernel import Kernel, signed
+from .memory_map import fits, within_limit
+from .process_state import SharedMapping
 
 MAP_SHARED = 0x01
 MAP_PRIVATE = 0x02
@@ -60,34 +61,6 @@ MREMAP_MAYMOVE = 1
 MREMAP_FIXED = 2
 DEV_ZERO = os.makedev(1, 5)  # mapping /dev/zero is mapping anonymous memory
 FILE_CHUNK = 1 << 24  # bytes of a file mapping read at a time
-
-
-def fits(k: Kernel, start: int, size: int, released: int = 0) -> bool:
-    """Whether [start, start+size) lies in the user address space and, mapped (replacing
-    what is there) while `released` bytes elsewhere are unmapped, keeps the guest within its
-    memory limit."""
-    end = start + size
-    if start < 0 or end > LAYOUTS[k.xlen].task_size:
-        return False
-    replaced = sum(max(0, min(r.end, end) - max(r.start, start)) for r in k.mem.regions)
-    return _within_limit(k, size - replaced - released)
-
-
-def _within_limit(k: Kernel, added: int) -> bool:
-    """Whether `added` more mapped bytes keep the guest within --max-memory."""
-    limit = k.process.memory_limit
-    return limit is None or sum(r.end - r.start for r in k.mem.regions) + added <= limit
-
-
-@dataclass(eq=False)
-class SharedMapping:
-    """A MAP_SHARED mapping of [start, end) to `host` at `offset` (msync syncs it, mremap
-    maps it again)."""
-
-    start: int
-    end: int
-    host: int  # a descriptor of pyemu's own (the guest may close its fd)
-    offset: int
 
 
 def _forget_shared(k: Kernel, start: int, end: int) -> None:
@@ -275,14 +248,9 @@ def madvise(k: Kernel, addr: int, length: int, advice: int) -> int:
         # pages read back what their file holds, which they hold already.
         for region in k.mem.maps():
             lo, hi = max(region.start, addr), min(region.end, addr + size)
-            if lo < hi and not _shared_at(k, lo, hi - lo):
+            if lo < hi and not k.process.shared_mapping_at(lo, hi - lo):
                 k.mem.map(lo, hi - lo, region.prot, region.name, region.offset)
     return 0
-
-
-def _shared_at(k: Kernel, addr: int, size: int) -> SharedMapping | None:
-    return next((m for m in k.process.shared_maps
-                 if m.start < addr + size and addr < m.end), None)
 
 
 MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
@@ -374,7 +342,7 @@ def mremap(k: Kernel, old_addr: int, old_size: int, new_size: int, flags: int,
     region = k.mem.region_at(old_addr)
     if region is None or not k.mem.is_mapped(old_addr, old_size):
         raise SyscallError(EFAULT)
-    shared = _shared_at(k, old_addr, old_size)
+    shared = k.process.shared_mapping_at(old_addr, old_size)
     file = None if shared is None else (os.dup(shared.host),
                                         shared.offset + old_addr - shared.start)
     try:
@@ -396,7 +364,7 @@ def _remap(k: Kernel, region, old_addr: int, old_size: int, new_size: int, flags
                 k.mem.unmap(old_addr + new_size, old_size - new_size)
             return old_addr
         grow = new_size - old_size
-        if not _within_limit(k, grow):
+        if not within_limit(k, grow):
             raise SyscallError(ENOMEM)
         if k.mem.is_free(old_addr + old_size, grow) and fits(k, old_addr + old_size, grow):
             k.mem.map(old_addr + old_size, grow, region.prot, region.name)

@@ -15,8 +15,8 @@ import struct
 import weakref
 
 from .blocking import POLLIN, POLLOUT, WouldBlock, complete, deadline_after, when_ready
+from .descriptors import AT_FDCWD, MAX_IO, host_fd, install_fd, iovecs, scatter
 from .errors import EAGAIN, EFAULT, EINVAL, ENAMETOOLONG, ENOBUFS, SyscallError
-from .fs import AT_FDCWD, MAX_IO, host_fd, install_fd, iovecs, scatter
 from .host import buffer, libc_call
 from .kernel import Kernel, signed
 from .paths import host_name

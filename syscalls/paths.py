@@ -39,6 +39,7 @@ from .errors import (
     EACCES,
     EBADF,
     EEXIST,
+    EINVAL,
     ELOOP,
     ENAMETOOLONG,
     ENOENT,
@@ -531,3 +532,36 @@ class _Walk:
             raise SyscallError(ENOTDIR)
         self.proc = parts
         return False
+
+
+W_OK = 2
+
+
+def access_at(k: Kernel, dirfd: int, path: str, mode: int, follow: bool = True,
+              effective: bool = False) -> int:
+    """faccessat and faccessat2: whether the real (or `effective`) ids may access `path`."""
+    if mode & ~7:
+        raise SyscallError(EINVAL)
+    with lookup(k, dirfd, path, follow=follow) as found:
+        if found.emulated:
+            found.stat(k)
+            if mode & W_OK:
+                raise SyscallError(EACCES)
+            return 0
+        # ENOENT, ENOTDIR, ELOOP as the kernel says them
+        os.stat(found.name, dir_fd=found.dir_fd, follow_symlinks=found.follow)
+        if mode & W_OK and k.process.root and k.process.root.read_only and not found.outside:
+            raise SyscallError(EROFS)
+        if not os.access(found.name, mode, dir_fd=found.dir_fd, effective_ids=effective,
+                         follow_symlinks=found.follow):
+            raise SyscallError(EACCES)
+    return 0
+
+
+def chmod_at(k: Kernel, dirfd: int, path: str, mode: int) -> int:
+    """fchmodat, and fchmodat2 when it follows symbolic links."""
+    with lookup(k, dirfd, path) as found:
+        check_change(k, found)
+        with found.object_path() as host:
+            os.chmod(host, mode & 0o7777)
+    return 0

@@ -13,14 +13,14 @@ import select
 import struct
 
 from ..emulator.memory import GuestFault
-from .blocking import WouldBlock, deadline_after, now
+from .blocking import WouldBlock, deadline_after, now, with_signal_mask
+from .descriptors import MAX_FDS, install_fd
 from .errors import EBADF, EFAULT, EINVAL, SyscallError
-from .events import refresh_signalfds
-from .fs import MAX_FDS, install_fd
 from .host import HOST_EPOLL_PACKED, buffer, libc_call
-from .info import read_timespec, timespec
 from .kernel import Kernel, signed
-from .signals import sigmask_argument, with_signal_mask
+from .signal_delivery import sigmask_argument
+from .signalfd import refresh_signalfds
+from .times import read_timespec, timespec
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND = 0x40, 0x80, 0x100, 0x200

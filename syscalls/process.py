@@ -9,8 +9,8 @@ import struct
 
 from ..emulator.memory import AddressSpace
 from ..loader import LoadError, load_program, probe
-from . import threads
 from .blocking import WouldBlock, complete, install_wakeup
+from .descriptors import host_fd, install_fd
 from .errors import (
     E2BIG,
     EACCES,
@@ -27,11 +27,22 @@ from .errors import (
     ESRCH,
     SyscallError,
 )
-from .fs import host_fd, install_fd
-from .info import HWCAP
-from .kernel import Kernel, NewImage, ProcessExit, signed
+from .kernel import Kernel, NewImage, ProcessExit, by_tid, current, signed
 from .paths import descriptor_target, guest_path, open_program
-from .signals import SIG_IGN
+from .process_state import HWCAP, V_CTRL_DEFAULT, V_CTRL_INHERIT, V_CTRL_OFF, V_CTRL_ON
+from .signal_defs import SIG_IGN
+from .thread_lifecycle import (
+    CLONE_CHILD_CLEARTID,
+    CLONE_CHILD_SETTID,
+    CLONE_PARENT_SETTID,
+    CLONE_SETTLS,
+    CLONE_SIGHAND,
+    CLONE_THREAD,
+    CLONE_VFORK,
+    CLONE_VM,
+    end_thread,
+    new_thread,
+)
 
 RLIM_INFINITY = (1 << 64) - 1
 RLIMIT_STACK = 3
@@ -41,7 +52,7 @@ GUEST_STACK_LIMIT = 8 << 20
 def exit(k: Kernel, status: int) -> int:
     """Ends the calling thread; the last one's exit ends the process."""
     if len(k.process.threads) > 1:
-        threads.end_thread(k)
+        end_thread(k)
     raise ProcessExit(status & 0xFF)
 
 
@@ -54,7 +65,7 @@ def getpid(k: Kernel) -> int:
 
 
 def gettid(k: Kernel) -> int:
-    return threads.current(k).tid
+    return current(k).tid
 
 
 def getppid(k: Kernel) -> int:
@@ -78,7 +89,7 @@ def getegid(k: Kernel) -> int:
 
 
 def set_tid_address(k: Kernel, tidptr: int) -> int:
-    thread = threads.current(k)
+    thread = current(k)
     thread.clear_child_tid = tidptr
     return thread.tid
 
@@ -95,7 +106,7 @@ def prlimit64(k: Kernel, pid: int, resource_id: int, new_limit: int, old_limit: 
     pid = signed(pid)
     if pid < 0:
         raise SyscallError(EINVAL)
-    if pid and pid != k.process.pid and threads.by_tid(k, pid) is None:
+    if pid and pid != k.process.pid and by_tid(k, pid) is None:
         raise SyscallError(ESRCH)
     if resource_id >= 16:
         raise SyscallError(EINVAL)
@@ -158,14 +169,14 @@ RSEQ_CPU_ID_START, RSEQ_CPU_ID = 0, 4
 def set_robust_list(k: Kernel, head: int, length: int) -> int:
     if length != ROBUST_LIST_HEAD_SIZE:
         raise SyscallError(EINVAL)
-    threads.current(k).robust_list = head
+    current(k).robust_list = head
     return 0
 
 
 def get_robust_list(k: Kernel, pid: int, head_ptr: int, len_ptr: int) -> int:
     if pid and signed(pid) != k.process.pid:
         raise SyscallError(ESRCH)
-    k.mem.write(head_ptr, threads.current(k).robust_list.to_bytes(k.xlen // 8, "little"))
+    k.mem.write(head_ptr, current(k).robust_list.to_bytes(k.xlen // 8, "little"))
     k.mem.write(len_ptr, ROBUST_LIST_HEAD_SIZE.to_bytes(k.xlen // 8, "little"))
     return 0
 
@@ -175,7 +186,7 @@ def rseq(k: Kernel, addr: int, length: int, flags: int, signature: int) -> int:
     dropped by execve) and fills in the CPU number (always CPU 0: one hart)."""
     if flags & ~1 or length < RSEQ_SIZE or addr & 31:
         raise SyscallError(EINVAL)
-    thread = threads.current(k)
+    thread = current(k)
     if flags & 1:  # RSEQ_FLAG_UNREGISTER
         if addr != thread.rseq_area:
             raise SyscallError(EINVAL)
@@ -194,10 +205,6 @@ def rseq(k: Kernel, addr: int, length: int, flags: int, signature: int) -> int:
 
 # ---------------------------------------------------------------- new processes and programs
 
-CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
-CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
-CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
-CLONE_CHILD_SETTID = 0x1000000
 # struct rusage: two struct timeval, then fourteen longs (144 bytes; 72 on RV32).
 RUSAGE = {64: struct.Struct("<qqqq14q"), 32: struct.Struct("<iiii14i")}
 MAX_SCRIPT_DEPTH = 4  # BINPRM_MAX_RECURSION
@@ -208,7 +215,7 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     from the same state. vfork (CLONE_VM | CLONE_VFORK) runs as a fork, which a child that
     execs or exits cannot tell."""
     if flags & CLONE_THREAD:
-        return threads.new_thread(k, flags, newsp, parent_tid, tls, child_tid)
+        return new_thread(k, flags, newsp, parent_tid, tls, child_tid)
     if flags & CLONE_VM and not flags & CLONE_VFORK:
         raise SyscallError(ENOSYS)  # a process sharing our memory: not supported
     pid = os.fork()
@@ -216,19 +223,11 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
         if flags & CLONE_PARENT_SETTID:
             k.mem.write(parent_tid, struct.pack("<i", pid))
         return pid
-    k.process.pid = os.getpid()
-    k.process.forked = True
+    caller = current(k)
+    k.process.fork_child(caller)
     k.random = k.random.for_child()
-    k.process.pending.clear()
-    k.process.timers.clear()
-    k.process.aio.clear()  # asynchronous I/O contexts are the parent's alone
     if k.wakeup is not None:
         install_wakeup(k)  # its own, not its parent's
-    caller = threads.current(k)  # the child has only the thread that forked
-    caller.pending.clear()
-    caller.tid = k.process.last_tid = k.process.pid
-    k.process.threads[:] = [caller]
-    k.process.current = 0
     if newsp:
         k.state.set(2, newsp)
     if flags & CLONE_SETTLS:
@@ -543,18 +542,7 @@ PR_SET_NAME, PR_GET_NAME = 15, 16
 # The vector extension's control (Documentation/arch/riscv/vector.rst): the current and the
 # next-execve setting (default 0, off 1, on 2) and whether the next one is inherited.
 PR_RISCV_V_SET_CONTROL, PR_RISCV_V_GET_CONTROL = 69, 70
-V_CTRL_DEFAULT, V_CTRL_OFF, V_CTRL_ON = 0, 1, 2
-V_CTRL_INHERIT = 1 << 4
 V_CTRL_MASK = 0x1F
-
-
-def vector_control_after_execve(control: int) -> int:
-    """The setting a new program starts with: the next one (on, unless set), which is kept
-    for later programs only when inherited."""
-    upcoming = (control >> 2) & 3
-    current = upcoming or V_CTRL_ON
-    inherit = control & V_CTRL_INHERIT
-    return current | (upcoming << 2 if inherit else 0) | inherit
 
 
 def set_vector_control(process, arg: int) -> int:

@@ -11,9 +11,9 @@ import os
 import struct
 
 from .errors import E2BIG, EINVAL, EPERM, ESRCH, SyscallError
-from .info import timespec
-from .kernel import Kernel, signed
-from .threads import Thread, by_tid, current
+from .kernel import Kernel, by_tid, current, signed
+from .process_state import Thread
+from .times import timespec
 
 SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
 SCHED_RESET_ON_FORK = 0x40000000

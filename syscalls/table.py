@@ -8,7 +8,6 @@ docs/syscalls.md all come from it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import (
     aio,
@@ -29,21 +28,7 @@ from . import (
     transfer,
     xattr,
 )
-
-
-@dataclass(frozen=True)
-class Syscall:
-    number: int
-    name: str
-    handler: Callable | None = None
-    note: str = ""
-
-    @property
-    def status(self) -> str:
-        if self.handler is None:
-            return "enosys"
-        return "partial" if self.note else "implemented"
-
+from .kernel import Syscall
 
 NOT_YET = "not implemented yet"
 

@@ -27,8 +27,8 @@ from collections.abc import Callable
 
 from . import fileops, fs, mm
 from .errors import EINVAL, SyscallError
-from .kernel import Kernel
-from .table import SYSCALLS, Syscall
+from .kernel import Kernel, Syscall
+from .table import SYSCALLS
 
 # riscv64 numbers riscv32 does not have (see above).
 ABSENT = {4, 72, 73, 79, 80, 86, 87, 88, 98, 101, 108, 110, 112, 113, 114, 115, 127, 137, 163,
@@ -125,3 +125,6 @@ SYSCALLS_RV32: dict[int, Syscall] = {
     **{number: Syscall(number, name, None, "struct msghdr is not translated for riscv32 yet")
        for number, name in RV64_LAYOUTS_ONLY.items()},
 }
+
+# The table for each XLEN: the machine hands the one its program needs to the Kernel.
+TABLES: dict[int, dict[int, Syscall]] = {64: SYSCALLS, 32: SYSCALLS_RV32}

@@ -1,4 +1,5 @@
-"""Threads: clone with CLONE_THREAD, futexes, and thread exit.
+"""Thread system calls: futexes (priority inheritance and futex2 included) and membarrier;
+a thread's start (clone) and end are in thread_lifecycle.py.
 
 Guest threads run inside pyemu, one at a time: each has its own registers (a CpuState) and the
 machine switches between them every few thousand instructions and whenever one waits on a
@@ -8,147 +9,26 @@ system call: the thread is parked, and whoever wakes it writes its result.
 
 from __future__ import annotations
 
-import contextlib
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from ..emulator.cpu import INSTRET, RESERVATION, CpuState
-from ..emulator.memory import GuestFault
+from .blocking import WouldBlock, complete
 from .errors import EAGAIN, EDEADLK, EINVAL, ENOSYS, EPERM, ESRCH, SyscallError
-from .kernel import Kernel, Parked, signed
+from .kernel import Kernel, Parked, by_tid, current, signed
+from .process_state import FUTEX_BITSET_MATCH_ANY, resume
 from .sources import CLOCK_MONOTONIC, CLOCK_REALTIME, NS
-
-CLONE_VM, CLONE_SIGHAND, CLONE_THREAD = 0x100, 0x800, 0x10000
-CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
-CLONE_CHILD_SETTID = 0x1000000
+from .thread_lifecycle import (
+    FUTEX_OWNER_DIED,
+    FUTEX_TID_MASK,
+    FUTEX_WAITERS,
+    futex_word,
+    set_futex_word,
+    wake,
+)
 
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP = 0, 1, 3, 4, 5
 FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
 FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
-FUTEX_BITSET_MATCH_ANY = 0xFFFF_FFFF
-A0 = 10
 SHARED_FUTEX_POLL = 1_000_000  # ns between looks at a futex word other processes may change
-
-
-@dataclass(eq=False)
-class Thread:
-    tid: int
-    state: CpuState
-    clear_child_tid: int = 0
-    robust_list: int = 0
-    rseq_area: int = 0  # rseq: the registered struct rseq, and the signature it was given
-    rseq_signature: int = 0
-    waiting_on: int | None = None  # futex address while parked in a wait
-    bitset: int = FUTEX_BITSET_MATCH_ANY
-    deadline: int | None = None  # CLOCK_MONOTONIC nanoseconds at which the wait times out
-    host_wait: object | None = None  # blocking.HostWait while parked in another blocking call
-    signal_mask: int = 0  # each thread has its own, as in Linux
-    pending: dict = field(default_factory=dict)  # signals sent to this thread (tgkill, timers)
-    saved_mask: int | None = None  # rt_sigsuspend: the mask its handler's frame restores
-    pi_wait: bool = False  # waiting_on is a priority-inheritance futex (FUTEX_LOCK_PI)
-    policy: int = 0  # sched_setscheduler's policy (SCHED_OTHER) and priority, as reported
-    priority: int = 0
-
-    @property
-    def parked(self) -> bool:
-        return self.waiting_on is not None or self.host_wait is not None
-
-
-class ThreadExit(BaseException):
-    """The calling thread ended (exit, with other threads still running)."""
-
-
-def current(k: Kernel) -> Thread:
-    return k.process.threads[k.process.current]
-
-
-def by_tid(k: Kernel, tid: int) -> Thread | None:
-    return next((t for t in k.process.threads if t.tid == tid), None)
-
-
-@contextlib.contextmanager
-def as_thread(k: Kernel, index: int) -> Iterator[Thread]:
-    """Act for another (parked) thread: complete its call with its own registers and mask."""
-    process = k.process
-    previous, previous_state = process.current, k.state
-    process.current = index
-    k.state = process.threads[index].state
-    try:
-        yield process.threads[index]
-    finally:
-        process.current, k.state = previous, previous_state
-
-
-def new_thread(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int,
-               child_tid: int) -> int:
-    """clone with CLONE_THREAD: a thread that starts after the ecall, with a0 = 0."""
-    if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND:
-        raise SyscallError(EINVAL)
-    parent = k.state
-    state = parent.copy()  # vector registers too, as qemu's threads keep them
-    state.ctrl[RESERVATION] = -1
-    state.ctrl[INSTRET] = 0  # instret counts per thread
-    state.set(A0, 0)
-    if newsp:
-        state.set(2, newsp)
-    if flags & CLONE_SETTLS:
-        state.set(4, tls)
-    process = k.process
-    process.last_tid += 1
-    thread = Thread(process.last_tid, state, signal_mask=current(k).signal_mask)
-    if flags & CLONE_CHILD_SETTID:
-        k.mem.write(child_tid, struct.pack("<i", thread.tid))
-    if flags & CLONE_CHILD_CLEARTID:
-        thread.clear_child_tid = child_tid
-    if flags & CLONE_PARENT_SETTID:
-        k.mem.write(parent_tid, struct.pack("<i", thread.tid))
-    process.threads.append(thread)
-    return thread.tid
-
-
-def end_thread(k: Kernel) -> None:
-    """The calling thread ends: its tid word is cleared and waiters on it woken, as Linux does
-    for CLONE_CHILD_CLEARTID (what pthread_join waits for)."""
-    thread = current(k)
-    release_robust_locks(k, thread)
-    if thread.clear_child_tid:
-        with contextlib.suppress(GuestFault):  # an unmapped tid word is ignored, as by Linux
-            k.mem.write(thread.clear_child_tid, struct.pack("<i", 0))
-            wake(k, thread.clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY)
-    process = k.process
-    process.retired += thread.state.instret
-    index = process.threads.index(thread)
-    process.threads.remove(thread)
-    process.current = (index - 1) % len(process.threads)  # the next turn is the one after it
-    raise ThreadExit
-
-
-def wake(k: Kernel, addr: int, count: int, bitset: int) -> int:
-    woken = 0
-    for thread in k.process.threads:
-        if woken >= count:
-            break
-        if thread.waiting_on == addr and thread.bitset & bitset and not thread.pi_wait:
-            resume(thread, 0)
-            woken += 1
-    return woken
-
-
-def resume(thread: Thread, result: int | None) -> None:
-    """End the thread's wait with `result` in a0; None: its call runs again (SA_RESTART)."""
-    thread.waiting_on = None
-    thread.deadline = None
-    thread.host_wait = None
-    thread.pi_wait = False
-    if result is None:
-        thread.state.pc = thread.state.pc - 4
-    else:
-        thread.state.set(A0, result)
-
-
-def _word(k: Kernel, addr: int) -> int:
-    return struct.unpack("<i", k.mem.read(addr, 4))[0]
 
 
 def _deadline(k: Kernel, timeout: int, absolute: bool, realtime: bool) -> int | None:
@@ -170,7 +50,7 @@ def _wake_op(k: Kernel, uaddr: int, count: int, count2: int, uaddr2: int, encode
     oparg, cmparg = (encoded >> 12) & 0xFFF, encoded & 0xFFF
     if encoded >> 31:  # FUTEX_OP_OPARG_SHIFT
         oparg = 1 << oparg
-    old = _word(k, uaddr2)
+    old = futex_word(k, uaddr2)
     new = {0: oparg, 1: old + oparg, 2: old | oparg, 3: old & ~oparg, 4: old ^ oparg}.get(op)
     if new is None:
         raise SyscallError(ENOSYS)
@@ -190,9 +70,9 @@ def _wait(k: Kernel, uaddr: int, expected: int, bitset: int, deadline: int | Non
     """Park the caller on the futex at uaddr while it holds `expected` (EAGAIN otherwise)."""
     if not bitset:
         raise SyscallError(EINVAL)
-    if _word(k, uaddr) != expected:
+    if futex_word(k, uaddr) != expected:
         raise SyscallError(EAGAIN)
-    if not private and any(m.start <= uaddr < m.end for m in k.process.shared_maps):
+    if not private and k.process.shared_mapping_at(uaddr, 1):
         return _wait_shared(k, uaddr, expected, deadline)
     thread = current(k)
     thread.waiting_on, thread.bitset, thread.deadline = uaddr, bitset, deadline
@@ -204,10 +84,8 @@ def _wait_shared(k: Kernel, uaddr: int, expected: int, deadline: int | None) -> 
     guest process is a pyemu of its own), so the waiter looks at the word every
     SHARED_FUTEX_POLL and returns as woken once it has changed, which is how a waker
     releases a lock, posts a semaphore or signals a condition."""
-    from .blocking import WouldBlock, complete  # blocking builds on this module
-
     def attempt() -> int:
-        if _word(k, uaddr) != expected:
+        if futex_word(k, uaddr) != expected:
             return 0
         raise WouldBlock(every=SHARED_FUTEX_POLL)
 
@@ -245,7 +123,7 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
             raise SyscallError(EINVAL)
         return wake(k, uaddr, signed(val), bitset)
     if command in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
-        if command == FUTEX_CMP_REQUEUE and _word(k, uaddr) != signed(val3):
+        if command == FUTEX_CMP_REQUEUE and futex_word(k, uaddr) != signed(val3):
             raise SyscallError(EAGAIN)
         move = signed(timeout) & 0x7FFF_FFFF  # val2 travels in the timeout slot
         woken, moved = _requeue(k, uaddr, uaddr2, signed(val), move)
@@ -265,29 +143,24 @@ def futex(k: Kernel, uaddr: int, op: int, val: int, timeout: int, uaddr2: int,
 # ---------------------------------------------------------------- priority inheritance
 
 FUTEX_LOCK_PI, FUTEX_UNLOCK_PI, FUTEX_TRYLOCK_PI, FUTEX_LOCK_PI2 = 6, 7, 8, 13
-FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x8000_0000, 0x4000_0000, 0x3FFF_FFFF
-
-
-def _set_word(k: Kernel, addr: int, value: int) -> None:
-    k.mem.write(addr, struct.pack("<I", value & 0xFFFF_FFFF))
 
 
 def _lock_pi(k: Kernel, uaddr: int, deadline: int | None, trylock: bool) -> int:
     """Take the lock (the word becomes the caller's tid) or wait for its owner to hand it
     over. Threads take turns on one host thread, so there is no priority to lend."""
-    word = _word(k, uaddr) & 0xFFFF_FFFF
+    word = futex_word(k, uaddr) & 0xFFFF_FFFF
     thread = current(k)
     owner = word & FUTEX_TID_MASK
     if owner == thread.tid:
         raise SyscallError(EDEADLK)
     if not owner or by_tid(k, owner) is None and word & FUTEX_OWNER_DIED:
-        _set_word(k, uaddr, thread.tid | word & FUTEX_WAITERS)
+        set_futex_word(k, uaddr, thread.tid | word & FUTEX_WAITERS)
         return 0
     if trylock:
         raise SyscallError(EAGAIN)
     if by_tid(k, owner) is None:
         raise SyscallError(ESRCH)  # an owner that is no thread of this process
-    _set_word(k, uaddr, word | FUTEX_WAITERS)
+    set_futex_word(k, uaddr, word | FUTEX_WAITERS)
     thread.pi_wait = True
     thread.waiting_on, thread.bitset, thread.deadline = uaddr, FUTEX_BITSET_MATCH_ANY, deadline
     raise Parked
@@ -296,15 +169,15 @@ def _lock_pi(k: Kernel, uaddr: int, deadline: int | None, trylock: bool) -> int:
 def _unlock_pi(k: Kernel, uaddr: int) -> int:
     """Hand the lock to the first waiter (its tid in the word, FUTEX_WAITERS kept while
     others wait), or leave it free."""
-    word = _word(k, uaddr) & 0xFFFF_FFFF
+    word = futex_word(k, uaddr) & 0xFFFF_FFFF
     if word & FUTEX_TID_MASK != current(k).tid:
         raise SyscallError(EPERM)
     waiters = [t for t in k.process.threads if t.waiting_on == uaddr and t.pi_wait]
     if not waiters:
-        _set_word(k, uaddr, 0)
+        set_futex_word(k, uaddr, 0)
         return 0
     heir = waiters[0]
-    _set_word(k, uaddr, heir.tid | (FUTEX_WAITERS if len(waiters) > 1 else 0))
+    set_futex_word(k, uaddr, heir.tid | (FUTEX_WAITERS if len(waiters) > 1 else 0))
     resume(heir, 0)
     return 0
 
@@ -347,48 +220,12 @@ def futex_requeue(k: Kernel, waiters: int, flags: int, wake_count: int, move_cou
     _check_futex2_flags(flags2)
     if uaddr & 3 or uaddr2 & 3:
         raise SyscallError(EINVAL)
-    if _word(k, uaddr) != signed(val):
+    if futex_word(k, uaddr) != signed(val):
         raise SyscallError(EAGAIN)
     return sum(_requeue(k, uaddr, uaddr2, signed(wake_count), signed(move_count)))
 
 
 # ---------------------------------------------------------------- robust lists
-
-ROBUST_LIST_LIMIT = 2048  # Linux follows at most this many locks
-
-
-def release_robust_locks(k: Kernel, thread: Thread) -> None:
-    """At a thread's end, each robust mutex it still holds is marked FUTEX_OWNER_DIED and
-    one of its waiters woken, as Linux does (what lets the next owner see EOWNERDEAD)."""
-    if not thread.robust_list:
-        return
-    word = k.xlen // 8
-
-    def pointer(addr: int) -> int:
-        return int.from_bytes(k.mem.read(addr, word), "little")
-
-    with contextlib.suppress(GuestFault):  # a list that leads nowhere ends the walk
-        head = thread.robust_list
-        offset = signed(pointer(head + word), k.xlen)
-        pending = pointer(head + 2 * word) & ~1
-        entry = pointer(head) & ~1
-        seen = 0
-        while entry != head and seen < ROBUST_LIST_LIMIT:
-            following = pointer(entry) & ~1
-            if entry != pending:
-                _owner_died(k, thread, entry + offset)
-            entry, seen = following, seen + 1
-        if pending:
-            _owner_died(k, thread, pending + offset)
-
-
-def _owner_died(k: Kernel, thread: Thread, uaddr: int) -> None:
-    word = _word(k, uaddr) & 0xFFFF_FFFF
-    if word & FUTEX_TID_MASK != thread.tid:
-        return
-    _set_word(k, uaddr, word & FUTEX_WAITERS | FUTEX_OWNER_DIED)
-    if word & FUTEX_WAITERS:
-        wake(k, uaddr, 1, FUTEX_BITSET_MATCH_ANY)
 
 
 MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_GLOBAL, MEMBARRIER_CMD_GLOBAL_EXPEDITED = 0, 1, 2

@@ -1,4 +1,4 @@
-"""POSIX per-process timers (timer_create and friends).
+"""POSIX per-process timers (timer_create and friends); signal_delivery.fire_due fires them.
 
 The guest's timers are kept here, not in the host: the machine looks at them between runs
 of the engine (in shorter runs while one is armed) and every blocking wait ends by the next
@@ -8,11 +8,12 @@ expiry, so a timer's signal interrupts a busy loop or a blocked call as a host t
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, replace
 
 from .errors import EAGAIN, EINVAL, SyscallError
-from .kernel import Kernel, signed
-from .signals import NSIG, SI_TIMER, SIGALRM, SIGEVENT, SignalInfo, send
+from .kernel import Kernel, by_tid, signed
+from .process_state import Timer
+from .signal_defs import NSIG, SIGALRM, SIGEVENT
+from .signal_delivery import SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, fire_due
 from .sources import (
     CLOCK_BOOTTIME,
     CLOCK_MONOTONIC,
@@ -20,9 +21,7 @@ from .sources import (
     CLOCK_REALTIME,
     CLOCK_THREAD_CPUTIME_ID,
 )
-from .threads import Thread, by_tid
 
-SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID = 0, 1, 4
 TIMER_ABSTIME = 1
 ITIMERSPEC = struct.Struct("<qqqq")  # it_interval, it_value: each a 64-bit timespec
 MAX_TIMERS = 1 << 15
@@ -31,18 +30,6 @@ NS = 1_000_000_000
 # The clocks a timer can run on (the *_ALARM ones need a privilege the emulator does not grant).
 TIMER_CLOCKS = (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
                 CLOCK_THREAD_CPUTIME_ID, CLOCK_BOOTTIME)
-
-
-@dataclass(eq=False)
-class Timer:
-    clock: int  # the Linux clock id, read on the kernel's clock
-    signo: int
-    notify: int
-    value: int  # sigev_value
-    thread: Thread | None  # SIGEV_THREAD_ID: the thread the signal goes to
-    expiry: int = 0  # ns on `clock` of the next expiry; 0: disarmed
-    interval: int = 0
-    overrun: int = 0  # of its last signal taken (delivered or waited for)
 
 
 def _timer(k: Kernel, timer_id: int) -> Timer:
@@ -118,37 +105,3 @@ def timer_delete(k: Kernel, timer_id: int) -> int:
     return 0
 
 
-def fire_due(k: Kernel) -> None:
-    """Send the signals of the timers that have expired; periodic ones count the expiries
-    they missed (the overrun) and are armed again."""
-    for timer_id, timer in k.process.timers.items():
-        if not timer.expiry:
-            continue
-        now = k.clock.now_ns(timer.clock)
-        if now < timer.expiry:
-            continue
-        missed = (now - timer.expiry) // timer.interval if timer.interval else 0
-        timer.expiry = timer.expiry + (missed + 1) * timer.interval if timer.interval else 0
-        if timer.notify == SIGEV_NONE:
-            continue
-        pending = (k.process.pending if timer.thread is None else timer.thread.pending)
-        queued = pending.get(timer.signo)
-        if queued is not None and queued.code == SI_TIMER and queued.pid == timer_id:
-            missed += queued.uid + 1  # its signal is still pending: one more overrun
-            pending[timer.signo] = replace(queued, uid=missed)
-        else:
-            send(k, SignalInfo(timer.signo, SI_TIMER, timer_id, missed, value=timer.value),
-                 timer.thread)
-
-
-def next_deadline(k: Kernel) -> float | None:
-    """CLOCK_MONOTONIC ns of the next expiry of an armed timer (None: none is armed)."""
-    armed = [t for t in k.process.timers.values() if t.expiry]
-    if not armed:
-        return None
-    now = k.clock.now_ns(CLOCK_MONOTONIC)
-    return now + min(t.expiry - k.clock.now_ns(t.clock) for t in armed)
-
-
-def armed(k: Kernel) -> bool:
-    return any(t.expiry for t in k.process.timers.values())

@@ -9,8 +9,8 @@ import os
 import struct
 
 from .blocking import POLLIN, POLLOUT, complete, when_ready, write_all
+from .descriptors import MAX_IO, gather, host_fd, host_writer, iovecs, read_from, read_vectors
 from .errors import EINVAL, EOPNOTSUPP, SyscallError
-from .fs import MAX_IO, gather, host_fd, host_writer, iovecs, read_vectors, readv
 from .host import libc_call
 from .kernel import Kernel, signed
 
@@ -33,7 +33,7 @@ def _read_at(k: Kernel, fd: int, iov: int, count: int, offset: int, flags: int) 
         return bytes(data[:os.preadv(host_fd(k, fd), [data], offset, flags)])
 
     if offset == -1 and not flags:
-        return readv(k, fd, iov, count)
+        return read_vectors(k, fd, iov, count, lambda size: read_from(k, fd, [size]))
     return read_vectors(k, fd, iov, count, read, may_block=offset == -1)
 
 

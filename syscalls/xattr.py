@@ -7,8 +7,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from .descriptors import AT_FDCWD, host_fd
 from .errors import E2BIG, EINVAL, ERANGE, SyscallError
-from .fs import AT_FDCWD, host_fd
 from .kernel import Kernel
 from .paths import check_descriptor_change, guest_path, host_name_of
 
