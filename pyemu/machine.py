@@ -37,6 +37,7 @@ from .emulator.cpu import (
 from .emulator.disassembly import Disassembler
 from .emulator.engine_python import PythonEngine
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace, GuestFault
+from .emulator.observe import Observers
 from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
 from .history import CHECKPOINT_INTERVAL, Snapshot
@@ -155,6 +156,8 @@ class Machine:
         self.interrupted = False  # set (by a signal handler) to stop the run at the next event
         self.scheduler = Scheduler(self)
         self.timeline = Timeline(self, record)
+        self.observers = Observers()  # see observe()
+        self.observers.on_change = self._observers_changed
         self._start(image, space)
         self.regs = Registers(self)
         self.mem = Memory(self)
@@ -193,6 +196,7 @@ class Machine:
                                   else None)
         self._reference: PythonEngine = getattr(self.engine, "reference", self.engine)
         self._reference.breakpoints = self.breakpoints
+        self._reference.observe(self.observers)
         space.watch([(addr, addr + size) for addr, size, _ in self.watchpoints])
         self.timeline.start_again()  # the history starts again with the new program
 
@@ -367,8 +371,8 @@ class Machine:
         reference = self._reference
         if passing and self.state.pc in self.breakpoints:
             reference.passing_breakpoint = self.state.pc
-        try:
-            return self.engine.run(budget)
+        try:  # the reference engine is the one that tells listeners what runs
+            return (reference if self.observers.engine_level else self.engine).run(budget)
         finally:
             reference.passing_breakpoint = None
 
@@ -556,6 +560,23 @@ class Machine:
         self.watchpoints = [w for w in self.watchpoints if not (
             w[0] == addr and size in (None, w[1]) and kinds in (None, w[2]))]
         self.space.watch([(a, a + s) for a, s, _ in self.watchpoints])
+
+    def observe(self, listener) -> None:
+        """Tell `listener` what the guest does from now on, by calling those of its methods
+        block_entered(pcs), instruction_retired(pc, state), memory_accessed(pc, addr, size,
+        access), system_call(number, args, result) and thread_switched(tid) that it has
+        (docs/api.md, "Observing a run"). Listening to the first three runs the guest on the
+        reference engine; a machine nobody listens to runs as fast as before."""
+        self.observers.add(listener)
+
+    def unobserve(self, listener) -> None:
+        """Stop telling `listener` (given to observe()) anything."""
+        self.observers.remove(listener)
+
+    def _observers_changed(self) -> None:
+        observers = self.observers
+        self.kernel.trace = observers.tell_system_call if observers.system_call else None
+        self._reference.observers_changed()
 
     def hook_syscall(self, name_or_number: str | int, fn: SyscallHook | None) -> None:
         """Call `fn(machine, a0, a1, a2, a3, a4, a5)` when the guest makes this system call;
