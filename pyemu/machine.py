@@ -36,6 +36,7 @@ from .emulator.cpu import (
 )
 from .emulator.disassembly import Disassembler
 from .emulator.engine_python import PythonEngine
+from .emulator.journal import recording
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace, GuestFault
 from .emulator.observe import Observers
 from .emulator.semantics import TIMEBASE_HZ
@@ -381,11 +382,12 @@ class Machine:
         and report the first that a watchpoint asks for (a read of a write-only watched
         range is not one)."""
         pc = self.state.pc
-        log = self.space.watch_log = []
+        watches = self.space.watches
+        log = watches.log = []
         try:
             stop = self._run_engine(1, passing=True)
         finally:
-            self.space.watch_log = None
+            watches.log = None
         if stop.reason is StopReason.TRAP:
             self._pending_fault = stop
             return self._signalled(stop)
@@ -406,12 +408,8 @@ class Machine:
             if action() is False:
                 self._events -= 1
             return
-        space = self.space
-        journal = space.journal = []
-        try:
+        with recording(self.space) as journal:
             happened = action() is not False
-        finally:
-            space.journal = None
         if not happened:
             self._events -= 1
         elif self.timeline.history is history:  # (execve starts a new history)
@@ -653,7 +651,7 @@ class Machine:
 
     def state_changed(self, journal: list | None = None) -> None:
         """The debugger changed registers, or memory (as `journal` says, see
-        AddressSpace.journal): the history records it before the machine runs on."""
+        emulator/journal.py): the history records it before the machine runs on."""
         self.timeline.state_changed(journal)
 
     def snapshot(self, path: str | os.PathLike | None = None) -> Snapshot:
