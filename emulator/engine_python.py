@@ -38,6 +38,7 @@ from .inline import inline_statements
 from .isa import all_instructions
 from .isa.base import Instruction
 from .memory import PAGE_SHIFT, AddressSpace, GuestFault, WatchpointHit
+from .observe import ObservedMemory, Observers
 from .stops import Stop, StopReason
 
 FAULT_CAUSES = {"r": CAUSE_LOAD_PAGE_FAULT, "w": CAUSE_STORE_PAGE_FAULT, "x": CAUSE_FETCH_PAGE_FAULT}
@@ -102,8 +103,10 @@ class PythonEngine:
         self._block_namespace = block_namespace(self._helpers, mem)
         self._block_namespace["V"] = self.V
         # Superblocks run only part of their instructions when they leave at a branch, and
-        # loop: an observer that counts whole blocks entered (coverage) turns them off.
+        # loop: listeners to blocks entered (coverage) turn them off.
         self.superblocks = True
+        self.observers = Observers()
+        self._observed_memory: ObservedMemory | None = None
         mem.code_write_listeners.append(self.invalidate_page)
         # Addresses where runs stop before executing (a debugger's breakpoints): their cache
         # entries stop instead, and blocks end before them. Changing the set needs the pages
@@ -115,6 +118,31 @@ class PythonEngine:
     def switch(self, state: CpuState) -> None:
         """Run another hart's registers (a thread) over the same memory and caches."""
         self.state = state
+
+    def observe(self, observers: Observers) -> None:
+        """Tell `observers`' listeners what runs (emulator/observe.py), from now on; call
+        observers_changed() when its listeners change."""
+        self.observers = observers
+        self.observers_changed()
+
+    def observers_changed(self) -> None:
+        """Units of code are prepared for the listeners of the time: prepare them again."""
+        observers = self.observers
+        self.superblocks = not observers.block_entered
+        self._observed_memory = ObservedMemory(self.mem, observers.memory_accessed) \
+            if observers.memory_accessed else None
+        self.invalidate_all()
+
+    def _entered(self, run: Callable, pcs: list[int]) -> Callable:
+        """`run`, telling the block listeners first that the unit of `pcs` is entered."""
+        listeners, unit = tuple(self.observers.block_entered), tuple(pcs)
+
+        def entered(*args):
+            for listen in listeners:
+                listen(unit)
+            return run(*args)
+
+        return entered
 
     # ----------------------------------------------------------------- decode cache
 
@@ -157,8 +185,10 @@ class PythonEngine:
         values = dict(decoded.ops)
         if integer_rd and values.get("rd") == 0:
             values["rd"] = DISCARD
-        values.update(X=self.X, F=self.F, C=self.C, V=self.V, M=self.mem, pc=pc,
-                      ilen=decoded.length)
+        values.update(X=self.X, F=self.F, C=self.C, V=self.V, M=self._observed_memory or self.mem,
+                      pc=pc, ilen=decoded.length)
+        if self.observers.block_entered:
+            fn = self._entered(fn, [pc])
         entry = (fn, tuple(values[p] for p in decoded.insn.params), decoded.length)
         if pc in self.breakpoints:
             entry = self._stopping(pc, entry)
@@ -203,6 +233,8 @@ class PythonEngine:
         Whole blocks run while the budget allows, single instructions after that. On a trap,
         pc is left at the trapping instruction, which has not retired.
         """
+        if self.observers.stepping:
+            return self._run_stepping(max_insns)
         self._load_state()
         pc = self.state.pc
         blocks = self._blocks
@@ -236,19 +268,40 @@ class PythonEngine:
                 target = fn(*args)
                 C[INSTRET] += 1
                 pc = pc + length if target is None else target
-        except (Trap, GuestFault, WatchpointHit, BreakpointReached) as exc:
+        except STOPPING as exc:
             if block is not None and block.pcs[0] == pc:
                 done = block.retired_before(exc.__traceback__)
                 C[INSTRET] += done
                 pc = block.pcs[done]
-            if isinstance(exc, Trap):
-                stop = Stop(StopReason.TRAP, exc.cause, exc.tval)
-            elif isinstance(exc, GuestFault):
-                stop = Stop(StopReason.TRAP, FAULT_CAUSES[exc.access], exc.addr)
-            elif isinstance(exc, WatchpointHit):
-                stop = Stop(StopReason.WATCHPOINT, tval=exc.addr)
-            else:
-                stop = Stop(StopReason.BREAKPOINT)
+            stop = _stop_for(exc)
+        finally:
+            self.X[DISCARD] = 0
+            self._store_state(pc)
+        return stop
+
+    def _run_stepping(self, max_insns: int) -> Stop:
+        """`run` one instruction at a time, for listeners to instructions or memory: the
+        instruction listeners are told after each, with the state stored."""
+        self._load_state()
+        pc = self.state.pc
+        C, cache, memory = self.C, self._cache, self._observed_memory
+        retired = self.observers.instruction_retired
+        stop = Stop(StopReason.LIMIT)
+        try:
+            for _ in range(max_insns):
+                fn, args, length = cache.get(pc) or self._entry(pc)
+                if memory is not None:
+                    memory.pc = pc
+                target = fn(*args)
+                C[INSTRET] += 1
+                at, pc = pc, pc + length if target is None else target
+                if retired:
+                    self.X[DISCARD] = 0
+                    self._store_state(pc)
+                    for listen in retired:
+                        listen(at, self.state)
+        except STOPPING as exc:
+            stop = _stop_for(exc)
         finally:
             self.X[DISCARD] = 0
             self._store_state(pc)
@@ -275,6 +328,8 @@ class PythonEngine:
                 break  # raised again, at its own pc, when execution reaches it
             pcs.append(next_pc)
         block = translate_block(decoded, pcs, self._block_namespace, loops=self.superblocks)
+        if self.observers.block_entered:
+            block.translated, block.run = block.run, self._entered(block.run, pcs)
         self.blocks_translated += 1
         self._blocks[pc] = block
         pages = {page for at, insn in zip(pcs, decoded)
@@ -292,6 +347,20 @@ class PythonEngine:
 
 class BreakpointReached(Exception):
     """Execution reached a breakpoint: the instruction there has not run."""
+
+
+STOPPING = (Trap, GuestFault, WatchpointHit, BreakpointReached)
+
+
+def _stop_for(exc: Exception) -> Stop:
+    """Why a run stopped, when an instruction raised one of STOPPING."""
+    if isinstance(exc, Trap):
+        return Stop(StopReason.TRAP, exc.cause, exc.tval)
+    if isinstance(exc, GuestFault):
+        return Stop(StopReason.TRAP, FAULT_CAUSES[exc.access], exc.addr)
+    if isinstance(exc, WatchpointHit):
+        return Stop(StopReason.WATCHPOINT, tval=exc.addr)
+    return Stop(StopReason.BREAKPOINT)
 
 
 CONDITIONAL_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
@@ -325,13 +394,14 @@ class Block:
     first_lines: list[int]  # the first source line of each instruction
     alive: list[bool]  # emptied when the code is written: a looping block then stops
     length: int = 0  # instructions
+    translated: Callable | None = None  # the translated function, when `run` wraps it
 
     def __post_init__(self) -> None:
         self.length = len(self.pcs)
 
     def retired_before(self, traceback: TracebackType | None) -> int:
         """How many instructions of this block retired before the one that raised."""
-        code = self.run.__code__
+        code = (self.translated or self.run).__code__
         line = None
         while traceback is not None:
             if traceback.tb_frame.f_code is code:

@@ -14,7 +14,6 @@ TLB): they are flushed whenever a mapping or permission changes.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -25,6 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from .journal import journaled
+from .watch import PTE_WATCHED, Watches, WatchpointHit  # noqa: F401 - imported from here too
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
@@ -41,10 +43,7 @@ PTE_WRITE = PROT_WRITE
 PTE_EXEC = PROT_EXEC
 PTE_MAPPED = 8  # a mapping exists (also for PROT_NONE pages)
 PTE_CODE = 16  # decoded code is cached for this page: stores must take the slow path
-# A debugger watches part of this page: its read and write bits are kept aside (in
-# AddressSpace.watched_prot) and cleared here, so that every TLB fill and the compiled
-# engine's page walk fail and loads and stores take the reference engine's slow path.
-PTE_WATCHED = 32
+# PTE_WATCHED (emulator/watch.py): a debugger watches part of this page.
 PTE_FRAME_SHIFT = 8
 
 VA_BITS = 47
@@ -104,17 +103,6 @@ _S32 = struct.Struct("<i")
 _S64 = struct.Struct("<q")
 
 
-class WatchpointHit(Exception):
-    """An engine's load or store touches a watched range; raised before the access is made,
-    so the instruction has changed nothing and can run again with the watch logged instead."""
-
-    def __init__(self, addr: int, size: int, access: str):
-        super().__init__(f"{access} of {size} bytes at {addr:#x}")
-        self.addr = addr
-        self.size = size
-        self.access = access
-
-
 class GuestFault(Exception):
     """A guest access to an unmapped page or against its permissions (SIGSEGV)."""
 
@@ -149,27 +137,6 @@ def page_ceil(addr: int) -> int:
     return (addr + PAGE_OFFSET_MASK) & ~PAGE_OFFSET_MASK
 
 
-def journaled(method: Callable) -> Callable:
-    """A change of the address space that AddressSpace.journal records, while it is a list,
-    as (method name, arguments): replaying the list makes the same change again. Changes
-    made inside a recorded one are not recorded again."""
-
-    @functools.wraps(method)
-    def recorded(self, *args, **kwargs):
-        journal = self.journal
-        if journal is None:
-            return method(self, *args, **kwargs)
-        journal.append((method.__name__, tuple(
-            bytes(a) if isinstance(a, (bytearray, memoryview)) else a for a in args), kwargs))
-        self.journal = None
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            self.journal = journal
-
-    return recorded
-
-
 class AddressSpace:
     def __init__(self, address_bits: int = VA_BITS):
         self.limit = 1 << min(address_bits, VA_BITS)
@@ -198,12 +165,9 @@ class AddressSpace:
         self.tlb_generation = 0
         # Called with a page number when a store hits a page whose code is cached.
         self.code_write_listeners: list[Callable[[int], None]] = []
-        # Watched ranges (start, end): engine accesses that touch one raise WatchpointHit, or
-        # are appended to watch_log while that is a list. Their pages never enter a TLB.
-        self.watched: list[tuple[int, int]] = []
-        self.watch_log: list[tuple[int, int, str]] | None = None
-        self.watched_prot: dict[int, int] = {}  # page number -> the read/write bits hidden
-        self.journal: list[tuple[str, tuple, dict]] | None = None  # see journaled
+        # A debugger's watched ranges: their pages never enter a TLB (emulator/watch.py).
+        self.watches = Watches(self)
+        self.journal: list[tuple[str, tuple, dict]] | None = None  # emulator/journal.py
 
     # ----------------------------------------------------------------- page table
 
@@ -224,6 +188,13 @@ class AddressSpace:
             t3 = self._new_table_row("l3")
             self.l2[t2, i2] = t3
         return t3, vpn & _LEVEL_MASK
+
+    page_shift = PAGE_SHIFT
+
+    def mapped_leaf(self, vpn: int) -> tuple[int, int]:
+        """(l3 row, column) of the entry of `vpn` if it is mapped, else (0, 0)."""
+        row, col = self._leaf(vpn, create=False)
+        return (row, col) if row and self.l3[row, col] & PTE_MAPPED else (0, 0)
 
     def _new_table_row(self, name: str) -> int:
         """Index of a fresh row of the level table `name` ("l2" or "l3"), growing it if full."""
@@ -355,7 +326,7 @@ class AddressSpace:
         def fill(entries: np.ndarray) -> None:
             entries[:] = flags
 
-        with self._watch_bits_shown():
+        with self.watches.shown():
             self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, fill)
         self._add_region(Region(start, end, prot, name, offset))
 
@@ -399,7 +370,7 @@ class AddressSpace:
             self._release_frames([int(f) for f in frames])
             entries[:] = 0
 
-        with self._watch_bits_shown():
+        with self.watches.shown():
             self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, clear,
                            create=False)
         self._cut_regions(start, end)
@@ -431,7 +402,7 @@ class AddressSpace:
             mapped = (entries & PTE_MAPPED) != 0
             entries[mapped] = (entries[mapped] & ~np.int64(7)) | (prot & 7)
 
-        with self._watch_bits_shown():
+        with self.watches.shown():
             self._set_ptes(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT, reprotect,
                            create=False)
         pieces = []
@@ -539,18 +510,13 @@ class AddressSpace:
         return {"rows_used": dict(self._rows_used), "frames_used": self._frames_used,
                 "free_frames": list(self._free_frames),
                 "regions": [dataclasses.replace(r) for r in self.regions],
-                "watched_prot": dict(self.watched_prot)}
-
-    def replay(self, journal: list[tuple[str, tuple, dict]]) -> None:
-        """Make again the changes a journal recorded (a write that faulted faults again)."""
-        for name, args, kwargs in journal:
-            with contextlib.suppress(GuestFault):
-                getattr(self, name)(*args, **kwargs)
+                "watched_prot": dict(self.watches.hidden)}
 
     def restore(self, contents: dict[str, bytes], bookkeeping: dict) -> None:
         """Bring back what contents() (as bytes) and bookkeeping() described. The engines drop
         the decoded code of the pages that change; the watched ranges stay the present ones."""
-        self._show_watched()
+        watches = self.watches
+        watches.show()
         code = self._code_pages()
         rows = bookkeeping["rows_used"]
         for name in ("l2", "l3"):
@@ -570,8 +536,8 @@ class AddressSpace:
         self._frames_used = bookkeeping["frames_used"]
         self._free_frames = list(bookkeeping["free_frames"])
         self.regions = [dataclasses.replace(r) for r in bookkeeping["regions"]]
-        self.watched_prot = dict(bookkeeping["watched_prot"])
-        self._show_watched()
+        watches.hidden = dict(bookkeeping["watched_prot"])
+        watches.show()
         # PTE_CODE describes what the engines cache now, and the watches are the present ones.
         self.l3[: rows["l3"]] &= ~np.int64(PTE_CODE)
         for vpn, (entry, data) in code.items():
@@ -581,7 +547,7 @@ class AddressSpace:
             else:
                 for listener in self.code_write_listeners:
                     listener(vpn)
-        self._hide_watched()
+        watches.hide()
         self.flush_tlbs()
 
     def _code_pages(self) -> dict[int, tuple[int, bytes]]:
@@ -613,7 +579,7 @@ class AddressSpace:
         if not entry & PTE_MAPPED:
             raise GuestFault(addr, access, False)
         if entry & PTE_WATCHED:
-            entry |= self.watched_prot.get(vpn, 0)
+            entry |= self.watches.hidden.get(vpn, 0)
         need = {"r": PTE_READ, "w": PTE_WRITE, "x": PTE_EXEC}[access]
         if not entry & need:
             raise GuestFault(addr, access, True)
@@ -630,64 +596,18 @@ class AddressSpace:
         off = addr & PAGE_OFFSET_MASK
         base = tlb.get(addr >> PAGE_SHIFT)
         if base is None or off + size > PAGE_SIZE:
-            if self.watched and access != "x":
-                self._check_watched(addr, size, access)
+            if self.watches.ranges and access != "x":
+                self.watches.check(addr, size, access)
             if off + size > PAGE_SIZE:
                 return -1
             return self._translate(addr, access)
         return base + off
 
-    def _check_watched(self, addr: int, size: int, access: str) -> None:
-        for start, end in self.watched:
-            if start < addr + size and addr < end:
-                if self.watch_log is None:
-                    raise WatchpointHit(addr, size, access)
-                self.watch_log.append((addr, size, access))
-                return
-
     # ----------------------------------------------------------------- debugger support
 
     def watch(self, ranges: list[tuple[int, int]]) -> None:
         """Watch these (start, end) ranges from now on, instead of the previous ones."""
-        self._show_watched()
-        self.watched = list(ranges)
-        self._hide_watched()
-        self.flush_tlbs()
-
-    def _watched_pages(self):
-        """(page number, l3 row, column) of each mapped page of the watched ranges."""
-        for start, end in self.watched:
-            for vpn in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
-                row, col = self._leaf(vpn, create=False)
-                if row and self.l3[row, col] & PTE_MAPPED:
-                    yield vpn, row, col
-
-    def _hide_watched(self) -> None:
-        readable_writable = PTE_READ | PTE_WRITE
-        for vpn, row, col in self._watched_pages():
-            entry = int(self.l3[row, col])
-            if not entry & PTE_WATCHED:
-                self.watched_prot[vpn] = entry & readable_writable
-                self.l3[row, col] = (entry & ~readable_writable) | PTE_WATCHED
-
-    def _show_watched(self) -> None:
-        for vpn, prot in self.watched_prot.items():
-            row, col = self._leaf(vpn, create=False)
-            if row and self.l3[row, col] & PTE_WATCHED:
-                self.l3[row, col] = (int(self.l3[row, col]) & ~PTE_WATCHED) | prot
-        self.watched_prot.clear()
-
-    @contextlib.contextmanager
-    def _watch_bits_shown(self):
-        """Page table entries as they really are, while a mapping changes."""
-        if not self.watched:
-            yield
-            return
-        self._show_watched()
-        try:
-            yield
-        finally:
-            self._hide_watched()
+        self.watches.set(ranges)
 
     @journaled
     def forget_code(self, addr: int, size: int) -> None:

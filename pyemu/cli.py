@@ -221,12 +221,12 @@ def run(argv: list[str] | None) -> int:
             return interact(machine, options.breaks)
         if options.gdb_port is not None:
             return debug_with_gdb(machine, options.gdb_port)
-        if observing:  # on the reference engine: its units of code can be watched
+        if observing:
             from .observe import Observer
 
             observer = Observer(machine, profile=profiling)
         if options.strace:
-            machine.kernel.trace = strace_printer(machine)
+            machine.observe(StracePrinter(machine))
         with machine.forwarding_host_signals(), trace_output(options, trace_file) as trace:
             if trace is not None:
                 outcome = Tracer(machine, trace).run(options.max_insns)
@@ -375,16 +375,18 @@ def die_by_signal(signum: int) -> None:
     os.kill(os.getpid(), signum)
 
 
-def strace_printer(machine):
-    """Each call as strace shows it, after the thread's id (strace -f's), arguments decoded."""
-    from .syscalls import strace, threads
+class StracePrinter:
+    """Each call as strace shows it, after the thread's id (strace -f's), arguments decoded:
+    a listener of the machine's system calls."""
 
-    table = machine.kernel.table
+    def __init__(self, machine):
+        self.machine = machine
 
-    def show(number: int, args: tuple[int, ...], result: int | None) -> None:
-        entry = table.get(number)
+    def system_call(self, number: int, args: tuple[int, ...], result: int | None) -> None:
+        from .syscalls import strace
+
+        machine = self.machine
+        entry = machine.kernel.table.get(number)
         name = entry.name if entry else f"syscall_{number}"
-        tid = threads.current(machine.kernel).tid
-        print(f"{tid} {strace.describe(machine.kernel, name, args, result)}", file=sys.stderr)
-
-    return show
+        print(f"{machine.current_thread} {strace.describe(machine.kernel, name, args, result)}",
+              file=sys.stderr)

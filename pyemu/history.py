@@ -93,7 +93,7 @@ def copy_thread(thread):
 class Checkpoint:
     """The machine at one step. A full checkpoint holds the whole address space; a light one
     (after an event, or a debugger's change) holds only the changes that the event made to it
-    (a journal, see AddressSpace.journal), to be made again on the replayed state."""
+    (a journal, see emulator/journal.py), to be made again on the replayed state."""
 
     steps: int
     memory: MemoryImage | None

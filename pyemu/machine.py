@@ -36,7 +36,9 @@ from .emulator.cpu import (
 )
 from .emulator.disassembly import Disassembler
 from .emulator.engine_python import PythonEngine
+from .emulator.journal import recording
 from .emulator.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, AddressSpace, GuestFault
+from .emulator.observe import Observers
 from .emulator.semantics import TIMEBASE_HZ
 from .emulator.stops import Stop, StopReason
 from .history import CHECKPOINT_INTERVAL, Snapshot
@@ -154,6 +156,8 @@ class Machine:
         self.interrupted = False  # set (by a signal handler) to stop the run at the next event
         self.scheduler = Scheduler(self)
         self.timeline = Timeline(self, record)
+        self.observers = Observers()  # see observe()
+        self.observers.on_change = self._observers_changed
         self._start(image, space)
         self.regs = Registers(self)
         self.mem = Memory(self)
@@ -192,6 +196,7 @@ class Machine:
                                   else None)
         self._reference: PythonEngine = getattr(self.engine, "reference", self.engine)
         self._reference.breakpoints = self.breakpoints
+        self._reference.observe(self.observers)
         space.watch([(addr, addr + size) for addr, size, _ in self.watchpoints])
         self.timeline.start_again()  # the history starts again with the new program
 
@@ -347,8 +352,8 @@ class Machine:
         reference = self._reference
         if passing and self.state.pc in self.breakpoints:
             reference.passing_breakpoint = self.state.pc
-        try:
-            return self.engine.run(budget)
+        try:  # the reference engine is the one that tells listeners what runs
+            return (reference if self.observers.engine_level else self.engine).run(budget)
         finally:
             reference.passing_breakpoint = None
 
@@ -357,11 +362,12 @@ class Machine:
         and report the first that a watchpoint asks for (a read of a write-only watched
         range is not one)."""
         pc = self.state.pc
-        log = self.space.watch_log = []
+        watches = self.space.watches
+        log = watches.log = []
         try:
             stop = self._run_engine(1, passing=True)
         finally:
-            self.space.watch_log = None
+            watches.log = None
         if stop.reason is StopReason.TRAP:
             self._pending_fault = stop
             return self._signalled(stop)
@@ -382,12 +388,8 @@ class Machine:
             if action() is False:
                 self._events -= 1
             return
-        space = self.space
-        journal = space.journal = []
-        try:
+        with recording(self.space) as journal:
             happened = action() is not False
-        finally:
-            space.journal = None
         if not happened:
             self._events -= 1
         elif self.timeline.history is history:  # (execve starts a new history)
@@ -537,6 +539,23 @@ class Machine:
             w[0] == addr and size in (None, w[1]) and kinds in (None, w[2]))]
         self.space.watch([(a, a + s) for a, s, _ in self.watchpoints])
 
+    def observe(self, listener) -> None:
+        """Tell `listener` what the guest does from now on, by calling those of its methods
+        block_entered(pcs), instruction_retired(pc, state), memory_accessed(pc, addr, size,
+        access), system_call(number, args, result) and thread_switched(tid) that it has
+        (docs/api.md, "Observing a run"). Listening to the first three runs the guest on the
+        reference engine; a machine nobody listens to runs as fast as before."""
+        self.observers.add(listener)
+
+    def unobserve(self, listener) -> None:
+        """Stop telling `listener` (given to observe()) anything."""
+        self.observers.remove(listener)
+
+    def _observers_changed(self) -> None:
+        observers = self.observers
+        self.kernel.trace = observers.tell_system_call if observers.system_call else None
+        self._reference.observers_changed()
+
     def hook_syscall(self, name_or_number: str | int, fn: SyscallHook | None) -> None:
         """Call `fn(machine, a0, a1, a2, a3, a4, a5)` when the guest makes this system call;
         when it returns a number, that is the call's result and the kernel does not run it
@@ -612,7 +631,7 @@ class Machine:
 
     def state_changed(self, journal: list | None = None) -> None:
         """The debugger changed registers, or memory (as `journal` says, see
-        AddressSpace.journal): the history records it before the machine runs on."""
+        emulator/journal.py): the history records it before the machine runs on."""
         self.timeline.state_changed(journal)
 
     def snapshot(self, path: str | os.PathLike | None = None) -> Snapshot:

@@ -1,12 +1,11 @@
 """Pictures of a guest run: source-line coverage (lcov), and where the time went by function
 and call stack (a speedscope profile, a flame graph SVG).
 
-How it sees the run: an Observer attaches to a machine on the reference (python) engine and
-wraps each unit of code that engine prepares, a translated block or a single instruction, so
-that entering the unit calls the observer. Units are prepared once and run many times, so the
-plain run pays nothing: only an observed machine has wrapped units. Time is counted in retired
-instructions; call stacks follow the calls and returns the RISC-V calling convention marks
-(jal/jalr linking ra or t0, jalr through ra or t0), repaired where the code leaves them
+How it sees the run: an Observer listens to a machine's blocks entered and thread switches
+(Machine.observe, emulator/observe.py): each unit of code the engine runs as one piece, a
+translated block or a single instruction, tells it when it is entered. Time is counted in
+retired instructions; call stacks follow the calls and returns the RISC-V calling convention
+marks (jal/jalr linking ra or t0, jalr through ra or t0), repaired where the code leaves them
 (longjmp, exceptions, signal handlers, tail calls). What is observed is the program the
 machine started with, in the process that started it: after an execve, or in a forked child,
 the new code runs unobserved.
@@ -14,7 +13,6 @@ the new code runs unobserved.
 
 from __future__ import annotations
 
-import bisect
 import colorsys
 import hashlib
 import html
@@ -26,8 +24,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from . import __version__
-from .emulator.engine_python import Block, PythonEngine
+from . import __version__, symbols
+from .emulator.decoder import Decoded, Decoder, instruction_length
+from .symbols import LineTable
 
 LINK_REGISTERS = (1, 5)  # ra, t0: the registers calls link through (RISC-V ABI, RAS hints)
 # What a unit's last instruction does to the call stack.
@@ -40,7 +39,7 @@ class Unit:
     entered, the function it is in, and what its last instruction does to the call stack."""
 
     pcs: tuple[int, ...]
-    function: str
+    function: str | None  # None: code of another program (after an execve), not observed
     link: int
     hits: int = 0
     size: int = 0  # instructions
@@ -66,75 +65,48 @@ class ThreadStack:
 
 
 class Observer:
-    """Collects coverage and call stacks of `machine`'s run (its engine must be the python
-    engine, and not have run yet). `profile=False` counts unit entries only."""
+    """Collects coverage and call stacks of `machine`'s run, from when it is made (a listener
+    of Machine.observe). `profile=False` counts unit entries only."""
 
     def __init__(self, machine, profile: bool = True):
-        engine = machine.engine
-        if not isinstance(engine, PythonEngine) or engine._cache or engine._blocks:
-            raise ValueError("observing needs a machine on the python engine, before it runs")
         self.machine = machine
         self.image = machine.image
-        self.engine = engine
+        self._decoder = Decoder(machine.state.xlen)
         self.units: list[Unit] = []
+        self._unit_of: dict[int, Unit] = {}  # by id() of the pcs a unit's entries tell
         self.profile = profile
         self._enter = self._enter_profiled if profile else self._count
-        self.threads: dict[int, ThreadStack] = {}  # by id() of the thread's CpuState
-        self.thread_ids: dict[int, int] = {}  # the same keys: the thread's tid
-        self._switch_to(machine.state)
-        self._wrap_engine()
+        self.threads: dict[int, ThreadStack] = {}  # by thread id
+        self._thread = self._thread_of(machine.current_thread)
+        machine.observe(self)
 
     # ------------------------------------------------------------------ during the run
 
-    def _wrap_engine(self) -> None:
-        """Route the engine's preparation of blocks and single instructions through us.
-        They are its two places where code becomes something it runs, each once per unit."""
-        engine = self.engine
-        prepare_block, prepare_entry, switch = engine._block, engine._entry, engine.switch
-        engine.superblocks = False  # a block entered runs each of its instructions once
+    def block_entered(self, pcs: tuple[int, ...]) -> None:
+        unit = self._unit_of.get(id(pcs))
+        if unit is None:  # (the unit keeps `pcs`, so its id is not reused)
+            unit = self._unit_of[id(pcs)] = self._unit(pcs)
+        if unit.function is not None:
+            self._enter(unit)
 
-        def observed_block(pc: int) -> Block | None:
-            block = prepare_block(pc)
-            if block is None:
-                return None
-            observed = self._observed_block(block)
-            engine._blocks[pc] = observed
-            return observed
-
-        def observed_entry(pc: int):
-            fn, args, length = prepare_entry(pc)
-            enter, unit = self._enter, self._unit((pc,))
-
-            def run_one(*operands):
-                enter(unit)
-                return fn(*operands)
-
-            entry = (run_one, args, length)
-            engine._cache[pc] = entry
-            return entry
-
-        def observed_switch(state) -> None:
-            self._switch_to(state)
-            switch(state)
-
-        engine._block, engine._entry, engine.switch = observed_block, observed_entry, \
-            observed_switch
-
-    def _observed_block(self, block: Block) -> Block:
-        translated, enter, unit = block.run, self._enter, self._unit(tuple(block.pcs))
-
-        def run(X, F, C, M, limit):
-            enter(unit)
-            return translated(X, F, C, M, limit)
-
-        return ObservedBlock(run, block.pcs, block.first_lines, block.alive,
-                             translated=translated)
+    def thread_switched(self, tid: int) -> None:
+        self._thread = self._thread_of(tid)
 
     def _unit(self, pcs: tuple[int, ...]) -> Unit:
-        last = self.engine.fetch(pcs[-1])
+        if self.machine.image is not self.image:  # after an execve: another program
+            return Unit(pcs, None, NO_LINK)
+        last = self._decoded(pcs[-1])
         unit = Unit(pcs, self._function_at(pcs[0]), _link(last.insn.name, last.ops))
         self.units.append(unit)
         return unit
+
+    def _decoded(self, pc: int) -> Decoded:
+        """The instruction at pc (which has just run: it decodes)."""
+        space = self.machine.space
+        word = int.from_bytes(space.peek(pc, 2), "little")
+        if instruction_length(word) == 4:
+            word |= int.from_bytes(space.peek(pc + 2, 2), "little") << 16
+        return self._decoder.decode(word)
 
     def _function_at(self, pc: int) -> str:
         """The program's symbol around pc; `[file]` for code without one (a stripped program,
@@ -147,14 +119,10 @@ class Observer:
         name = os.path.basename(region.name) if region is not None and region.name else ""
         return sys.intern(f"[{name or 'anonymous'}]")
 
-    def _switch_to(self, state) -> None:
-        key = id(state)
-        if key not in self.threads:
-            self.threads[key] = ThreadStack()
-            process = self.machine.kernel.process
-            self.thread_ids[key] = next((t.tid for t in process.threads if t.state is state),
-                                        process.pid)
-        self._thread = self.threads[key]
+    def _thread_of(self, tid: int) -> ThreadStack:
+        if tid not in self.threads:
+            self.threads[tid] = ThreadStack()
+        return self.threads[tid]
 
     @staticmethod
     def _count(unit: Unit) -> None:
@@ -194,12 +162,10 @@ class Observer:
     def stacks(self) -> dict[int, dict[tuple[str, ...], int]]:
         """Instructions run by each call stack, per thread id."""
         merged: dict[int, dict[tuple[str, ...], int]] = {}
-        for key, thread in self.threads.items():
+        for tid, thread in self.threads.items():
             thread.settle()
             if thread.weights:
-                into = merged.setdefault(self.thread_ids[key], defaultdict(int))
-                for stack, weight in thread.weights.items():
-                    into[stack] += weight
+                merged[tid] = dict(thread.weights)
         return merged
 
     def write_coverage(self, path: str) -> None:
@@ -210,18 +176,6 @@ class Observer:
 
     def write_flame_graph(self, path: str) -> None:
         write_flame_graph(path, os.path.basename(self.image.executable), self.stacks())
-
-
-@dataclass
-class ObservedBlock(Block):
-    """A translated block that tells the observer it is entered. Faults inside it are placed
-    by the translated function's frame, as for the block it wraps."""
-
-    translated: object = None
-
-    def retired_before(self, traceback) -> int:
-        return Block(self.translated, self.pcs, self.first_lines, self.alive) \
-            .retired_before(traceback)
 
 
 def _link(name: str, ops: dict[str, int]) -> int:
@@ -292,97 +246,15 @@ class Progress:
 # ---------------------------------------------------------------------- coverage (lcov)
 
 
-@dataclass
-class LineTable:
-    """A program's DWARF line tables: the source line of each address, and every line with
-    code (lcov's instrumented lines), by source file."""
-
-    starts: list[int] = field(default_factory=list)  # row addresses, ascending
-    rows: list[tuple[str, int] | None] = field(default_factory=list)  # None: a sequence's end
-    lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-    functions: dict[str, list[tuple[int, str, int]]] = field(
-        default_factory=lambda: defaultdict(list))  # file -> (line, name, address)
-
-    def line_at(self, address: int) -> tuple[str, int] | None:
-        index = bisect.bisect_right(self.starts, address) - 1
-        return self.rows[index] if index >= 0 else None
-
-
 def read_line_table(path: str) -> LineTable:
-    """The line table of the program at `path` (empty without DWARF: build with -g)."""
+    """The line table of the program at `path`, with its functions (empty without DWARF:
+    build with -g)."""
     from elftools.elf.elffile import ELFFile
 
-    table = LineTable()
-    rows: list[tuple[int, tuple[str, int] | None]] = []
     with open(path, "rb") as f:
-        elf = ELFFile(f)
-        if not elf.has_dwarf_info():
-            return table
-        dwarf = elf.get_dwarf_info()
-        units = list(dwarf.iter_CUs())
-        for cu in Progress("coverage: reading line tables", len(units)).over(units):
-            program = dwarf.line_program_for_CU(cu)
-            if program is None:
-                continue
-            top = cu.get_top_DIE()
-            comp_dir = _text(top.attributes["DW_AT_comp_dir"].value) \
-                if "DW_AT_comp_dir" in top.attributes else ""
-            for entry in program.get_entries():
-                state = entry.state
-                if state is None:
-                    continue
-                if state.end_sequence:
-                    rows.append((state.address, None))
-                    continue
-                source = _file_name(program, state.file, comp_dir)
-                rows.append((state.address, (source, state.line)))
-                if state.line:
-                    table.lines[source].add(state.line)
-            for die in cu.iter_DIEs():
-                if die.tag == "DW_TAG_subprogram" and "DW_AT_low_pc" in die.attributes:
-                    _add_function(table, program, die, comp_dir)
-    rows.sort(key=lambda row: row[0])  # stable: a sequence's end stays before what follows
-    table.starts = [address for address, _ in rows]
-    table.rows = [row for _, row in rows]
-    return table
-
-
-def _add_function(table: LineTable, program, die, comp_dir: str) -> None:
-    declared = die
-    for link in ("DW_AT_specification", "DW_AT_abstract_origin"):
-        if link in die.attributes:
-            declared = die.get_DIE_from_attribute(link)
-            break
-    attributes = declared.attributes
-    if not {"DW_AT_name", "DW_AT_decl_line", "DW_AT_decl_file"} <= attributes.keys():
-        return
-    source = _file_name(program, attributes["DW_AT_decl_file"].value, comp_dir)
-    table.functions[source].append((attributes["DW_AT_decl_line"].value,
-                                    _text(attributes["DW_AT_name"].value),
-                                    die.attributes["DW_AT_low_pc"].value))
-
-
-def _text(value) -> str:
-    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
-
-
-def _file_name(program, index: int, comp_dir: str) -> str:
-    """The absolute path of file `index` of a line program (DWARF 5 counts from 0 and names
-    the compilation directory as directory 0; earlier versions count from 1)."""
-    header = program.header
-    modern = header.version >= 5
-    files, directories = header.file_entry, header.include_directory
-    position = index if modern else index - 1
-    if not 0 <= position < len(files):
-        return "<unknown>"
-    entry = files[position]
-    directory = ""
-    if modern:
-        if entry.dir_index < len(directories):
-            directory = _text(directories[entry.dir_index])
-    elif entry.dir_index:
-        directory = _text(directories[entry.dir_index - 1])
-    return os.path.normpath(os.path.join(comp_dir, directory, _text(entry.name)))
+        return symbols.read_line_table(
+            ELFFile(f), functions=True,
+            units=lambda units: Progress("coverage: reading line tables", len(units)).over(units))
 
 
 def write_lcov(path: str, program: str, load_bias: int, executed: dict[int, int]) -> None:

@@ -12,8 +12,9 @@ import bisect
 import functools
 import io
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .emulator.memory import page_floor
@@ -74,7 +75,7 @@ class ObjectFile:
                     ranked[value] = (rank, name)
         self.addresses = sorted(ranked)
         self.names = [ranked[a][1] for a in self.addresses]
-        self._lines: tuple[list[int], list[tuple[str, int] | None]] | None = None
+        self._lines: LineTable | None = None
 
     def bias_for(self, start: int, offset: int) -> int | None:
         """The load bias when the file's page at `offset` is mapped at `start`."""
@@ -89,42 +90,107 @@ class ObjectFile:
         return None if i < 0 else (self.names[i], self.addresses[i])
 
     def line(self, addr: int) -> tuple[str, int] | None:
-        """(source file, line) of the file address `addr` (DWARF line table), if known."""
-        addresses, rows = self._line_table()
-        i = bisect.bisect_right(addresses, addr) - 1
-        return rows[i] if i >= 0 else None
+        """(source file name, line) of the file address `addr` (DWARF line table), if known."""
+        where = self._line_table().line_at(addr)
+        return (os.path.basename(where[0]), where[1]) if where else None
 
-    def _line_table(self) -> tuple[list[int], list[tuple[str, int] | None]]:
+    def _line_table(self) -> LineTable:
         if self._lines is None:
-            entries: list[tuple[int, int, tuple[str, int] | None]] = []
-            if self._elf.has_dwarf_info():
-                dwarf = self._elf.get_dwarf_info()
-                for cu in dwarf.iter_CUs():
-                    program = dwarf.line_program_for_CU(cu)
-                    if program is not None:
-                        entries += _line_rows(program)
-            entries.sort(key=lambda e: (e[0], e[1]))
-            self._lines = ([e[0] for e in entries], [e[2] for e in entries])
+            self._lines = read_line_table(self._elf)
         return self._lines
 
 
-def _line_rows(program) -> list[tuple[int, int, tuple[str, int] | None]]:
-    """(address, order, (file, line) or None at the end of a sequence) of a line program; ends
-    sort before a sequence starting at the same address."""
-    files = program["file_entry"]
-    first = 0 if program["version"] >= 5 else 1  # DWARF 5 numbers files from 0
-    rows = []
-    for entry in program.get_entries():
-        state = entry.state
-        if state is None:
+@dataclass
+class LineTable:
+    """A file's DWARF line tables: the source line of each address, and every line with
+    code (lcov's instrumented lines) and every function, by source file (absolute paths)."""
+
+    starts: list[int] = field(default_factory=list)  # row addresses, ascending
+    rows: list[tuple[str, int] | None] = field(default_factory=list)  # None: a sequence's end
+    lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    functions: dict[str, list[tuple[int, str, int]]] = field(
+        default_factory=lambda: defaultdict(list))  # file -> (line, name, address)
+
+    def line_at(self, address: int) -> tuple[str, int] | None:
+        index = bisect.bisect_right(self.starts, address) - 1
+        return self.rows[index] if index >= 0 else None
+
+
+def read_line_table(elf, functions: bool = False,
+                    units: Callable[[list], Iterable] = lambda units: units) -> LineTable:
+    """The line table of an ELFFile (empty without DWARF: built without -g); `functions`:
+    with the functions each source file defines; `units` sees the compilation units go by
+    (a progress line)."""
+    table = LineTable()
+    rows: list[tuple[int, int, tuple[str, int] | None]] = []
+    if not elf.has_dwarf_info():
+        return table
+    dwarf = elf.get_dwarf_info()
+    for cu in units(list(dwarf.iter_CUs())):
+        program = dwarf.line_program_for_CU(cu)
+        if program is None:
             continue
-        if state.end_sequence:
-            rows.append((state.address, 0, None))
-            continue
-        index = state.file - first
-        name = files[index].name.decode(errors="replace") if 0 <= index < len(files) else "?"
-        rows.append((state.address, 1, (os.path.basename(name), state.line)))
-    return rows
+        top = cu.get_top_DIE()
+        comp_dir = _text(top.attributes["DW_AT_comp_dir"].value) \
+            if "DW_AT_comp_dir" in top.attributes else ""
+        for entry in program.get_entries():
+            state = entry.state
+            if state is None:
+                continue
+            if state.end_sequence:  # sorts before a sequence that starts at its address
+                rows.append((state.address, 0, None))
+                continue
+            source = _file_name(program, state.file, comp_dir)
+            rows.append((state.address, 1, (source, state.line)))
+            if state.line:
+                table.lines[source].add(state.line)
+        if functions:
+            for die in cu.iter_DIEs():
+                if die.tag == "DW_TAG_subprogram" and "DW_AT_low_pc" in die.attributes:
+                    _add_function(table, program, die, comp_dir)
+    rows.sort(key=lambda row: (row[0], row[1]))  # stable: rows at one address keep their order
+    table.starts = [address for address, _, _ in rows]
+    table.rows = [row for _, _, row in rows]
+    return table
+
+
+def _add_function(table: LineTable, program, die, comp_dir: str) -> None:
+    declared = die
+    for link in ("DW_AT_specification", "DW_AT_abstract_origin"):
+        if link in die.attributes:
+            declared = die.get_DIE_from_attribute(link)
+            break
+    attributes = declared.attributes
+    if not {"DW_AT_name", "DW_AT_decl_line", "DW_AT_decl_file"} <= attributes.keys():
+        return
+    source = _file_name(program, attributes["DW_AT_decl_file"].value, comp_dir)
+    table.functions[source].append((attributes["DW_AT_decl_line"].value,
+                                    _text(attributes["DW_AT_name"].value),
+                                    die.attributes["DW_AT_low_pc"].value))
+
+
+def _text(value) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
+def _file_name(program, index: int, comp_dir: str) -> str:
+    """The absolute path of file `index` of a line program (DWARF 5 counts from 0 and names
+    the compilation directory as directory 0; earlier versions count from 1, and directory 0
+    is the compilation directory)."""
+    header = program.header
+    modern = header.version >= 5
+    files, directories = header.file_entry, header.include_directory
+    position = index if modern else index - 1
+    if not 0 <= position < len(files):
+        return "<unknown>"
+    entry = files[position]
+    directory = ""
+    if modern:
+        if entry.dir_index < len(directories):
+            directory = _text(directories[entry.dir_index])
+    elif entry.dir_index:
+        directory = _text(directories[entry.dir_index - 1])
+    return os.path.normpath(os.path.join(comp_dir, directory, _text(entry.name)))
 
 
 @functools.lru_cache(maxsize=64)

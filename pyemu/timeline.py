@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from .emulator.journal import replay
+from .emulator.memory import GuestFault
 from .history import (
     BlockRecorder,
     Checkpoint,
@@ -33,7 +35,7 @@ class Timeline:
         self.machine = machine
         self.history: History | None = History() if record else None
         self._edited = False  # the debugger changed registers or memory since the last run
-        self._edits: list = []  # its changes of memory, as a journal (AddressSpace.journal)
+        self._edits: list = []  # its changes of memory, as a journal (emulator/journal.py)
 
     def start_again(self) -> None:
         """A new history from this step (a new program, a restored snapshot)."""
@@ -80,7 +82,7 @@ class Timeline:
         if checkpoint.memory is not None:
             checkpoint.memory.restore(machine.space)
         if checkpoint.journal:
-            machine.space.replay(checkpoint.journal)
+            replay(machine.space, checkpoint.journal, GuestFault)
         machine.kernel.process.threads = [copy_thread(t) for t in checkpoint.threads]
         machine._set_control(checkpoint.control)
         machine.scheduler.switch(checkpoint.current)

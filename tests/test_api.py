@@ -312,6 +312,6 @@ def test_watched_pages_keep_their_protection_through_mprotect_and_mmap():
     space.map(0x11000, 0x1000, PROT_READ | PROT_WRITE)  # mapped again: still watched
     with pytest.raises(WatchpointHit):
         space.load(0x11000, 8, False)
-    space.watch_log = []
+    space.watches.log = []
     assert space.load(0x11000, 8, False) == 0
-    assert space.watch_log == [(0x11000, 8, "r")]
+    assert space.watches.log == [(0x11000, 8, "r")]
