@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal as host_signal
 import stat
 import struct
 
@@ -218,8 +219,13 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
         return new_thread(k, flags, newsp, parent_tid, tls, child_tid)
     if flags & CLONE_VM and not flags & CLONE_VFORK:
         raise SyscallError(ENOSYS)  # a process sharing our memory: not supported
+    # Host signals wait until the child has become a process of its own: one sent to it as
+    # soon as the parent returns (bash's `sleep 30 & kill $!`) would otherwise be recorded
+    # as pending before fork_child clears what the parent had pending, and be lost.
+    mask = host_signal.pthread_sigmask(host_signal.SIG_BLOCK, host_signal.valid_signals())
     pid = os.fork()
     if pid:
+        host_signal.pthread_sigmask(host_signal.SIG_SETMASK, mask)
         if flags & CLONE_PARENT_SETTID:
             k.mem.write(parent_tid, struct.pack("<i", pid))
         return pid
@@ -228,6 +234,7 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     k.random = k.random.for_child()
     if k.wakeup is not None:
         install_wakeup(k)  # its own, not its parent's
+    host_signal.pthread_sigmask(host_signal.SIG_SETMASK, mask)
     if newsp:
         k.state.set(2, newsp)
     if flags & CLONE_SETTLS:

@@ -77,6 +77,7 @@ CASES = (
     Case("identity-and-accounting", "identity.c"),
     Case("threads", "threads.c", opts=("-O2", "-O0")),
     Case("c++", "cplusplus.cc", opts=("-O2", "-O0")),
+    Case("kill-just-after-fork", "kill_after_fork.c"),
     Case("timers-and-eintr", "timers.c"),
     Case("timer-default-action", "timers.c", args=("die",), status=128 + SIGALRM),
     Case("poll-select-epoll-eventfd-timerfd", "polling.c"),

@@ -82,17 +82,25 @@ def test_decode_row_agrees_with_the_python_decoder(xlen):
 
 # The instructions the compiled loop hands to the reference engine whatever their operands.
 # System calls and ebreak leave it by design; the others are issue 15's to do: Zbc's
-# carry-less products and Zfa's operations, whose helpers have no numba form yet.
+# carry-less products, Zfa's operations, Zfhmin's halves and the cache-block operations, whose
+# helpers have no numba form yet. The vector instructions (V, Zvbb) are issue 18's: the vector
+# register file and vtype are not among the loop's operands yet.
 LEFT_TO_THE_REFERENCE = {
     "ecall", "ebreak", "clmul", "clmulh", "clmulr",
     "fli.s", "fli.d", "fminm.s", "fminm.d", "fmaxm.s", "fmaxm.d", "fround.s", "fround.d",
     "froundnx.s", "froundnx.d", "fcvtmod.w.d", "fleq.s", "fleq.d", "fltq.s", "fltq.d",
+    "flh", "fmv.h.x", "fcvt.s.h", "fcvt.d.h", "fcvt.h.s", "fcvt.h.d",
+    "cbo.clean", "cbo.flush", "cbo.inval", "cbo.zero",
 }
+VECTOR_EXTENSIONS = {"V", "Zvbb"}
 
 
 def test_the_instructions_the_loop_leaves_are_these():
-    left = {insn.name for insn in all_instructions() if insn.length == 4 and not compilable(insn)}
-    assert left == LEFT_TO_THE_REFERENCE
+    full_size = [insn for insn in all_instructions() if insn.length == 4]
+    left = {insn.name for insn in full_size if not compilable(insn)}
+    vector = {insn.name for insn in full_size if insn.extension in VECTOR_EXTENSIONS}
+    assert left - vector == LEFT_TO_THE_REFERENCE
+    assert vector and vector <= left
 
 
 @pytest.fixture(scope="module")
