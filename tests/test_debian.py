@@ -375,9 +375,12 @@ openssl rand -hex 8 | wc -c
 
 
 def test_grep_find_diff_make_file(root, qemu_static):
+    # The files get fixed times: find -newer would otherwise depend on how fast each runner
+    # made them (within one tick of the file system's clock or not).
     script = r"""
 mkdir -p src/sub; printf 'int main(void) { return 0; }\n' > src/a.c
 printf 'alpha\nbeta\ngamma\n' > src/sub/words; printf 'alpha\nBETA\ngamma\n' > src/sub/other
+touch -d '2024-01-01 00:00' src/a.c; touch -d '2024-01-02 00:00' src/sub/words src/sub/other
 grep -rn 'a$' src | sort; grep -ci beta src/sub/words src/sub/other; grep -E -o 'g[a-z]+' src/sub/words
 find src -type f -name '*' | sort; find src -newer src/a.c -o -name '*.c' | sort | wc -l
 diff -u src/sub/words src/sub/other | tail -4; echo "diff $?"
