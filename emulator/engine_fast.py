@@ -8,10 +8,11 @@ slot of each code page; it decodes an instruction itself the first time it reach
 (decode_row, generated from the instructions' patterns and formats; compressed instructions
 through a table the Python decoder fills). It returns to Python to map a code page into its
 small code TLB, to decode on pages with breakpoints and instructions that straddle pages, and
-for the instructions it leaves to the reference engine: system calls, traps, the
-floating-point cases its fast paths do not cover, the counter CSRs, and any memory access its
-page walk cannot serve. numba caches the compiled module on disk, so only the first run after
-an install pays the compile.
+for what it leaves to the reference engine: system calls, ebreak, faults, the vector
+instructions (issue 18), the floating-point cases its fast paths do not cover, reads of the
+time CSR, and any memory access its page walk cannot serve. The helpers it shares with the
+reference engine are written once (emulator.semantics.loop_helper) and copied in. numba
+caches the compiled module on disk, so only the first run after an install pays the compile.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .inline import free_names, inline_statements, semantic_function
 from .isa import all_instructions
 from .isa.base import Format, Instruction, Operand
 from .memory import PAGE_SHIFT, PAGE_SIZE, TLB_EMPTY, AddressSpace, GuestFault
+from .semantics import LOOP_HELPERS
 from .stops import Stop, StopReason
 
 REASON_LIMIT, REASON_CODE_MISS, REASON_DECODE, REASON_STEP = 0, 1, 2, 3
@@ -62,7 +64,11 @@ RUNTIME_CONSTANTS = [
     *(target.id for node in _RUNTIME_AST.body if isinstance(node, ast.Assign)
       for target in node.targets if isinstance(target, ast.Name)),
 ]
-ALLOWED_GLOBALS = RUNTIME_NAMES | set(RUNTIME_CONSTANTS) | {"int", "min", "max"}
+# Helpers of emulator.semantics that raise a fault: the loop leaves the instruction to the
+# reference engine there (fast_runtime.leave), which runs it again and raises it.
+FAULTS = ("illegal", "store_page_fault")
+ALLOWED_GLOBALS = RUNTIME_NAMES | set(RUNTIME_CONSTANTS) | set(FAULTS) \
+    | {"int", "min", "max", "range"}
 # Scratch words through which the loop reinterprets register bits as host floats.
 FLOAT_SCRATCH = ("fs_i", "fs_f", "fs_s")
 # The arrays of AddressSpace.fast_view(), in order, as the loop and the memory helpers name them.
@@ -73,6 +79,28 @@ CONTROL_TRANSFERS = {"jal", "jalr", "beq", "bne", "blt", "bge", "bltu", "bgeu", 
 # ---------------------------------------------------------------- code generation
 
 
+def _loop_constant(value) -> bool:
+    """Integers and (nested) tuples of them: what the loop can have as a global constant."""
+    if isinstance(value, tuple):
+        return all(_loop_constant(item) for item in value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _as_words(value):
+    """A constant as numba's int64 words hold it (64-bit patterns from 2**63 up negative)."""
+    if isinstance(value, tuple):
+        return tuple(_as_words(item) for item in value)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _module_constants(fn: ast.FunctionDef, module_globals: dict) -> dict[str, object]:
+    """The module-level integer constants a semantic function or loop helper names (those
+    the runtime does not define itself)."""
+    return {name: module_globals[name] for name in free_names(fn)
+            if name not in ALLOWED_GLOBALS | set(LOOP_HELPERS)
+            and _loop_constant(module_globals.get(name))}
+
+
 def compilable(insn: Instruction) -> bool:
     """Whether the loop can run this instruction itself (else the reference engine does)."""
     if insn.semantics is None or not set(insn.params) <= LOOP_OPERANDS:
@@ -81,7 +109,9 @@ def compilable(insn: Instruction) -> bool:
     if any(isinstance(n, (ast.Raise, ast.Try)) for n in ast.walk(fn)):
         return False
     called = {id(n.func) for n in ast.walk(fn) if isinstance(n, ast.Call)}
-    return free_names(fn) <= ALLOWED_GLOBALS | {"M", "softfloat"} and all(
+    constants = set(_module_constants(fn, insn.semantics.__globals__))
+    known = ALLOWED_GLOBALS | set(LOOP_HELPERS) | constants | {"M", "softfloat"}
+    return free_names(fn) <= known and all(
         id(n) in called and _attribute_supported(n)
         for n in ast.walk(fn) if isinstance(n, ast.Attribute))
 
@@ -125,6 +155,10 @@ class _RuntimeCalls(ast.NodeTransformer):
                     for value in bound.arguments.values()]
             extra = [ast.Name(name, ast.Load()) for name in ("st", *FLOAT_SCRATCH)]
             return ast.Call(ast.Name(f"sf_{func.attr}", ast.Load()), [*extra, *args], [])
+        if isinstance(func, ast.Name) and func.id in FAULTS:
+            return ast.Call(ast.Name("leave", ast.Load()), [ast.Name("st", ast.Load())], [])
+        if isinstance(func, ast.Name) and func.id in fast_runtime.RETIRED_HELPERS:
+            node.args.insert(0, ast.Name("n", ast.Load()))
         if isinstance(func, ast.Name) and func.id in fast_runtime.STATUS_HELPERS:
             node.args.insert(0, ast.Name("st", ast.Load()))
         return node
@@ -171,6 +205,11 @@ def _check_memory(statements: list[ast.stmt], hoister: _HoistMemory) -> list[ast
             statement.body = _check_memory(statement.body, hoister)
             statement.orelse = _check_memory(statement.orelse, hoister)
             out.append(statement)
+        elif isinstance(statement, ast.For):
+            # The check inside leaves the for loop only: a second one after it leaves the
+            # instruction.
+            statement.body = _check_memory(statement.body, hoister)
+            out += [statement, STATUS_CHECK]
         elif isinstance(statement, ast.Expr) and _is_memory_call(statement.value):
             out += [statement, STATUS_CHECK]  # a store: its only effect is the store itself
         else:
@@ -305,9 +344,30 @@ def runtime_source(xlen: int) -> list[str]:
     return lines
 
 
+def helpers_source(instructions: list[Instruction]) -> list[str]:
+    """The loop helpers (emulator.semantics.loop_helper) the instructions call, each once,
+    after the module constants they and the instructions name."""
+    constants: dict[str, object] = {}
+    helpers: dict[str, ast.FunctionDef] = {}
+    pending = [(semantic_function(insn), insn.semantics.__globals__) for insn in instructions]
+    while pending:
+        fn, module_globals = pending.pop()
+        constants.update(_module_constants(fn, module_globals))
+        for name in sorted(free_names(fn) & set(LOOP_HELPERS) - set(helpers)):
+            helper = ast.parse(textwrap.dedent(inspect.getsource(LOOP_HELPERS[name]))).body[0]
+            helper.decorator_list = []
+            helpers[name] = helper
+            pending.append((helper, LOOP_HELPERS[name].__globals__))
+    lines = [f"{name} = {_as_words(value)!r}" for name, value in sorted(constants.items())]
+    for helper in helpers.values():
+        lines += ["", "", f"@njit({JIT_OPTIONS})", ast.unparse(helper)]
+    return lines
+
+
 def generate_source(xlen: int) -> str:
     lines = runtime_source(xlen)
     instructions = fast_instructions(xlen)
+    lines += helpers_source(instructions)
     lines += ["", f"OP_IDS = {({insn.name: op for op, insn in enumerate(instructions, 1)})!r}"]
     cases = []
     for op, insn in enumerate(instructions, start=1):

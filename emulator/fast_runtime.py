@@ -12,10 +12,18 @@ of this size many times slower, and the loop itself runs slower.)
 
 import numpy as np
 
-from .cpu import CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, FCSR, RESERVATION  # noqa: F401
+from .cpu import CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, FCSR, INSTRET, RESERVATION  # noqa: F401
 from .memory import FAST_TLB_SIZE, L1_SHIFT, PAGE_SHIFT, PTE_CODE, PTE_FRAME_SHIFT, VA_BITS
-from .semantics import CSR_FCSR, CSR_FFLAGS, CSR_FRM
-from .softfloat import NV, NX, RDN, RMM, RNE, RTZ, RUP
+from .semantics import (
+    CSR_CYCLE,
+    CSR_CYCLEH,
+    CSR_FCSR,
+    CSR_FFLAGS,
+    CSR_FRM,
+    CSR_INSTRET,
+    CSR_INSTRETH,
+)
+from .softfloat import NV, NX, OF, RDN, RMM, RNE, RTZ, RUP, UF
 
 # The constants the helpers use: the generated module defines each module-level name of this
 # file again, with XLEN set to the width it is generated for.
@@ -203,6 +211,12 @@ def mem_load_s64(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr):
     return mem_load(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, 8, True)
 
 
+def mem_readable(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr):
+    """Whether `addr` may be read here (False also when the page is only not backed yet: the
+    reference engine then decides)."""
+    return translate(l1, l2, l3, tlb_tag, tlb_base, np.int64(addr), 0) >= 0
+
+
 def mem_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, size, value):
     addr = np.int64(addr)
     value = np.int64(value)
@@ -242,7 +256,10 @@ def atomic_store(f8, f16, f32, f64, l1, l2, l3, tlb_tag, tlb_base, st, addr, siz
 
 # Helpers that may leave the instruction to the reference engine as the memory helpers do:
 # the generator passes them the status word first and checks it after each call.
-STATUS_HELPERS = ("aligned", "csr_read", "csr_write")
+STATUS_HELPERS = ("aligned", "csr_read", "csr_write", "leave")
+# Helpers that also get the count of instructions the loop has run since it was entered (the
+# instruction counter, C[INSTRET], is brought up to date only when it returns).
+RETIRED_HELPERS = ("csr_read",)
 # Compiled as functions of their own, not inlined into every instruction that uses them
 # (which made the loop take far longer to compile): floating point, and the helpers of rare
 # instructions (CSRs, atomics, bit manipulation). With fread, fwrite, rounding and fflags
@@ -254,22 +271,26 @@ OUT_OF_LINE = ("atomic_load", "atomic_store", "csr_read", "csr_write", "aligned"
                "_operands", "_two_product_error", "_finish", "_easy", "_min_max",
                "sf_add", "sf_sub", "sf_mul", "sf_div", "sf_sqrt", "sf_fma", "sf_eq", "sf_lt",
                "sf_le", "sf_min", "sf_max", "sf_classify",
-               "sf_to_int", "sf_from_int", "sf_convert")
+               "sf_to_int", "sf_from_int", "sf_convert", "sf_minimum", "sf_maximum",
+               "sf_lt_quiet", "sf_le_quiet", "sf_round_to_integral", "sf_to_int_modular",
+               "_half_to_double", "_round_to_half", "_nan_result", "_round_to_whole")
 MASK32 = 0xFFFFFFFF
 MASK64 = -1
 NAN_BOX = -4294967296  # 0xFFFFFFFF00000000
 CANONICAL_NAN_S = 0x7FC00000
-# Indexed by fmt (0 single, 1 double), as the semantic functions index softfloat's formats.
+# Indexed by fmt (0 single, 1 double, 2 half: Zfhmin's conversions), as the semantic functions
+# index softfloat's formats.
 FORMATS = (0, 1)
-SIGN = (2147483648, -9223372036854775808)
-MAGNITUDE = (0x7FFFFFFF, 0x7FFFFFFFFFFFFFFF)
-INF_BITS = (0x7F800000, 0x7FF0000000000000)
-MIN_NORMAL_BITS = (0x00800000, 0x0010000000000000)
-QUIET_BIT = (0x00400000, 0x0008000000000000)
-CANONICAL_NAN = (0x7FC00000, 0x7FF8000000000000)
-FRACTION_BITS = (23, 52)
-FRACTION_MASK = (0x007FFFFF, 0x000FFFFFFFFFFFFF)
-EXPONENT_ONES = (0xFF, 0x7FF)
+F16 = 2
+SIGN = (2147483648, -9223372036854775808, 32768)
+MAGNITUDE = (0x7FFFFFFF, 0x7FFFFFFFFFFFFFFF, 0x7FFF)
+INF_BITS = (0x7F800000, 0x7FF0000000000000, 0x7C00)
+MIN_NORMAL_BITS = (0x00800000, 0x0010000000000000, 0x0400)
+QUIET_BIT = (0x00400000, 0x0008000000000000, 0x0200)
+CANONICAL_NAN = (0x7FC00000, 0x7FF8000000000000, 0x7E00)
+FRACTION_BITS = (23, 52, 10)
+FRACTION_MASK = (0x007FFFFF, 0x000FFFFFFFFFFFFF, 0x03FF)
+EXPONENT_ONES = (0xFF, 0x7FF, 0x1F)
 SMALLEST_SAFE = 2.0 ** -960  # below this, products and quotients may lose bits to underflow
 LARGEST_SAFE = 2.0 ** 995  # above this, Dekker's splitting may overflow
 TWO_TO_63 = 9.223372036854775808e18
@@ -464,16 +485,9 @@ def sf_fma(st, fs_i, fs_f, fs_s, fmt, a, b, c, rm, negate_product, negate_addend
     return _finish(st, fs_i, fs_f, fs_s, fmt, v, left + tail, rm)
 
 
-def sf_to_int(st, fs_i, fs_f, fs_s, fmt, a, rm, width, signed):
-    """fcvt to an integer: round to an integral double, then saturate with NV if it does
-    not fit (NaN counts as +inf)."""
-    x, _ = _operands(fs_i, fs_f, fs_s, fmt, a, a)
-    if rm > RMM:
-        return _bail(st)
-    limit = 2.0 ** (width - 1) if signed else 2.0 ** width
-    lowest = -limit if signed else 0.0
-    if np.isnan(x):
-        x = np.inf
+def _round_to_whole(x, rm):
+    """x rounded to an integral double under rm, and the fraction that was dropped (exact:
+    x - trunc(x) loses no bits); an infinity is its own whole."""
     whole = np.trunc(x)
     fraction = x - whole if abs(x) < np.inf else 0.0
     half = abs(fraction)
@@ -485,6 +499,20 @@ def sf_to_int(st, fs_i, fs_f, fs_s, fmt, a, rm, width, signed):
         away = rm == RDN and fraction < 0.0 or rm == RUP and fraction > 0.0
     if away:
         whole += 1.0 if x > 0.0 else -1.0
+    return whole, fraction
+
+
+def sf_to_int(st, fs_i, fs_f, fs_s, fmt, a, rm, width, signed):
+    """fcvt to an integer: round to an integral double, then saturate with NV if it does
+    not fit (NaN counts as +inf)."""
+    x, _ = _operands(fs_i, fs_f, fs_s, fmt, a, a)
+    if rm > RMM:
+        return _bail(st)
+    limit = 2.0 ** (width - 1) if signed else 2.0 ** width
+    lowest = -limit if signed else 0.0
+    if np.isnan(x):
+        x = np.inf
+    whole, fraction = _round_to_whole(x, rm)
     if whole < lowest:
         return np.int64(lowest), np.int64(NV)
     if whole >= limit:  # the highest value: its bits as int64 for unsigned 64-bit
@@ -509,11 +537,156 @@ def sf_from_int(st, fs_i, fs_f, fs_s, fmt, value, rm, unsigned):
     return _finish(st, fs_i, fs_f, fs_s, fmt, nearest, error, rm)
 
 
+def _nan_result(fmt, a, b):
+    """The canonical NaN of fmt (0, 1, or 2: half), NV if a or b is a signalling NaN of the
+    format it came in (a and b of the same format)."""
+    return np.int64(CANONICAL_NAN[fmt]), _nan_flags(fmt, a, b)
+
+
+def _half_to_double(a):
+    """A half's value as a double (exact: every half is a double)."""
+    a = np.int64(a)
+    field = (a >> 10) & 0x1F
+    if field == 0x1F:
+        magnitude = np.nan if a & 0x3FF else np.inf
+    elif field == 0:
+        magnitude = np.float64(a & 0x3FF) * 2.0 ** -24
+    else:
+        magnitude = np.float64((a & 0x3FF) | 0x400) * 2.0 ** (field - 25)
+    return -magnitude if a & 0x8000 else magnitude
+
+
+def _round_to_half(fs_i, fs_f, x, rm):
+    """A finite double rounded to a half under rm: its bits and flags (tininess detected
+    after rounding, as RISC-V does: softfloat.round_pack's rule)."""
+    fs_f[0] = x
+    bits = fs_i[0]
+    sign = np.int64(0x8000) if bits < 0 else np.int64(0)
+    field = (bits >> 52) & 0x7FF
+    sig = bits & 0x000FFFFFFFFFFFFF
+    if field == 0 and sig == 0:
+        return sign, np.int64(0)
+    exp = np.int64(-1074)  # the value is sig * 2**exp
+    if field:
+        sig |= 0x0010000000000000
+        exp = field - 1075
+    top = exp + 52 if field else exp + _bit_length(sig) - 1  # the leading one's exponent
+    shift = top - 10 - exp if top >= -14 else -24 - exp  # the last place kept: 11 bits, or 2**-24
+    negative = sign != 0
+    mant, inexact = _round_magnitude(sig, shift, negative, rm)
+    last_place = exp + shift
+    if mant >> 11:
+        mant >>= 1
+        last_place += 1
+    if last_place > 5:  # past 65504, the largest half
+        toward_zero = rm == RTZ or rm == RDN and not negative or rm == RUP and negative
+        return sign | (0x7BFF if toward_zero else 0x7C00), np.int64(OF | NX)
+    result = sign | (((last_place + 24) << 10) + mant)
+    if not inexact:
+        return result, np.int64(0)
+    if top < -14 and (mant < 0x400 or _round_magnitude(sig, top - 10 - exp, negative, rm)[0]
+                      >> 11 == 0):
+        return result, np.int64(UF | NX)
+    return result, np.int64(NX)
+
+
+def _round_magnitude(sig, shift, negative, rm):
+    """sig / 2**shift rounded to an integer under rm, and whether that was inexact (sig and the
+    result under 2**63)."""
+    if shift <= 0:
+        return sig << -shift, False
+    if shift > 62:
+        kept = np.int64(0)
+        dropped_nonzero = sig != 0
+        above_half = False
+        at_half = False
+        at_least_half = False
+    else:
+        kept = sig >> shift
+        dropped = sig & ((np.int64(1) << shift) - 1)
+        half = np.int64(1) << (shift - 1)
+        dropped_nonzero = dropped != 0
+        above_half = dropped > half
+        at_half = dropped == half
+        at_least_half = dropped >= half
+    if not dropped_nonzero:
+        return kept, False
+    if rm == RNE:
+        up = above_half or at_half and kept & 1 == 1
+    elif rm == RDN:
+        up = negative
+    elif rm == RUP:
+        up = not negative
+    elif rm == RMM:
+        up = at_least_half
+    else:
+        up = False
+    return (kept + 1 if up else kept), True
+
+
 def sf_convert(st, fs_i, fs_f, fs_s, source, destination, a, rm):
-    x, _ = _operands(fs_i, fs_f, fs_s, source, a, a)
-    if np.isnan(x):
+    if rm > RMM:
         return _bail(st)
+    a = np.int64(a)
+    if source == F16:
+        x = _half_to_double(a)
+    else:
+        x, _ = _operands(fs_i, fs_f, fs_s, source, a, a)
+    if np.isnan(x):
+        flags = _nan_flags(source, a, a)
+        return np.int64(CANONICAL_NAN[destination]), flags
+    if np.isinf(x):
+        return np.int64(SIGN[destination] | INF_BITS[destination]) if x < 0.0 \
+            else np.int64(INF_BITS[destination]), np.int64(0)
+    if destination == F16:
+        return _round_to_half(fs_i, fs_f, x, rm)
     return _finish(st, fs_i, fs_f, fs_s, destination, x, 0.0, rm)
+
+
+def sf_to_int_modular(st, fs_i, fs_f, fs_s, fmt, a, bits):
+    """fcvtmod.w.d: truncated toward zero, modulo 2**bits (0 for infinities and NaNs), with the
+    flags of the saturating conversion toward zero."""
+    flags = sf_to_int(st, fs_i, fs_f, fs_s, fmt, a, RTZ, bits, True)[1]
+    a = np.int64(a)
+    if a & MAGNITUDE[fmt] >= INF_BITS[fmt]:
+        return np.int64(0), flags
+    field = (a >> FRACTION_BITS[fmt]) & EXPONENT_ONES[fmt]
+    sig = a & FRACTION_MASK[fmt]
+    exp = np.int64(1) - FRACTION_BITS[fmt] - (EXPONENT_ONES[fmt] >> 1)  # of a subnormal
+    if field:
+        sig |= FRACTION_MASK[fmt] + 1
+        exp += field - 1
+    if exp >= bits or exp <= -64:
+        magnitude = np.int64(0)
+    else:
+        magnitude = sig << exp if exp >= 0 else sig >> -exp
+    value = -magnitude if a & SIGN[fmt] else magnitude
+    return value & ((np.int64(1) << bits) - 1), flags
+
+
+def sf_round_to_integral(st, fs_i, fs_f, fs_s, fmt, a, rm, exact):
+    """fround/froundnx: to an integral value in the same format; NaNs give the canonical NaN,
+    zeros and infinities themselves."""
+    if rm > RMM:
+        return _bail(st)
+    a = np.int64(a)
+    x, _ = _operands(fs_i, fs_f, fs_s, fmt, a, a)
+    if np.isnan(x):
+        return _nan_result(fmt, a, a)
+    if np.isinf(x) or x == 0.0:
+        return a, np.int64(0)
+    whole, fraction = _round_to_whole(x, rm)
+    if fraction == 0.0:
+        return a, np.int64(0)
+    flags = np.int64(NX if exact else 0)
+    if whole == 0.0:
+        return a & SIGN[fmt], flags  # a zero keeps the sign of what was rounded
+    if fmt == 1:
+        fs_f[0] = whole
+        return fs_i[0], flags
+    fs_i[0] = 0
+    fs_s[0] = np.float32(whole)  # exact: an integer no longer than the single it came from
+    return fs_i[0] & MASK32, flags
 
 
 def _is_nan(fmt, a):
@@ -564,6 +737,29 @@ def _min_max(fmt, a, b, maximum):
     return (a if (key_a > key_b) == maximum else b), np.int64(0)
 
 
+def sf_lt_quiet(st, fs_i, fs_f, fs_s, fmt, a, b):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    return np.int64(x < y), _nan_flags(fmt, a, b)
+
+
+def sf_le_quiet(st, fs_i, fs_f, fs_s, fmt, a, b):
+    x, y = _operands(fs_i, fs_f, fs_s, fmt, a, b)
+    return np.int64(x <= y), _nan_flags(fmt, a, b)
+
+
+def sf_minimum(st, fs_i, fs_f, fs_s, fmt, a, b):
+    """fminm: IEEE 754-2019 minimum (any NaN operand gives the canonical NaN)."""
+    if _is_nan(fmt, a) or _is_nan(fmt, b):
+        return _nan_result(fmt, a, b)
+    return _min_max(fmt, a, b, False)
+
+
+def sf_maximum(st, fs_i, fs_f, fs_s, fmt, a, b):
+    if _is_nan(fmt, a) or _is_nan(fmt, b):
+        return _nan_result(fmt, a, b)
+    return _min_max(fmt, a, b, True)
+
+
 def sf_min(st, fs_i, fs_f, fs_s, fmt, a, b):
     return _min_max(fmt, a, b, False)
 
@@ -594,11 +790,15 @@ def sf_classify(st, fs_i, fs_f, fs_s, fmt, a):
 
 
 # ---------------------------------------------------------------- control and status registers
-# Only the floating-point CSRs: the counters are the reference engine's (the loop counts its
-# instructions only when it returns). Like the memory helpers, these take the status word.
+# The floating-point CSRs and the instruction counters; time is the reference engine's (the host
+# clock is out of numba's reach). Like the memory helpers, these take the status word.
 
 
-def csr_read(st, C, csr):
+def csr_read(st, retired, C, csr):
+    if csr == CSR_CYCLE or csr == CSR_INSTRET:
+        return sx(C[INSTRET] + retired)
+    if XLEN == 32 and (csr == CSR_CYCLEH or csr == CSR_INSTRETH):
+        return sx((C[INSTRET] + retired) >> 32)
     if csr == CSR_FFLAGS:
         return C[FCSR] & 0x1F
     if csr == CSR_FRM:
@@ -619,6 +819,12 @@ def csr_write(st, C, csr, value):
         C[FCSR] = value & 0xFF
     else:
         st[0] = 1
+
+
+def leave(st):
+    """A fault (an illegal instruction, a cache-block operation on memory it may not touch):
+    the reference engine runs the instruction again and raises it."""
+    st[0] = 1
 
 
 # ---------------------------------------------------------------- atomics

@@ -731,6 +731,14 @@ class AddressSpace:
         else:
             self.buffer[off : off + size] = data
 
+    def readable(self, addr: int) -> bool:
+        """Whether the byte at addr may be read (the cache-block operations' check)."""
+        try:
+            self._translate(addr, "r")
+        except GuestFault:
+            return False
+        return True
+
     def code_frame(self, vpn: int) -> int:
         """Offset in `frames` of the page an engine decodes code from; -1 when it cannot be
         fetched from (the engine's fetch then raises the fault)."""

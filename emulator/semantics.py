@@ -15,6 +15,7 @@ from .cpu import (
     CAUSE_BREAKPOINT,
     CAUSE_ECALL_U,
     CAUSE_ILLEGAL_INSTRUCTION,
+    CAUSE_STORE_PAGE_FAULT,
     FCSR,
     INSTRET,
     RESERVATION,
@@ -53,6 +54,18 @@ F32 = softfloat.F32
 F64 = softfloat.F64
 
 
+LOOP_HELPERS: dict[str, object] = {}
+
+
+def loop_helper(function):
+    """Marks a helper written once for both engines: plain integer arithmetic that gives the
+    same low bits on Python's unbounded ints and on numba's int64 words (no method calls,
+    objects or exceptions). The compiled loop copies its source, and the module-level integer
+    constants it and the semantic functions name, into the module it generates."""
+    LOOP_HELPERS[function.__name__] = function
+    return function
+
+
 def sx32(v: int) -> int:
     """Sign-extend the low 32 bits (results of the *W instructions)."""
     v &= MASK32
@@ -66,6 +79,10 @@ def ltu(a: int, b: int) -> bool:
 
 def illegal(word: int = 0) -> None:
     raise Trap(CAUSE_ILLEGAL_INSTRUCTION, word)
+
+
+def store_page_fault(addr: int) -> None:
+    raise Trap(CAUSE_STORE_PAGE_FAULT, addr)
 
 
 def ecall() -> None:

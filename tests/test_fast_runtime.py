@@ -200,3 +200,35 @@ def test_directed_rounding_of_ordinary_operands_takes_the_fast_path(runtime):
         for name in ("add", "mul", "div"):
             assert caller(name, 1, x, y, rm) is not None, (name, rm)
         assert caller("fma", 1, x, y, x, rm, False, False) is not None, rm
+
+
+def random_half(rng: random.Random) -> int:
+    """Bits of a half: special values, ordinary and subnormal ones, any bits."""
+    return rng.choice([0, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0x0001, 0x03FF, 0x0400,
+                       0x7BFF, 0x3C00, rng.getrandbits(16), rng.getrandbits(16)])
+
+
+def test_operations_that_never_leave_the_loop_match_softfloat(runtime):
+    """Zfa's operations and the conversions to and from halves (Zfhmin) are complete in the
+    loop: they must give softfloat's bits and flags for every operand, in every mode."""
+    caller = Caller(runtime)
+    half = softfloat.F16
+    for rng, fmt_index, fmt, rm in cases("complete"):
+        (a, sa), (b, sb) = operand(rng, fmt_index), operand(rng, fmt_index)
+        exact = rng.random() < 0.5
+        expected = [
+            ("minimum", softfloat.minimum(fmt, a, b), (fmt_index, sa, sb)),
+            ("maximum", softfloat.maximum(fmt, a, b), (fmt_index, sa, sb)),
+            ("lt_quiet", softfloat.lt_quiet(fmt, a, b), (fmt_index, sa, sb)),
+            ("le_quiet", softfloat.le_quiet(fmt, a, b), (fmt_index, sa, sb)),
+            ("round_to_integral", softfloat.round_to_integral(fmt, a, rm, exact),
+             (fmt_index, sa, rm, exact)),
+            ("convert", softfloat.convert(fmt, half, a, rm), (fmt_index, 2, sa, rm)),
+        ]
+        h = random_half(rng)
+        expected.append(("convert", softfloat.convert(half, fmt, h, rm), (2, fmt_index, h, rm)))
+        if fmt_index:
+            expected.append(("to_int_modular", softfloat.to_int_modular(fmt, a, 32),
+                             (fmt_index, sa, 32)))
+        for name, result, args in expected:
+            assert check(caller, name, result, *args), f"sf_{name}{args} left the loop"

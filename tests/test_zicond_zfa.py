@@ -10,9 +10,11 @@ czero.eqz/czero.nez compute.
 from __future__ import annotations
 
 import itertools
+import random
 import struct
 import subprocess
 
+import oracles
 import pytest
 from conftest import require_tool
 from isa_harness import (
@@ -21,6 +23,7 @@ from isa_harness import (
     QEMU,
     Case,
     decode,
+    differences,
     program_source,
     pyemu_command,
     pyemu_engines,
@@ -308,3 +311,138 @@ def test_fmvh_x_d_and_fmvp_d_x_move_doubles_through_rv32_register_pairs(engine_c
 def test_hwprobe_reports_zicond_and_zfa():
     zfa, zicond = 1 << 32, 1 << 35  # RISCV_HWPROBE_EXT_ZFA, RISCV_HWPROBE_EXT_ZICOND
     assert HWPROBE_ANSWERS[HWPROBE_IMA_EXT_0] & (zfa | zicond) == zfa | zicond
+
+
+# ------------------------------------------------- Zfa, Zfhmin and Zicboz against qemu 10
+# qemu 10 (tests/oracles.py) implements them. These programs have no vector instruction and no
+# system call before their last case, so that on the fast engine (--tier-up 0) the compiled
+# loop runs every instruction itself: the reference engine runs bursts of instructions after
+# each hand-over, which would hide the loop's mistakes.
+
+ZFHMIN_CFLAGS = ("-march=rv64gc_zfhmin_zicboz", *CFLAGS[1:])
+SPECIAL_SINGLES = (0, 0x8000_0000, 0x3F80_0000, 0x3FC0_0000, 0xC020_0000, 0x4B00_0001,
+                   0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0x7F80_0001, 0x0000_0001,
+                   0x0080_0000, 0x3F00_0000, 0xBF00_0000, 0x4F00_0000, 0x3EFF_FFFF)
+SPECIAL_DOUBLES = (0, 1 << 63, d(2.5), d(-3.5), d(0.5), d(-0.49999999999999994), d(2.0**52 + 1),
+                   d(2.0**31 + 0.5), d(-2.0**31 - 1), d(2.0**63), d(-2.0**40 + 3.75),
+                   d(1e300), 0x7FF0_0000_0000_0000, 0xFFF0_0000_0000_0000,
+                   0x7FF8_0000_0000_0000, 0x7FF0_0000_0000_0001, 1, 0x0010_0000_0000_0000)
+# (funct7 for singles, funct3 or rs2) of the two-operand and the rounding instructions
+MINIMUM_MAXIMUM = [(0b0010100, 0b010), (0b0010100, 0b011)]
+QUIET_COMPARISONS = [(0b1010000, 0b100), (0b1010000, 0b101)]
+ROUNDS = [(0b0100000, 4), (0b0100000, 5)]
+
+
+def zfa_body(rng: random.Random) -> str:
+    """Each Zfa instruction on f1..f4 (two singles, two doubles), results in f5.. and x
+    registers, with one static rounding mode or the dynamic one."""
+    lines = []
+    rm = rng.choice((RNE, RTZ, RDN, RUP, RMM, DYN))
+    fd = 5
+    for (funct7, funct3), fmt in itertools.product(MINIMUM_MAXIMUM, (SINGLE, DOUBLE)):
+        rs1, rs2 = (1, 2) if fmt == SINGLE else (3, 4)
+        lines.append(f".insn {op_fp(funct7 | fmt, rs2, rs1, funct3, fd):#010x}")
+        fd += 1
+    for (funct7, rs2), fmt in itertools.product(ROUNDS, (SINGLE, DOUBLE)):
+        for rs1 in (1, 2) if fmt == SINGLE else (3, 4):
+            lines.append(f".insn {op_fp(funct7 | fmt, rs2, rs1, rm, fd):#010x}")
+            fd += 1
+    rd = iter((5, 6, 7, 8, 9, *range(18, 32)))  # any but sp
+    for (funct7, funct3), fmt in itertools.product(QUIET_COMPARISONS, (SINGLE, DOUBLE)):
+        rs1, rs2 = (1, 2) if fmt == SINGLE else (3, 4)
+        for a, b in ((rs1, rs2), (rs2, rs1), (rs1, rs1)):
+            lines.append(f".insn {op_fp(funct7 | fmt, b, a, funct3, next(rd)):#010x}")
+    for rs1 in (3, 4):  # fcvtmod.w.d
+        lines.append(f".insn {op_fp(0b1100001, 0b01000, rs1, RTZ, next(rd)):#010x}")
+    lines.append(f".insn {op_fp(0b1111000, 1, rng.randrange(32), 0, fd):#010x}")  # fli.s
+    lines.append(f".insn {op_fp(0b1111001, 1, rng.randrange(32), 0, fd + 1):#010x}")  # fli.d
+    return "\n".join(lines)
+
+
+def zfa_cases(count: int, seed: int) -> list[Case]:
+    rng = random.Random(seed)
+    cases = []
+    for n in range(count):
+        def single() -> int:
+            return BOX | (rng.choice(SPECIAL_SINGLES) if rng.random() < 0.6
+                          else rng.getrandbits(32))
+
+        def double() -> int:
+            return rng.choice(SPECIAL_DOUBLES) if rng.random() < 0.6 else rng.getrandbits(64)
+
+        cases.append(Case(f"zfa-{seed}-{n}", zfa_body(rng),
+                          f={1: single(), 2: single(), 3: double(), 4: double()},
+                          fcsr=rng.randrange(5) << 5))
+    return cases
+
+
+HALF_BODY = """fmv.h.x ft0, a0
+fcvt.s.h ft1, ft0
+fcvt.d.h ft2, ft0
+fmv.x.h s2, ft0
+fcvt.h.s ft4, fa1, {rm}
+fcvt.h.d ft5, fa2, {rm}
+fcvt.s.h ft6, fa3
+fcvt.h.s ft7, fa4, {rm}
+fcvt.h.d fs0, fa5, {rm}
+flh fs1, 6(sp)
+fsh fs1, 32(sp)
+fsh ft4, 40(sp)
+addi a6, sp, 130
+cbo.zero (a6)"""
+
+
+def half_cases(count: int, seed: int) -> list[Case]:
+    """Zfhmin's conversions of special and random values (fa3 is not a NaN-boxed half: it
+    reads as the canonical NaN), and a cache block zeroed."""
+    rng = random.Random(seed)
+    halves = (0, 0x8000, 0x3C00, 0x7BFF, 0x0001, 0x03FF, 0x7C00, 0xFC00, 0x7E00, 0x7D00)
+    singles = (0x47800000, 0x477FF000, 0x477FE000, 0x33800000, 0x33000000, 0x387FC000,
+               0x7F800001, 0xFF800000, 0x3EAAAAAB, 0x38800000, 0x387FFFFF, 0xB3000001)
+    doubles = (0x3FD5555555555555, 0x40EFFE0000000000, 0x3E70000000000000,
+               0x7FF4000000000000, 0x3F10000000000000, 0x3E6FFFFFFFFFFFFF, 1)
+    cases = []
+    for n in range(count):
+        rm = ("rne", "rtz", "rdn", "rup", "rmm", "dyn")[n % 6]
+        cases.append(Case(
+            f"zfhmin-{seed}-{n}", HALF_BODY.format(rm=rm),
+            x={A0: rng.choice(halves) if rng.random() < 0.5 else rng.getrandbits(16)},
+            f={11: BOX | (rng.choice(singles) if rng.random() < 0.6 else rng.getrandbits(32)),
+               12: rng.choice(doubles) if rng.random() < 0.6 else rng.getrandbits(64),
+               13: rng.getrandbits(48),
+               14: BOX | rng.getrandbits(32), 15: rng.getrandbits(64)},
+            fcsr=rng.randrange(5) << 5))
+    return cases
+
+
+QEMU10_CASES = zfa_cases(48, 15) + half_cases(36, 15)
+
+
+@pytest.fixture(scope="module")
+def qemu10_program(tmp_path_factory):
+    """The cases' program, and its states under qemu 10."""
+    directory = tmp_path_factory.mktemp("zfa-qemu10")
+    source = directory / "cases.S"
+    source.write_text(program_source(QEMU10_CASES))
+    binary = directory / "cases"
+    subprocess.run([require_tool(CC), *ZFHMIN_CFLAGS, "-o", str(binary), str(source)],
+                   check=True)
+    try:
+        command = oracles.qemu10_command()
+    except oracles.OracleMissing as missing:
+        pytest.fail(f"qemu 10, the oracle of these tests, is missing: {missing}")
+    oracle = run([*command, str(binary)], directory / "qemu-cwd")
+    assert oracle.returncode == 0, oracle.stderr
+    return binary, decode(oracle.stdout)
+
+
+@pytest.mark.parametrize("engine", pyemu_engines())
+def test_zfa_zfhmin_and_zicboz_agree_with_qemu10(qemu10_program, engine, tmp_path):
+    binary, expected = qemu10_program
+    ours = run([*pyemu_command(engine), str(binary)], tmp_path)
+    assert ours.returncode == 0, ours.stderr
+    actual = decode(ours.stdout)
+    assert len(expected) == len(actual) == len(QEMU10_CASES)
+    failures = [f"{c.id}: {problems}" for c, want, got in zip(QEMU10_CASES, expected, actual)
+                if (problems := differences(c, want, got))]
+    assert not failures, "\n".join(failures[:10])

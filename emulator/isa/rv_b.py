@@ -1,6 +1,6 @@
 """Zba, Zbb, Zbc, Zbs: bit manipulation (the B extension's parts, bitmanip spec 1.0)."""
 
-from ..semantics import XLEN, ltu, sx, sx32, ux
+from ..semantics import XLEN, loop_helper, ltu, sx, sx32
 from .base import R1, SHIFT, SHIFTW, Extension, R
 
 zba = Extension("Zba")
@@ -34,14 +34,25 @@ def rotate_left(value: int, amount: int, width: int) -> int:
     return ((value << amount) | (value >> (width - amount))) & ((1 << width) - 1)
 
 
-def carryless_product(a: int, b: int) -> int:
-    """The 2*XLEN-bit carry-less product of two unsigned values."""
+@loop_helper
+def carryless_low(a: int, b: int, width: int) -> int:
+    """The low `width` bits of the carry-less product of two width-bit values (any sign
+    extension of them: only their low bits matter)."""
     product = 0
-    while b:
-        if b & 1:
-            product ^= a
-        a <<= 1
-        b >>= 1
+    for i in range(width):
+        if (b >> i) & 1:
+            product ^= a << i
+    return product
+
+
+@loop_helper
+def carryless_high(a: int, b: int, width: int) -> int:
+    """The high `width` bits of the carry-less product (each term is under 64 bits wide, so
+    that numba's words hold it as Python's ints do)."""
+    product = 0
+    for i in range(1, width):
+        if (b >> i) & 1:
+            product ^= (a >> (width - i)) & ((1 << i) - 1)
     return product
 
 
@@ -233,17 +244,19 @@ def rev8(X, rd, rs1):
 
 @zbc.insn("0000101 rs2.. rs1.. 001 rd... 0110011", R)
 def clmul(X, rd, rs1, rs2):
-    X[rd] = sx(carryless_product(ux(X[rs1]), ux(X[rs2])))
+    X[rd] = sx(carryless_low(X[rs1], X[rs2], XLEN))
 
 
 @zbc.insn("0000101 rs2.. rs1.. 011 rd... 0110011", R)
 def clmulh(X, rd, rs1, rs2):
-    X[rd] = sx(carryless_product(ux(X[rs1]), ux(X[rs2])) >> XLEN)
+    X[rd] = sx(carryless_high(X[rs1], X[rs2], XLEN))
 
 
 @zbc.insn("0000101 rs2.. rs1.. 010 rd... 0110011", R)
 def clmulr(X, rd, rs1, rs2):
-    X[rd] = sx(carryless_product(ux(X[rs1]), ux(X[rs2])) >> (XLEN - 1))
+    # bits XLEN-1 .. 2*XLEN-2: the high half shifted up, over the low half's top bit
+    X[rd] = sx(carryless_high(X[rs1], X[rs2], XLEN) << 1
+               | (carryless_low(X[rs1], X[rs2], XLEN) >> (XLEN - 1)) & 1)
 
 
 # ---------------------------------------------------------------- Zbs: single bits

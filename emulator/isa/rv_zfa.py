@@ -16,6 +16,7 @@ from .rv_fd import FORMATS, FP_R, fread, fwrite
 zfa = Extension("Zfa")
 insn = zfa.insn
 RV32 = (32,)
+DOUBLE = 1  # the fmt operand of a double
 
 # What fli loads, by its rs1 field (spec table "fli.s"): "min" is the smallest positive
 # normal number, which differs between the precisions.
@@ -56,8 +57,11 @@ def fli(F, rd, rs1, fmt):
 @insn("0010101 rs2.. rs1.. 011 rd... 1010011", FP_R, name="fmaxm.d")
 @syntax("frd, frs1, frs2")
 def fminm_fmaxm(F, C, rd, rs1, rs2, rm, fmt):
-    extreme = softfloat.minimum if rm == 2 else softfloat.maximum
-    result = extreme(FORMATS[fmt], fread(F, rs1, fmt), fread(F, rs2, fmt))
+    a, b = fread(F, rs1, fmt), fread(F, rs2, fmt)
+    if rm == 2:
+        result = softfloat.minimum(FORMATS[fmt], a, b)
+    else:
+        result = softfloat.maximum(FORMATS[fmt], a, b)
     fwrite(F, rd, fflags(C, result), fmt)
 
 
@@ -76,7 +80,7 @@ def fround(F, C, rd, rs1, rs2, rm, fmt):
 @insn("1100001 01000 rs1.. 001 rd... 1010011", FP_R, name="fcvtmod.w.d")
 @syntax("rd, frs1, rm")
 def fcvtmod_w_d(X, F, C, rd, rs1):
-    X[rd] = sx32(fflags(C, softfloat.to_int_modular(softfloat.F64, F[rs1], 32)))
+    X[rd] = sx32(fflags(C, softfloat.to_int_modular(FORMATS[DOUBLE], F[rs1], 32)))
 
 
 # funct3 (the rm field) is 4 for fleq, 5 for fltq.
@@ -86,8 +90,12 @@ def fcvtmod_w_d(X, F, C, rd, rs1):
 @insn("1010001 rs2.. rs1.. 101 rd... 1010011", FP_R, name="fltq.d")
 @syntax("rd, frs1, frs2")
 def fleq_fltq(X, F, C, rd, rs1, rs2, rm, fmt):
-    compare = softfloat.le_quiet if rm == 4 else softfloat.lt_quiet
-    X[rd] = fflags(C, compare(FORMATS[fmt], fread(F, rs1, fmt), fread(F, rs2, fmt)))
+    a, b = fread(F, rs1, fmt), fread(F, rs2, fmt)
+    if rm == 4:
+        result = softfloat.le_quiet(FORMATS[fmt], a, b)
+    else:
+        result = softfloat.lt_quiet(FORMATS[fmt], a, b)
+    X[rd] = fflags(C, result)
 
 
 @insn("1110001 00001 rs1.. 000 rd... 1010011", FP_R, xlens=RV32)

@@ -4,21 +4,27 @@ ones); one not properly boxed reads as the canonical NaN, as singles do.
 """
 
 from .. import softfloat
-from ..semantics import fflags, rounding, ux
+from ..semantics import fflags, loop_helper, rounding, ux
 from .base import Extension, I, S
 from .rv_fd import FORMATS, FP_R, fread, fwrite
 
 zfhmin = Extension("Zfhmin")
 NAN_BOX_H = 0xFFFF_FFFF_FFFF_0000
 F16 = softfloat.F16
+CANONICAL_NAN_H = F16.canonical_nan
+BOX_BITS_H = 0xFFFF_FFFF_FFFF
 
 
+@loop_helper
 def box_h(bits: int) -> int:
     return (bits & 0xFFFF) | NAN_BOX_H
 
 
+@loop_helper
 def unbox_h(value: int) -> int:
-    return value & 0xFFFF if value >> 16 == 0xFFFF_FFFF_FFFF else F16.canonical_nan
+    """(Masked after the shift: the loop's registers are signed words, the reference
+    engine's unsigned.)"""
+    return value & 0xFFFF if (value >> 16) & BOX_BITS_H == BOX_BITS_H else CANONICAL_NAN_H
 
 
 @zfhmin.insn("imm......... rs1.. 001 rd... 0000111", I, name="flh", syntax="frd, imm(rs1)")

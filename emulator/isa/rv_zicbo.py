@@ -8,9 +8,7 @@ three (SIGILL): Linux is the reference here. The prefetches (hints in ori's enco
 rd = x0) do nothing, and cbo.zero writes zeros over the whole aligned block.
 """
 
-from ..cpu import CAUSE_STORE_PAGE_FAULT, Trap
-from ..memory import GuestFault
-from ..semantics import illegal, ux
+from ..semantics import illegal, store_page_fault, ux
 from .base import RS1, Extension, Format, field_
 
 BLOCK = 64
@@ -24,18 +22,13 @@ zicbom = Extension("Zicbom")
 zicbop = Extension("Zicbop")
 zicboz = Extension("Zicboz")
 
-def block_accessible(M, addr: int) -> None:
-    """A store page fault unless the block at addr may be read."""
-    try:
-        M.read(addr & -BLOCK, BLOCK)
-    except GuestFault:
-        raise Trap(CAUSE_STORE_PAGE_FAULT, addr) from None
-
 
 @zicbom.insn("0000000 00001 rs1.. 010 00000 0001111", CBO, name="cbo.clean")
 @zicbom.insn("0000000 00010 rs1.. 010 00000 0001111", CBO, name="cbo.flush")
 def cbo_manage(X, M, rs1):
-    block_accessible(M, ux(X[rs1]))
+    """A store page fault unless the block may be read (a block lies within a page)."""
+    if not M.readable(ux(X[rs1] & -BLOCK)):
+        store_page_fault(ux(X[rs1]))
 
 
 @zicbom.insn("0000000 00000 rs1.. 010 00000 0001111", CBO, name="cbo.inval")
@@ -45,7 +38,8 @@ def cbo_inval():
 
 @zicboz.insn("0000000 00100 rs1.. 010 00000 0001111", CBO)
 def cbo_zero(X, M, rs1):
-    M.write(ux(X[rs1]) & -BLOCK, bytes(BLOCK))
+    for offset in range(0, BLOCK, 8):  # a block lies within a page: all stores fault or none
+        M.store(ux((X[rs1] & -BLOCK) + offset), 8, 0)
 
 
 @zicbop.insn("imm.... 00000 rs1.. 110 00000 0010011", PREFETCH, name="prefetch.i")
