@@ -72,7 +72,8 @@ class CpuState:
         self.ctrl[VLENB] = vlen // 8
 
     def copy(self) -> CpuState:
-        """Another hart with these registers (a new thread's, a snapshot)."""
+        """Another hart with these registers, vectors and control registers (the pc, fcsr,
+        instret, reservation and vector CSRs too): a new thread's, a snapshot."""
         twin = CpuState(self.xlen, self.vlen)
         twin.x[:] = self.x
         twin.f[:] = self.f
@@ -118,14 +119,6 @@ class CpuState:
 
     def set_f(self, index: int, bits: int) -> None:
         self.f[index] = _to_int64(bits & 0xFFFF_FFFF_FFFF_FFFF)
-
-    def copy(self) -> CpuState:
-        """Another hart with the same registers (the pc, fcsr, instret and reservation too)."""
-        twin = CpuState(self.xlen)
-        twin.x[:] = self.x
-        twin.f[:] = self.f
-        twin.ctrl[:] = self.ctrl
-        return twin
 
 
 def _to_int64(value: int) -> int:

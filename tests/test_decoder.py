@@ -18,7 +18,7 @@ import capstone
 import pytest
 from conftest import require_tool
 from elftools.elf.elffile import ELFFile
-from pyemu.emulator.decoder import Decoded, Decoder
+from pyemu.emulator.decoder import Decoded, Decoder, instruction_length
 from pyemu.emulator.disassembly import Disassembler, number
 from pyemu.emulator.isa import EXTENSIONS, all_instructions
 
@@ -314,7 +314,7 @@ def test_machine_disasm_shows_every_declared_form_as_the_tools_or_the_spec_do(lo
     forms = random_forms(64, random.Random(3), 8)
     spec = [(word, text) for xlen, word, text in SPEC_TEXTS if xlen == 64]
     texts = listed(loaded_guest, [(word, decoded.length) for word, decoded in forms] +
-                   [(word, 4) for word, _ in spec])
+                   [(word, instruction_length(word & 0xFFFF)) for word, _ in spec])
     assert texts[len(forms):] == [text for _, text in spec]
     mismatches, checked, neither = compare_with_the_tools(
         64, [(word, decoded, text) for (word, decoded), text in zip(forms, texts)], tmp_path)

@@ -9,6 +9,7 @@ from . import (
     rv_i,
     rv_m,
     rv_v,
+    rv_vf,  # noqa: F401 (V's floating point, declared on rv_v's extension)
     rv_zcb,
     rv_zfa,
     rv_zfh,
