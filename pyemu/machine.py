@@ -59,7 +59,7 @@ from .syscalls.fs import release_fd
 from .syscalls.info import HWCAP
 from .syscalls.kernel import Kernel, NewImage, Process, ProcessExit
 from .syscalls.paths import open_root
-from .syscalls.process import vector_control_after_execve
+from .syscalls.process import vector_control_after_execve, vector_turned_off
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 from .timeline import Timeline
 from .views import Memory, Registers
@@ -193,6 +193,7 @@ class Machine:
                                   else None)
         self._reference: PythonEngine = getattr(self.engine, "reference", self.engine)
         self._reference.breakpoints = self.breakpoints
+        self._reference.decoder.vector_off = vector_turned_off(process.vector_control)
         space.watch([(addr, addr + size) for addr, size, _ in self.watchpoints])
         self.timeline.start_again()  # the history starts again with the new program
 
@@ -448,9 +449,18 @@ class Machine:
             except threads.ThreadExit:
                 self._schedule()
                 return
+            self._follow_vector_control()
             self._deliver()
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _follow_vector_control(self) -> None:
+        """prctl may have turned V on for a program that started with it off: its
+        instructions, decoded as illegal until then, are decoded again."""
+        off = vector_turned_off(self.kernel.process.vector_control)
+        if off != self._reference.decoder.vector_off:
+            self._reference.decoder.vector_off = off
+            self._reference.invalidate_all()
 
     def _deliver_fault(self) -> None:
         """The fault reported: delivered to the guest's handler when it has one, else the end

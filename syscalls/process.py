@@ -557,6 +557,10 @@ def vector_control_after_execve(control: int) -> int:
     return current | (upcoming << 2 if inherit else 0) | inherit
 
 
+def vector_turned_off(control: int) -> bool:
+    return control & 3 == V_CTRL_OFF
+
+
 def set_vector_control(process, arg: int) -> int:
     """PR_RISCV_V_SET_CONTROL as Linux's riscv_v_vstate_ctrl_set_current: V cannot be turned
     off while it is on."""

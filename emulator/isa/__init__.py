@@ -9,7 +9,7 @@ from . import (
     rv_i,
     rv_m,
     rv_v,
-    rv_vf,  # noqa: F401 (V's floating point, declared on rv_v's extension)
+    rv_vf,
     rv_zcb,
     rv_zfa,
     rv_zfh,
@@ -47,6 +47,7 @@ EXTENSIONS = (
     rv_hints.zihintpause,
     rv_hints.zawrs,
     rv_v.v,
+    rv_vf.zvfhmin,
     rv_zvbb.zvbb,
     rv_zvbb.zvkt,
     rv_zvbb.zkt,

@@ -1,6 +1,6 @@
 """V: the vector extension, version 1.0 (unprivileged spec, chapter "V"): its configuration,
 loads and stores, integer and fixed-point arithmetic, mask instructions, reductions and
-permutations. (Floating point comes later.)
+permutations. Its floating-point instructions are declared in rv_vf.py.
 
 The OP-V encodings share one layout: funct6, vm, vs2, vs1 (or rs1, or a 5-bit immediate),
 funct3 (the operand kind: OPIVV 0, OPMVV 2, OPIVI 3, OPIVX 4, OPMVX 6, OPCFG 7) and vd. Each

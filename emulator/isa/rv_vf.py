@@ -28,9 +28,11 @@ from ..vector import (
     slide,
     widening,
 )
-from .base import Format, reg
+from .base import Extension, Format, reg
 from .rv_v import FUNCT6, V_UNARY, VM, VV, declare_widening, pattern, v
 
+# Zvfhmin has no instructions of its own: it lets vfwcvt.f.f.v and vfncvt.f.f.w run at SEW 16.
+zvfhmin = Extension("Zvfhmin")
 OPFVV, OPFVF = "001", "101"
 VF = Format("VF", {"vd": reg(11, 7), "vs2": reg(24, 20), "rs1": reg(19, 15), "vm": VM,
                    "funct6": FUNCT6}, "vd, vs2, frs1, vm")
