@@ -141,12 +141,38 @@ def test_a_first_run_compiles_in_the_background_and_says_so_once(
     assert "warm_up((64,))" in CompilerNeverDone.started[0][-1]
 
 
-def test_the_compiled_loop_takes_over_once_loaded(capfd, sieve_output):
-    """With the loop in the cache (pyemu --warm-up), the load starts at tier-up, in a thread,
-    and the run goes on in the compiled loop."""
-    engine_fast.load_compiled(64)
+def switch_points(monkeypatch) -> list[int]:
+    """The guest's instret each time a TieredEngine moves to the compiled loop."""
+    points = []
+    switch = engine_fast.TieredEngine._switch_to_compiled
+
+    def recorded(engine):
+        points.append(engine.state.instret)
+        switch(engine)
+    monkeypatch.setattr(engine_fast.TieredEngine, "_switch_to_compiled", recorded)
+    return points
+
+
+def test_the_compiled_loop_takes_over_at_tier_up(monkeypatch, capfd, sieve_output):
+    """With the loop in the cache (pyemu --warm-up) but not loaded in this process, the
+    python engine runs the first tier-up instructions, then the loop is loaded and the run
+    goes on in it."""
+    engine_fast.load_compiled(64)  # numba's compile of this process, not the tier-up's work
+    monkeypatch.setattr(engine_fast, "_warm", set())
+    points = switch_points(monkeypatch)
     m = run_sieve(tier_up=1000)
     assert m.engine.compiled is not None and m.engine.compiled.decoded[0] > 0
+    assert len(points) == 1 and 1000 <= points[0] < 1000 + engine_fast.TieredEngine.SLICE
+    assert capfd.readouterr().out.encode() == sieve_output
+
+
+def test_a_process_with_the_loop_loaded_uses_it_from_the_first_instruction(
+        monkeypatch, capfd, sieve_output):
+    """A forked guest or an exec'd program finds the loop loaded: no reason to wait."""
+    engine_fast.load_compiled(64)
+    points = switch_points(monkeypatch)
+    run_sieve(tier_up=10**9)
+    assert points == [0]
     assert capfd.readouterr().out.encode() == sieve_output
 
 
