@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import signal as host_signal
@@ -223,6 +224,10 @@ def clone(k: Kernel, flags: int, newsp: int, parent_tid: int, tls: int, child_ti
     # soon as the parent returns (bash's `sleep 30 & kill $!`) would otherwise be recorded
     # as pending before fork_child clears what the parent had pending, and be lost.
     mask = host_signal.pthread_sigmask(host_signal.SIG_BLOCK, host_signal.valid_signals())
+    # Python's collector writes into every object it visits, which would copy, page by page,
+    # the heap parent and child share (numba's alone is 120 k objects): what exists now is
+    # left out of its walks, in both. (Cycles that are garbage already are never freed.)
+    gc.freeze()
     pid = os.fork()
     if pid:
         host_signal.pthread_sigmask(host_signal.SIG_SETMASK, mask)
