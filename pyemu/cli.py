@@ -104,8 +104,8 @@ def parser() -> argparse.ArgumentParser:
                    help="with --repl: run to SYMBOL (or an address) first")
     p.add_argument("--tier-up", type=int, metavar="N", default=os.environ.get("PYEMU_TIER_UP"),
                    help="instructions the fast engine runs on the python engine before it "
-                        "loads its compiled loop, in the background (default 200000; 0: compiled "
-                        "from the start; env PYEMU_TIER_UP)")
+                        "loads its compiled loop (default 20000; 0: compiled from the start; "
+                        "env PYEMU_TIER_UP)")
     p.add_argument("--warm-up", action="store_true",
                    help="compile the fast engine into its on-disk cache, then exit")
     p.add_argument("program", metavar="PROGRAM", nargs="?", help="the RISC-V ELF program")

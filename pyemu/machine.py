@@ -672,7 +672,7 @@ def make_engine(name: str, state: CpuState, mem: AddressSpace, tier_up: int | No
         if importlib.util.find_spec("numba") is None:
             print_error("numba is not installed: using the python engine")
         else:
-            from .emulator.engine_fast import TieredEngine
+            from .emulator.tiered import TieredEngine
 
             return TieredEngine(state, mem, clock, tier_up=tier_up)
     return PythonEngine(state, mem, clock)

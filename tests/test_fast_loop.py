@@ -6,15 +6,17 @@ itself checked against capstone and the specification's tables in test_decoder.p
 every instruction's pattern with random operand bits, random words, and each compressed word.
 """
 
+import json
 import random
 import struct
 import subprocess
+import sys
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pytest
-from pyemu.emulator import engine_fast
+from pyemu.emulator import engine_fast, native, tiered
 from pyemu.emulator.cpu import CAUSE_BREAKPOINT, CpuState
 from pyemu.emulator.decoder import Decoder, instruction_length
 from pyemu.emulator.engine_fast import (
@@ -129,8 +131,8 @@ class CompilerNeverDone:
 
 def test_a_first_run_compiles_in_the_background_and_says_so_once(
         monkeypatch, capfd, sieve_output):
-    monkeypatch.setattr(engine_fast, "is_compiled", lambda xlen: False)
-    monkeypatch.setattr(engine_fast.subprocess, "Popen", CompilerNeverDone)
+    monkeypatch.setattr(tiered, "is_compiled", lambda xlen: False)
+    monkeypatch.setattr(tiered.subprocess, "Popen", CompilerNeverDone)
     CompilerNeverDone.started.clear()
     m = run_sieve(tier_up=1000)
     assert m.engine.compiled is None  # it ran on the python engine throughout
@@ -144,12 +146,12 @@ def test_a_first_run_compiles_in_the_background_and_says_so_once(
 def switch_points(monkeypatch) -> list[int]:
     """The guest's instret each time a TieredEngine moves to the compiled loop."""
     points = []
-    switch = engine_fast.TieredEngine._switch_to_compiled
+    switch = tiered.TieredEngine._switch_to_compiled
 
     def recorded(engine):
         points.append(engine.state.instret)
         switch(engine)
-    monkeypatch.setattr(engine_fast.TieredEngine, "_switch_to_compiled", recorded)
+    monkeypatch.setattr(tiered.TieredEngine, "_switch_to_compiled", recorded)
     return points
 
 
@@ -157,23 +159,54 @@ def test_the_compiled_loop_takes_over_at_tier_up(monkeypatch, capfd, sieve_outpu
     """With the loop in the cache (pyemu --warm-up) but not loaded in this process, the
     python engine runs the first tier-up instructions, then the loop is loaded and the run
     goes on in it."""
-    engine_fast.load_compiled(64)  # numba's compile of this process, not the tier-up's work
-    monkeypatch.setattr(engine_fast, "_warm", set())
+    engine_fast.machine_code(64)  # made, if need be, before the run
+    monkeypatch.setattr(engine_fast, "_machine_code", {})
     points = switch_points(monkeypatch)
     m = run_sieve(tier_up=1000)
     assert m.engine.compiled is not None and m.engine.compiled.decoded[0] > 0
-    assert len(points) == 1 and 1000 <= points[0] < 1000 + engine_fast.TieredEngine.SLICE
+    assert len(points) == 1 and 1000 <= points[0] < 1000 + tiered.TieredEngine.SLICE
     assert capfd.readouterr().out.encode() == sieve_output
 
 
 def test_a_process_with_the_loop_loaded_uses_it_from_the_first_instruction(
         monkeypatch, capfd, sieve_output):
     """A forked guest or an exec'd program finds the loop loaded: no reason to wait."""
-    engine_fast.load_compiled(64)
+    engine_fast.machine_code(64)
     points = switch_points(monkeypatch)
     run_sieve(tier_up=10**9)
     assert points == [0]
     assert capfd.readouterr().out.encode() == sieve_output
+
+
+def test_a_run_loads_the_machine_code_without_numba(sieve_output):
+    """The compiled loop comes from the cache's object file, linked by llvmlite: numba's
+    import and typing (1.5 s) are not in a run."""
+    engine_fast.machine_code(64)  # made, if need be, before the run
+    check = ("import sys; from pyemu import Machine; "
+             f"m = Machine.load({str(SIEVE)!r}, [{str(SIEVE)!r}, *{SIEVE_ARGS!r}], "
+             "engine='fast', tier_up=0); m.run(); "
+             "assert m.engine.compiled.decoded[0] > 0; "
+             "print('numba' in sys.modules, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, check=True)
+    assert result.stdout == sieve_output
+    assert result.stderr == b"False\n"
+
+
+def test_machine_code_made_for_another_cpu_or_writer_is_not_used(tmp_path):
+    """An object file is used only on the CPU it was made for, and only by the native.py
+    that made it (a cache shared by machines, or kept across an upgrade)."""
+    stem = engine_fast.code_stem(64)
+    engine_fast.machine_code(64)
+    recorded = json.loads(stem.with_suffix(".json").read_text())
+    copy = tmp_path / stem.name
+    copy.with_suffix(".o").write_bytes(stem.with_suffix(".o").read_bytes())
+    for field, value in (("cpu", "another-cpu"), ("writer", "0123456789ab"), (None, None)):
+        changed = dict(recorded, **({field: value} if field else {}))
+        copy.with_suffix(".json").write_text(json.dumps(changed))
+        assert (native.metadata(copy) is None) == (field is not None), field
+    copy.with_suffix(".json").write_text(json.dumps(dict(recorded, needs=["no_such_symbol"])))
+    with pytest.raises(LookupError, match="no_such_symbol"):
+        native.load(copy)
 
 
 def encode(name: str, **ops: int) -> bytes:
