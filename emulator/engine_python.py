@@ -87,6 +87,7 @@ class PythonEngine:
         self.mem = mem
         self.xlen = state.xlen
         self.decoder = Decoder(self.xlen)
+        self.hot_visits = HOT_VISITS  # visits of a pc before its block is translated
         self._helpers = semantics.namespace(self.xlen, clock or semantics.host_time)
         self._functions: dict[int, tuple[Callable, bool]] = {}
         # Working copies of the registers as Python ints, synced with `state` around runs.
@@ -258,7 +259,7 @@ class PythonEngine:
                 block = blocks.get(pc)
                 if block is None and remaining >= BLOCK_LIMIT:
                     visits = heat[pc] = heat.get(pc, 0) + 1
-                    if visits >= HOT_VISITS:
+                    if visits >= self.hot_visits:
                         block = self._block(pc)
                 if block is not None and block.length <= remaining:
                     pc = block.run(X, F, C, M, limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 
 from .cpu import CpuState
 from .engine_fast import FastEngine, is_compiled, is_loaded, machine_code
-from .engine_python import PythonEngine
+from .engine_python import HOT_VISITS, PythonEngine
 from .memory import AddressSpace
 from .stops import Stop
 
@@ -17,18 +18,19 @@ from .stops import Stop
 class TieredEngine:
     """Starts on the reference engine and moves to the compiled loop once the guest has run
     `tier_up` instructions. Loading the loop's machine code (llvmlite and a 170 kB object
-    file, native.py) takes about 0.1 s, which the reference engine spends on 20 k
-    instructions of cold code: a program shorter than that (a static glibc hello) never
-    pays it, and one longer pays at most twice what either engine alone would. The load
-    runs in the foreground: a loader thread fights the reference engine for the GIL (with
-    numba it took 9 s instead of 1). A process that has loaded the loop already (a forked
-    guest, an exec'd program) moves at once. When the compiled loop is not in the cache
-    yet, a process of its own compiles it (said once on stderr) while the reference engine
-    runs the program: a first run never waits for the compiler."""
+    file, native.py) takes about 0.1 s, which the reference engine spends on 5 to 10 k
+    instructions of cold code (it decodes each): a program shorter than that never pays
+    it, and one longer pays at most about twice what either engine alone would (a static
+    glibc hello, 20 k instructions: 0.62 s from the first instruction, 0.71 s from 20 k).
+    The load runs in the foreground: a loader thread fights the reference engine for the
+    GIL (with numba it took 9 s instead of 1). A process that has loaded the loop already
+    (a forked guest, an exec'd program) moves at once. When the compiled loop is not in the
+    cache yet, a process of its own compiles it (said once on stderr) while the reference
+    engine runs the program: a first run never waits for the compiler."""
 
     name = "fast"
-    TIER_UP_INSTRUCTIONS = 20_000
-    SLICE = 10_000  # instructions the reference engine runs between looks at the tier-up
+    TIER_UP_INSTRUCTIONS = 5_000
+    SLICE = 5_000  # instructions the reference engine runs between looks at the tier-up
     POLL_SECONDS = 0.25  # between looks at a compiling process
 
     def __init__(self, state: CpuState, mem: AddressSpace, clock=None,
@@ -36,6 +38,9 @@ class TieredEngine:
         self.state = state
         self.mem = mem
         self.reference = PythonEngine(state, mem, clock)
+        # Until the tier-up, no block is hot enough to earn its translation (47 ms, the
+        # time of thousands of instructions run one by one).
+        self.reference.hot_visits = math.inf
         self.compiled: FastEngine | None = None
         self.tier_up = self.TIER_UP_INSTRUCTIONS if tier_up is None else tier_up
         self.load_failed = False
@@ -115,4 +120,5 @@ class TieredEngine:
         self._switch_to_compiled()
 
     def _switch_to_compiled(self) -> None:
+        self.reference.hot_visits = HOT_VISITS  # for the runs the loop hands over
         self.compiled = FastEngine(self.state, self.mem, reference=self.reference)

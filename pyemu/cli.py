@@ -104,7 +104,7 @@ def parser() -> argparse.ArgumentParser:
                    help="with --repl: run to SYMBOL (or an address) first")
     p.add_argument("--tier-up", type=int, metavar="N", default=os.environ.get("PYEMU_TIER_UP"),
                    help="instructions the fast engine runs on the python engine before it "
-                        "loads its compiled loop (default 20000; 0: compiled from the start; "
+                        "loads its compiled loop (default 5000; 0: compiled from the start; "
                         "env PYEMU_TIER_UP)")
     p.add_argument("--warm-up", action="store_true",
                    help="compile the fast engine into its on-disk cache, then exit")
