@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from math import isqrt
 
 RNE, RTZ, RDN, RUP, RMM = 0, 1, 2, 3, 4
+# Round to odd (toward zero, then the last bit set if anything was dropped): no instruction
+# encodes it as rm, only vfncvt.rod.f.f.w uses it.
+ROD = 5
 NX, UF, OF, DZ, NV = 1, 2, 4, 8, 16
 
 
@@ -118,6 +121,8 @@ def _round_int(sig: int, shift: int, negative: int, rm: int, sticky: bool) -> tu
         up = not negative
     elif rm == RMM:
         up = dropped >= 1 << (shift - 1)  # a tie, or a tie plus sticky, goes away from zero
+    elif rm == ROD:
+        return kept | 1, True
     else:
         raise ValueError(f"invalid rounding mode {rm}")
     return (kept + 1 if up else kept), True
@@ -148,7 +153,7 @@ def round_pack(
     if last_place > fmt.last_place_max:
         # Overflow: round-to-nearest modes and rounding away from zero give inf, the others
         # stop at the largest finite number.
-        toward_zero = rm == RTZ or (rm == RDN and not sign) or (rm == RUP and sign)
+        toward_zero = rm in (RTZ, ROD) or (rm == RDN and not sign) or (rm == RUP and sign)
         magnitude = fmt.max_finite if toward_zero else fmt.inf
         return (fmt.sign_bit | magnitude if sign else magnitude), OF | NX
     # A normal mant carries the hidden bit, which adds one to the exponent field, hence the
