@@ -297,13 +297,36 @@ def float_body(lines: list[str], sew: int, rm: int) -> str:
     return "\n".join(out)
 
 
+def estimate_registers(seed: str, sew: int) -> bytes:
+    """v0..v31 at the largest VLEN for vfrsqrt7 and vfrec7: element k's leading 7 fraction
+    bits are k's plus the case's offset (each entry of the tables is looked up at VLEN 1024,
+    and by one case or another at 128), under exponents at both ends of the range (results
+    that overflow or are subnormal) and about one, of either parity; subnormals, negative
+    and special values among them."""
+    rng = random.Random(seed)
+    exp_bits, frac_bits = FLOAT_FIELDS[sew]
+    bias = (1 << (exp_bits - 1)) - 1
+    offset = rng.randrange(128)
+    values = []
+    for k in range(32 * 1024 // sew):
+        fraction = (k + offset) % 128 << (frac_bits - 7) | rng.getrandbits(frac_bits - 7)
+        exponent = rng.choice((0, 0, 1, 2, bias - 1, bias, bias + 1, 2 * bias - 1, 2 * bias,
+                               rng.randrange(1, 2 * bias + 1)))
+        if exponent == 0:
+            fraction >>= rng.randrange(12)  # a subnormal, its leading one anywhere near the top
+        value = (rng.random() < 0.2) << (sew - 1) | exponent << frac_bits | fraction
+        values.append(rng.choice(FLOAT_SPECIALS[sew]) if rng.random() < 0.1 else value)
+    return b"".join(value.to_bytes(sew // 8, "little") for value in values)
+
+
 def float_case(name: str, sew: int, lmul: str, rm: int, lines: list[str], avl: int = vh.MASK64,
-               element_sew: int | None = None) -> VectorCase:
-    """A case at vtype SEW `sew` whose registers hold floats of `element_sew` (default SEW)."""
+               element_sew: int | None = None, registers=float_registers) -> VectorCase:
+    """A case at vtype SEW `sew` whose registers hold floats of `element_sew` (default SEW),
+    made by `registers`."""
     case_id = f"float-{name}-e{sew}{lmul}-rm{rm}"
     bits = element_sew or sew
     return VectorCase(case_id, float_body(lines, bits, rm), vtype=vtype(sew, lmul), avl=avl,
-                      x=float_scalars(case_id, bits), vregs=float_registers(case_id, bits))
+                      x=float_scalars(case_id, bits), vregs=registers(case_id, bits))
 
 
 FLOAT_ARITHMETIC = ["vfadd.vv v1, v2, v3", "vfsub.vv v4, v5, v6, v0.t", "vfmul.vv v7, v8, v9",
@@ -354,6 +377,11 @@ FLOAT_WIDE_CONVERT = ["vfwcvt.xu.f.v v2, v4", "vfwcvt.x.f.v v6, v8, v0.t",
                       "vfncvt.f.x.w v7, v8", "vfncvt.f.f.w v9, v10",
                       "vfncvt.rod.f.f.w v11, v12", "vfncvt.rtz.xu.f.w v13, v14",
                       "vfncvt.rtz.x.f.w v15, v16"]
+# The 7-bit estimates, on registers of estimate_registers (LMUL 4: 16 singles a group at
+# VLEN 128), some in place, some masked, one of another's results.
+FLOAT_ESTIMATES = ["vfrsqrt7.v v4, v4", "vfrec7.v v8, v8", "vfrsqrt7.v v12, v12, v0.t",
+                   "vfrec7.v v16, v16, v0.t", "vfrsqrt7.v v20, v28", "vfrec7.v v24, v28",
+                   "vfrec7.v v28, v4"]
 # At SEW 16 (elements of the wide registers are singles, of the narrow ones halves): what
 # Zvfhmin and V allow without Zvfh.
 HALF_CONVERT = ["vfwcvt.f.f.v v2, v4", "vfwcvt.f.f.v v6, v8, v0.t", "vfncvt.f.f.w v10, v12",
@@ -363,7 +391,8 @@ HALF_CONVERT = ["vfwcvt.f.f.v v2, v4", "vfwcvt.f.f.v v6, v8, v0.t", "vfncvt.f.f.
 
 def float_cases() -> list[VectorCase]:
     """Each group of instructions at SEW 32 and 64 (the widening ones at 32, the half
-    conversions at 16) under every rounding mode; LMUL 1 and 2, vl short and full."""
+    conversions at 16) under every rounding mode; LMUL 1 and 2 (4 for the estimates), vl
+    short and full."""
     cases = []
     for rm in range(5):
         for sew in (32, 64):
@@ -372,6 +401,8 @@ def float_cases() -> list[VectorCase]:
                                 ("convert", FLOAT_CONVERT), ("moves", FLOAT_MOVES),
                                 ("reductions", FLOAT_REDUCTIONS)):
                 cases.append(float_case(name, sew, "1", rm, lines, avl=(vh.MASK64, 3)[rm & 1]))
+            cases.append(float_case("estimates", sew, "4", rm, FLOAT_ESTIMATES,
+                                    registers=estimate_registers))
         cases.append(float_case("widening", 32, "1", rm, FLOAT_WIDENING))
         cases.append(float_case("widening-more", 32, "1", rm, FLOAT_WIDENING_MORE,
                                 avl=(3, vh.MASK64)[rm & 1]))

@@ -1,9 +1,10 @@
 """V's floating point (V 1.0, "Vector Floating-Point Instructions" and the floating-point
 reductions): arithmetic, fused multiply-add, min/max, sign injection, comparisons, classes,
-moves, merges, slides, conversions (widening and narrowing, rtz and rod) and reductions, at
-SEW 32 and 64 (Zvfhmin adds the conversions between halves and singles; qemu's rva23u64 has
-no Zvfh, the half arithmetic). Elements are computed by emulator.softfloat, as the scalar F
-and D instructions are, with the flags accrued in fcsr.
+the 7-bit estimates (vfrsqrt7, vfrec7), moves, merges, slides, conversions (widening and
+narrowing, rtz and rod) and reductions, at SEW 32 and 64 (Zvfhmin adds the conversions
+between halves and singles; qemu's rva23u64 has no Zvfh, the half arithmetic). Elements are
+computed by emulator.softfloat, as the scalar F and D instructions are, with the flags
+accrued in fcsr.
 
 These are V instructions (declared on rv_v's extension) in a module of their own. The
 funct3 values: OPFVV 1 (vs1), OPFVF 5 (f[rs1]). Operations see (a, b, bits, C) like V's
@@ -234,11 +235,16 @@ declare_widening(FLOAT_WIDENING_NAMES, FLOAT_ACCUMULATING,
 
 FLOAT_UNARY = {
     0b00000: lambda a, b, n, C: fflags(C, softfloat.sqrt(FLOAT_FORMATS[n], a, frm(C))),
+    0b00100: lambda a, b, n, C: fflags(C, softfloat.rsqrt_estimate(FLOAT_FORMATS[n], a)),
+    0b00101: lambda a, b, n, C: fflags(C, softfloat.reciprocal_estimate(FLOAT_FORMATS[n], a,
+                                                                        frm(C))),
     0b10000: lambda a, b, n, C: softfloat.classify(FLOAT_FORMATS[n], a),
 }
 
 
 @v.insn(pattern(0x13, OPFVV, middle="..... 00000"), V_UNARY, name="vfsqrt.v")
+@v.insn(pattern(0x13, OPFVV, middle="..... 00100"), V_UNARY, name="vfrsqrt7.v")
+@v.insn(pattern(0x13, OPFVV, middle="..... 00101"), V_UNARY, name="vfrec7.v")
 @v.insn(pattern(0x13, OPFVV, middle="..... 10000"), V_UNARY, name="vfclass.v")
 def float_unary(C, V, vd, vs1, vs2, vm):
     float_operation(C, SAME_WIDTH)
