@@ -72,8 +72,8 @@ class CpuState:
         self.ctrl[VLENB] = vlen // 8
 
     def copy(self) -> CpuState:
-        """Another hart with these registers, vector ones, the pc, fcsr, instret and reservation
-        too (a new thread's, a snapshot)."""
+        """Another hart with these registers, vectors and control registers (the pc, fcsr,
+        instret, reservation and vector CSRs too): a new thread's, a snapshot."""
         twin = CpuState(self.xlen, self.vlen)
         twin.x[:] = self.x
         twin.f[:] = self.f

@@ -64,6 +64,10 @@ class Decoder:
                     self._full.setdefault(key, []).append(insn)
             else:
                 self._compressed.setdefault(self._compressed_key(insn.match), []).append(insn)
+        # Vector instructions (V's and the Zv* extensions') decode as illegal while the
+        # program has V turned off (Linux's prctl PR_RISCV_V_SET_CONTROL: its first-use trap
+        # gives SIGILL then).
+        self.vector_off = False
 
     @staticmethod
     def _compressed_key(word: int) -> int:
@@ -84,6 +88,8 @@ class Decoder:
                 if insn.matches(word):
                     ops = insn.format.extract(word)
                     if insn.legal and not insn.legal(ops, self.xlen):
+                        return None
+                    if self.vector_off and insn.extension.startswith(("V", "Zv")):
                         return None
                     return Decoded(insn.name, insn, ops, 4, word)
         return None

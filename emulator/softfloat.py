@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from math import isqrt
 
 RNE, RTZ, RDN, RUP, RMM = 0, 1, 2, 3, 4
+# Round to odd (toward zero, then the last bit set if anything was dropped): no instruction
+# encodes it as rm, only vfncvt.rod.f.f.w uses it.
+ROD = 5
 NX, UF, OF, DZ, NV = 1, 2, 4, 8, 16
 
 
@@ -118,6 +121,8 @@ def _round_int(sig: int, shift: int, negative: int, rm: int, sticky: bool) -> tu
         up = not negative
     elif rm == RMM:
         up = dropped >= 1 << (shift - 1)  # a tie, or a tie plus sticky, goes away from zero
+    elif rm == ROD:
+        return kept | 1, True
     else:
         raise ValueError(f"invalid rounding mode {rm}")
     return (kept + 1 if up else kept), True
@@ -148,7 +153,7 @@ def round_pack(
     if last_place > fmt.last_place_max:
         # Overflow: round-to-nearest modes and rounding away from zero give inf, the others
         # stop at the largest finite number.
-        toward_zero = rm == RTZ or (rm == RDN and not sign) or (rm == RUP and sign)
+        toward_zero = rm in (RTZ, ROD) or (rm == RDN and not sign) or (rm == RUP and sign)
         magnitude = fmt.max_finite if toward_zero else fmt.inf
         return (fmt.sign_bit | magnitude if sign else magnitude), OF | NX
     # A normal mant carries the hidden bit, which adds one to the exponent field, hence the
@@ -322,6 +327,86 @@ def sqrt(fmt: FloatFormat, a: int, rm: int) -> tuple[int, int]:
     scaled = m << (2 * k)
     root = isqrt(scaled)
     return round_pack(fmt, 0, root, (e >> 1) - k, rm, root * root != scaled)
+
+
+# The estimates of V's vfrsqrt7.v and vfrec7.v (V 1.0, 13.9 and 13.10): the result's leading
+# 7 fraction bits come from the spec's tables, the exponent from the input's. The rsqrt table
+# is indexed by the normalized exponent's lowest bit and the leading 6 fraction bits, the
+# reciprocal's by the leading 7.
+RSQRT7_TABLE = bytes((
+    52, 51, 50, 48, 47, 46, 44, 43, 42, 41, 40, 39, 38, 36, 35, 34,
+    33, 32, 31, 30, 30, 29, 28, 27, 26, 25, 24, 23, 23, 22, 21, 20,
+    19, 19, 18, 17, 16, 16, 15, 14, 14, 13, 12, 12, 11, 10, 10, 9,
+    9, 8, 7, 7, 6, 6, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0,
+    127, 125, 123, 121, 119, 118, 116, 114, 113, 111, 109, 108, 106, 105, 103, 102,
+    100, 99, 97, 96, 95, 93, 92, 91, 90, 88, 87, 86, 85, 84, 83, 82,
+    80, 79, 78, 77, 76, 75, 74, 73, 72, 71, 70, 70, 69, 68, 67, 66,
+    65, 64, 63, 63, 62, 61, 60, 59, 59, 58, 57, 56, 56, 55, 54, 53,
+))
+REC7_TABLE = bytes((
+    127, 125, 123, 121, 119, 117, 116, 114, 112, 110, 109, 107, 105, 104, 102, 100,
+    99, 97, 96, 94, 93, 91, 90, 88, 87, 85, 84, 83, 81, 80, 79, 77,
+    76, 75, 74, 72, 71, 70, 69, 68, 66, 65, 64, 63, 62, 61, 60, 59,
+    58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43,
+    42, 41, 40, 40, 39, 38, 37, 36, 35, 35, 34, 33, 32, 31, 31, 30,
+    29, 28, 28, 27, 26, 25, 25, 24, 23, 23, 22, 21, 21, 20, 19, 19,
+    18, 17, 17, 16, 15, 15, 14, 14, 13, 12, 12, 11, 11, 10, 9, 9,
+    8, 8, 7, 7, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0,
+))
+ESTIMATE_BITS = 7
+
+
+def _normalized(fmt: FloatFormat, a: int) -> tuple[int, int]:
+    """The exponent field and fraction of finite nonzero a, a subnormal's normalized as the
+    estimates want it: the exponent goes 0, -1, ... as the leading one moves right, and the
+    leading one leaves the fraction."""
+    field = (a >> fmt.frac_bits) & fmt.exp_all_ones
+    fraction = a & fmt.frac_mask
+    if field:
+        return field, fraction
+    shift = fmt.frac_bits + 1 - fraction.bit_length()
+    return 1 - shift, (fraction << shift) & fmt.frac_mask
+
+
+def rsqrt_estimate(fmt: FloatFormat, a: int) -> tuple[int, int]:
+    """vfrsqrt7: 1/sqrt(a) to 7 bits (exact for no input: never NX)."""
+    mag = a & fmt.mag_mask
+    if mag > fmt.inf:
+        return _nan_result(fmt, a)
+    if not mag:
+        return a | fmt.inf, DZ  # the zero's sign
+    if a != mag:
+        return fmt.canonical_nan, NV  # negative, -inf too
+    if mag == fmt.inf:
+        return 0, 0
+    exponent, fraction = _normalized(fmt, a)
+    index = (exponent & 1) << 6 | fraction >> (fmt.frac_bits - 6)
+    result_exponent = (3 * fmt.bias - 1 - exponent) // 2
+    return (result_exponent << fmt.frac_bits
+            | RSQRT7_TABLE[index] << (fmt.frac_bits - ESTIMATE_BITS)), 0
+
+
+def reciprocal_estimate(fmt: FloatFormat, a: int, rm: int) -> tuple[int, int]:
+    """vfrec7: 1/a to 7 bits. A result below the normal range is the estimate shifted into
+    a subnormal; one above it (a subnormal a whose fraction starts with two zeros) overflows
+    to infinity or the largest finite number, as rm rounds."""
+    sign, mag = a & fmt.sign_bit, a & fmt.mag_mask
+    if mag > fmt.inf:
+        return _nan_result(fmt, a)
+    if mag == fmt.inf:
+        return sign, 0
+    if not mag:
+        return sign | fmt.inf, DZ
+    exponent, fraction = _normalized(fmt, a)
+    result_exponent = 2 * fmt.bias - 1 - exponent
+    if result_exponent > 2 * fmt.bias:
+        toward_zero = rm == RTZ or rm == (RUP if sign else RDN)
+        return sign | (fmt.max_finite if toward_zero else fmt.inf), OF | NX
+    significand = (1 << ESTIMATE_BITS | REC7_TABLE[fraction >> (fmt.frac_bits - ESTIMATE_BITS)]) \
+        << (fmt.frac_bits - ESTIMATE_BITS)  # with its leading one
+    if result_exponent < 1:
+        return sign | significand >> (1 - result_exponent), 0
+    return sign | result_exponent << fmt.frac_bits | (significand & fmt.frac_mask), 0
 
 
 def fma(

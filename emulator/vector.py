@@ -191,7 +191,7 @@ def saturate(C, value: int, low: int, high: int) -> int:
 def binary(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar: int = 0,
            accumulate: bool = False):
     """vd[i] = op(vs2[i], vs1[i] or the scalar, bits, C) at SEW, for active elements; with
-    `accumulate` (vmacc and friends), op(vd[i], vs1[i] or the scalar, vs2[i], bits)."""
+    `accumulate` (vmacc and friends), op(vd[i], vs1[i] or the scalar, vs2[i], bits, C)."""
     s = Shape(C)
     for register in (vd, vs2) if vs1 is None else (vd, vs2, vs1):
         check_group(register, s.lmul)
@@ -203,7 +203,7 @@ def binary(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar:
             b = scalar if vs1 is None else get(V, vlenb, vs1, i, size)
             a = get(V, vlenb, vs2, i, size)
             if accumulate:
-                result = op(get(V, vlenb, vd, i, size), b, a, n)
+                result = op(get(V, vlenb, vd, i, size), b, a, n, C)
             else:
                 result = op(a, b, n, C)
             put(V, vlenb, vd, i, size, result)
@@ -213,7 +213,7 @@ def binary(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar:
 def widening(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar: int = 0,
              wide_vs2: bool = False, accumulate: bool = False):
     """vd[i] (2 * SEW) = op(vs2[i] (SEW, or 2 * SEW for the .w forms), vs1[i] or the scalar
-    (SEW), bits); with `accumulate`, op(vd[i], b, vs2[i], bits) instead."""
+    (SEW), bits, C); with `accumulate`, op(vd[i], b, vs2[i], bits, C) instead."""
     s = Shape(C)
     if s.bits * 2 > ELEN or s.lmul == 3:
         illegal()
@@ -235,9 +235,9 @@ def widening(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scala
             a = get(V, vlenb, vs2, i, 2 * size if wide_vs2 else size)
             b = scalar if vs1 is None else get(V, vlenb, vs1, i, size)
             if accumulate:
-                result = op(get(V, vlenb, vd, i, 2 * size), b, a, n)
+                result = op(get(V, vlenb, vd, i, 2 * size), b, a, n, C)
             else:
-                result = op(a, b, n)
+                result = op(a, b, n, C)
             put(V, vlenb, vd, i, 2 * size, result)
     done(C)
 
@@ -265,7 +265,7 @@ def narrowing(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scal
 
 
 def compare(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar: int = 0):
-    """Mask register vd, bit i = op(vs2[i], vs1[i] or the scalar, bits)."""
+    """Mask register vd, bit i = op(vs2[i], vs1[i] or the scalar, bits, C)."""
     s = Shape(C)
     sources = (vs2,) if vs1 is None else (vs2, vs1)
     for register in sources:
@@ -276,7 +276,7 @@ def compare(C, V, vd: int, vs2: int, vm: int, op, vs1: int | None = None, scalar
     for i in s.elements():
         if active(V, vm, i):
             b = scalar if vs1 is None else get(V, vlenb, vs1, i, size)
-            put_mask_bit(V, vlenb, vd, i, int(bool(op(get(V, vlenb, vs2, i, size), b, n))))
+            put_mask_bit(V, vlenb, vd, i, int(bool(op(get(V, vlenb, vs2, i, size), b, n, C))))
     done(C)
 
 

@@ -59,7 +59,7 @@ from .symbols import Symbols
 from .syscalls import blocking, signal_defs, signal_delivery
 from .syscalls.kernel import Kernel, NewImage, ProcessExit, current
 from .syscalls.paths import open_root
-from .syscalls.process_state import HWCAP, Process, Thread, ThreadExit
+from .syscalls.process_state import HWCAP, Process, Thread, ThreadExit, vector_turned_off
 from .syscalls.sources import CLOCK_MONOTONIC, HostRandom, SeededRandom, VirtualClock
 from .syscalls.table_rv32 import TABLES
 from .timeline import Timeline
@@ -197,6 +197,7 @@ class Machine:
         self._reference: PythonEngine = getattr(self.engine, "reference", self.engine)
         self._reference.breakpoints = self.breakpoints
         self._reference.observe(self.observers)
+        self._reference.decoder.vector_off = vector_turned_off(process.vector_control)
         space.watch([(addr, addr + size) for addr, size, _ in self.watchpoints])
         self.timeline.start_again()  # the history starts again with the new program
 
@@ -430,9 +431,18 @@ class Machine:
             except ThreadExit:
                 self._schedule()
                 return
+            self._follow_vector_control()
             self._deliver()
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _follow_vector_control(self) -> None:
+        """prctl may have turned V on for a program that started with it off: its
+        instructions, decoded as illegal until then, are decoded again."""
+        off = vector_turned_off(self.kernel.process.vector_control)
+        if off != self._reference.decoder.vector_off:
+            self._reference.decoder.vector_off = off
+            self._reference.invalidate_all()
 
     def _deliver_fault(self) -> None:
         """The fault reported: delivered to the guest's handler when it has one, else the end

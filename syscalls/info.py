@@ -187,7 +187,7 @@ HWPROBE_ZICBOZ_BLOCK_SIZE, HWPROBE_ZICBOM_BLOCK_SIZE, HWPROBE_ZICBOP_BLOCK_SIZE 
 HWPROBE_EXT_0_BITS = {
     "D": (0,), "C": (1, 43, 45), "V": (2, 37, 38, 39, 40, 41), "Zba": (3,), "Zbb": (4,),
     "Zbs": (5,), "Zicboz": (6,), "Zbc": (7,), "Zkt": (16,), "Zvbb": (17, 19), "Zvkt": (26,),
-    "Zfhmin": (28,), "Zihintntl": (29,), "Zfa": (32,),
+    "Zfhmin": (28,), "Zihintntl": (29,), "Zvfhmin": (31,), "Zfa": (32,),
     "Zicond": (35,), "Zihintpause": (36,), "Zimop": (42,), "Zcb": (44,), "Zcmop": (47,),
     "Zawrs": (48,), "Zicbom": (55,), "Zicbop": (60,),
 }

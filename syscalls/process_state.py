@@ -262,5 +262,9 @@ def vector_control_after_execve(control: int) -> int:
     return current | (upcoming << 2 if inherit else 0) | inherit
 
 
+def vector_turned_off(control: int) -> bool:
+    return control & 3 == V_CTRL_OFF
+
+
 # AT_HWCAP: a bit for each single-letter extension.
 HWCAP = hwcap_bits(single_letter_extensions())

@@ -50,6 +50,20 @@ class FrameLayout:
         return self.fp_state + 528  # union __riscv_fp_state: the Q extension's size
 
     @property
+    def extension_reserved(self) -> int:
+        """struct __riscv_extra_ext_header's reserved word (zero), then its first header."""
+        return self.fp_state + 516
+
+    @property
+    def first_header(self) -> int:
+        return self.fp_state + 520
+
+    @property
+    def vector_state(self) -> struct.Struct:
+        """struct __riscv_v_ext_state (vstart, vl, vtype, vcsr, vlenb, datap), 16-aligned."""
+        return struct.Struct(f"<6{self.word}{'' if self.word == 'Q' else '8x'}")
+
+    @property
     def stack_t(self) -> struct.Struct:
         """ss_sp, ss_flags, ss_size (padded after ss_flags on RV64)."""
         return struct.Struct(f"<{self.word}i{'4x' if self.word == 'Q' else ''}{self.word}")
@@ -57,6 +71,8 @@ class FrameLayout:
 UC = SIGINFO_SIZE  # struct ucontext: uc_flags, uc_link, uc_stack, uc_sigmask, ..., uc_mcontext
 FRAMES = {64: FrameLayout("Q", UC + 16, UC + 40, UC + 176),
           32: FrameLayout("I", UC + 8, UC + 20, UC + 160)}
+RISCV_V_MAGIC, END_MAGIC = 0x53465457, 0
+CONTEXT_HEADER = struct.Struct("<II")  # struct __riscv_ctx_hdr: magic, size
 
 SIGRETURN = 139  # rt_sigreturn's number
 # The trampoline the handler returns through (Linux has it in the vDSO): li a7, SIGRETURN

@@ -4,8 +4,12 @@ choosing the one to deliver, and entering its handler on a signal frame.
 Delivery follows arch/riscv/kernel/signal.c (for RV64 and RV32 alike, the layouts differing in
 XLEN-sized fields): below the interrupted sp (or on the alternate stack) the kernel writes a
 struct rt_sigframe { siginfo; ucontext } whose mcontext holds the general registers (pc first)
-and the F/D state, points ra at a sigreturn trampoline, and enters the handler with
-a0 = signal, a1 = &info, a2 = &ucontext (signals.rt_sigreturn restores it all).
+and the F/D state, then (when the thread has used V) the vector state as a record of the
+extension area that begins in the F/D union's last bytes (Linux 6.5's uapi: struct
+__riscv_extra_ext_header's reserved word and first __riscv_ctx_hdr, then RISCV_V_MAGIC's struct
+__riscv_v_ext_state and the registers its datap points to, then an END header), points ra at a
+sigreturn trampoline, and enters the handler with a0 = signal, a1 = &info, a2 = &ucontext
+(signals.rt_sigreturn restores it all, the vector record through restore_extensions).
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ import os
 import struct
 from dataclasses import replace
 
+from ..emulator.cpu import VL, VLENB, VSTART, VTYPE, VXRM, VXSAT
 from ..emulator.memory import GuestFault
+from ..emulator.vector import set_vtype
 from .errors import EINVAL, SyscallError
 from .kernel import ULONG, Kernel, ProcessExit, current
-from .process_state import Thread
+from .process_state import Thread, vector_turned_off
 from .signal_defs import (
+    CONTEXT_HEADER,
+    END_MAGIC,
     FRAMES,
     IGNORED_BY_DEFAULT,
     NSIG,
+    RISCV_V_MAGIC,
     SA_NODEFER,
     SA_ONSTACK,
     SA_RESETHAND,
@@ -37,6 +46,7 @@ from .signal_defs import (
     UC,
     UNBLOCKABLE,
     Action,
+    FrameLayout,
     SignalInfo,
     bit,
 )
@@ -158,7 +168,8 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
     if action.flags & SA_ONSTACK and process.altstack_size and not on_altstack:
         sp = process.altstack_sp + process.altstack_size
     layout = FRAMES[k.xlen]
-    frame = (sp - layout.size) & ~0xF
+    vector = vector_record_size(k, layout) if vector_in_use(k) else 0
+    frame = (sp - layout.size - vector) & ~0xF
     registers = [state.pc] + [state.get(i) for i in range(1, 32)]
     fp = [state.get_f(i) for i in range(32)]
     uc_stack = layout.stack_t.pack(process.altstack_sp, SS_ONSTACK if on_altstack else 0
@@ -172,6 +183,11 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
         k.mem.write(frame + layout.mcontext, struct.pack(f"<32{layout.word}", *registers))
         k.mem.write(frame + layout.fp_state, struct.pack("<32Q", *fp) + struct.pack(
             "<I", state.fcsr).ljust(layout.size - layout.fcsr, b"\0"))
+        end = frame + layout.first_header
+        if vector:
+            k.mem.write(end, vector_record(k, layout, end))
+            end += vector
+        k.mem.write(end, CONTEXT_HEADER.pack(END_MAGIC, 0))
     except GuestFault:  # no room for the frame: the kernel kills with SIGSEGV
         raise ProcessExit(signal=SIGSEGV) from None
     blocked = action.mask | (0 if action.flags & SA_NODEFER else bit(info.signo))
@@ -185,6 +201,69 @@ def enter_handler(k: Kernel, info: SignalInfo) -> None:
     state.set(11, frame)
     state.set(12, frame + UC)
     state.pc = action.handler
+
+
+def vector_in_use(k: Kernel) -> bool:
+    """Whether the frame gets a vector record: Linux gives one to a thread whose V state is
+    no longer off, that is which ran a vector instruction. pyemu does not mark the first
+    one, so it counts a thread as using V once its vector state differs from the state a
+    program starts with (vtype's vill, everything else zero); with V turned off by prctl
+    there is none."""
+    state = k.state
+    if vector_turned_off(k.process.vector_control):
+        return False
+    ctrl = state.ctrl
+    return bool(int(ctrl[VTYPE]) != -(1 << 63) or ctrl[VL] or ctrl[VSTART] or ctrl[VXRM]
+                or ctrl[VXSAT] or state.v.any())
+
+
+def vector_record_size(k: Kernel, layout: FrameLayout) -> int:
+    """riscv_v_sc_size: the header, struct __riscv_v_ext_state, the registers."""
+    return CONTEXT_HEADER.size + layout.vector_state.size + len(k.state.v)
+
+
+def vector_record(k: Kernel, layout: FrameLayout, at: int) -> bytes:
+    """The record save_v_state writes at `at` (the first header's place)."""
+    ctrl = k.state.ctrl
+    datap = at + CONTEXT_HEADER.size + layout.vector_state.size
+    vtype = int(ctrl[VTYPE])
+    if vtype < 0:
+        vtype = 1 << (k.xlen - 1)  # vill, as the CSR reads
+    vcsr = int(ctrl[VXRM]) << 1 | int(ctrl[VXSAT])
+    return (CONTEXT_HEADER.pack(RISCV_V_MAGIC, vector_record_size(k, layout))
+            + layout.vector_state.pack(int(ctrl[VSTART]), int(ctrl[VL]), vtype, vcsr,
+                                       int(ctrl[VLENB]), datap)
+            + k.state.v.tobytes())
+
+
+def restore_extensions(k: Kernel, frame: int, layout: FrameLayout) -> None:
+    """restore_sigcontext's walk of the extension records enter_handler wrote: the reserved
+    word must be zero, a vector record must have riscv_v_sc_size (and the thread must use
+    V), the walk ends at an END header of size 0; anything else is a bad frame (SIGSEGV).
+    The vector state comes back as __restore_v_state and the next return to user mode put
+    it: vtype and vl through vsetvl (so an illegal vtype sets vill), the registers from
+    datap."""
+    try:
+        (reserved,) = struct.unpack("<I", k.mem.read(frame + layout.extension_reserved, 4))
+        at = frame + layout.first_header
+        while not reserved:
+            magic, size = CONTEXT_HEADER.unpack(k.mem.read(at, CONTEXT_HEADER.size))
+            if magic == END_MAGIC and size == 0:
+                return
+            if magic != RISCV_V_MAGIC or size != vector_record_size(k, layout) \
+                    or not vector_in_use(k):
+                break
+            vstart, vl, vtype, vcsr, _, datap = layout.vector_state.unpack(k.mem.read(
+                at + CONTEXT_HEADER.size, layout.vector_state.size))
+            k.state.v[:] = bytearray(k.mem.read(datap, len(k.state.v)))
+            ctrl = k.state.ctrl
+            set_vtype(ctrl, vtype, vl, k.xlen)
+            ctrl[VSTART] = vstart & (int(ctrl[VLENB]) * 8 - 1)
+            ctrl[VXRM], ctrl[VXSAT] = (vcsr >> 1) & 3, vcsr & 1
+            at += size
+    except GuestFault:
+        pass
+    raise ProcessExit(signal=SIGSEGV)
 
 
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID = 0, 1, 4

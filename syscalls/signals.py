@@ -33,7 +33,7 @@ from .signal_defs import (
     SignalInfo,
     bit,
 )
-from .signal_delivery import read_sigset, send, take_pending
+from .signal_delivery import read_sigset, restore_extensions, send, take_pending
 
 # ---------------------------------------------------------------- system calls
 
@@ -171,6 +171,7 @@ def rt_sigreturn(k: Kernel) -> int:
     for index, value in enumerate(fp):
         k.state.set_f(index, value)
     k.state.fcsr = fcsr
+    restore_extensions(k, frame, layout)
     current(k).signal_mask = mask & ~UNBLOCKABLE
     return registers[10]  # a0 as restored: the dispatcher writes it back unchanged
 

@@ -1,6 +1,6 @@
 """V: the vector extension, version 1.0 (unprivileged spec, chapter "V"): its configuration,
 loads and stores, integer and fixed-point arithmetic, mask instructions, reductions and
-permutations. (Floating point comes later.)
+permutations. Its floating-point instructions are declared in rv_vf.py.
 
 The OP-V encodings share one layout: funct6, vm, vs2, vs1 (or rs1, or a 5-bit immediate),
 funct3 (the operand kind: OPIVV 0, OPMVV 2, OPIVI 3, OPIVX 4, OPMVX 6, OPCFG 7) and vd. Each
@@ -254,13 +254,13 @@ declare_opm()
 
 
 # ---------------------------------------------------------------- multiply-add
-# op(d, b, a, bits): d from vd, b from vs1 or rs1, a from vs2.
+# op(d, b, a, bits, C): d from vd, b from vs1 or rs1, a from vs2.
 
 MULTIPLY_ADD = {
-    0x29: lambda d, b, a, n: b * d + a,  # vmadd
-    0x2B: lambda d, b, a, n: a - b * d,  # vnmsub
-    0x2D: lambda d, b, a, n: b * a + d,  # vmacc
-    0x2F: lambda d, b, a, n: d - b * a,  # vnmsac
+    0x29: lambda d, b, a, n, C: b * d + a,  # vmadd
+    0x2B: lambda d, b, a, n, C: a - b * d,  # vnmsub
+    0x2D: lambda d, b, a, n, C: b * a + d,  # vmacc
+    0x2F: lambda d, b, a, n, C: d - b * a,  # vnmsac
 }
 MULTIPLY_ADD_NAMES = {0x29: "vmadd", 0x2B: "vnmsub", 0x2D: "vmacc", 0x2F: "vnmsac"}
 
@@ -283,25 +283,25 @@ declare_multiply_add()
 
 
 # ---------------------------------------------------------------- widening and narrowing
-# Widening op(a, b, bits) with a (SEW, or 2 * SEW for .w forms) from vs2; accumulating ones
-# op(d, b, a, bits).
+# Widening op(a, b, bits, C) with a (SEW, or 2 * SEW for .w forms) from vs2; accumulating ones
+# op(d, b, a, bits, C).
 
 WIDENING = {
-    0x30: lambda a, b, n: a + b,  # vwaddu
-    0x31: lambda a, b, n: signed(a, n) + signed(b, n),  # vwadd
-    0x32: lambda a, b, n: a - b,  # vwsubu
-    0x33: lambda a, b, n: signed(a, n) - signed(b, n),  # vwsub
-    0x34: lambda a, b, n: a + b,  # vwaddu.w
-    0x35: lambda a, b, n: signed(a, 2 * n) + signed(b, n),  # vwadd.w
-    0x36: lambda a, b, n: a - b,  # vwsubu.w
-    0x37: lambda a, b, n: signed(a, 2 * n) - signed(b, n),  # vwsub.w
-    0x38: lambda a, b, n: a * b,  # vwmulu
-    0x3A: lambda a, b, n: signed(a, n) * b,  # vwmulsu (vs2 signed)
-    0x3B: lambda a, b, n: signed(a, n) * signed(b, n),  # vwmul
-    0x3C: lambda d, b, a, n: d + b * a,  # vwmaccu
-    0x3D: lambda d, b, a, n: d + signed(b, n) * signed(a, n),  # vwmacc
-    0x3E: lambda d, b, a, n: d + b * signed(a, n),  # vwmaccus (rs1 unsigned)
-    0x3F: lambda d, b, a, n: d + signed(b, n) * a,  # vwmaccsu (vs1 signed)
+    0x30: lambda a, b, n, C: a + b,  # vwaddu
+    0x31: lambda a, b, n, C: signed(a, n) + signed(b, n),  # vwadd
+    0x32: lambda a, b, n, C: a - b,  # vwsubu
+    0x33: lambda a, b, n, C: signed(a, n) - signed(b, n),  # vwsub
+    0x34: lambda a, b, n, C: a + b,  # vwaddu.w
+    0x35: lambda a, b, n, C: signed(a, 2 * n) + signed(b, n),  # vwadd.w
+    0x36: lambda a, b, n, C: a - b,  # vwsubu.w
+    0x37: lambda a, b, n, C: signed(a, 2 * n) - signed(b, n),  # vwsub.w
+    0x38: lambda a, b, n, C: a * b,  # vwmulu
+    0x3A: lambda a, b, n, C: signed(a, n) * b,  # vwmulsu (vs2 signed)
+    0x3B: lambda a, b, n, C: signed(a, n) * signed(b, n),  # vwmul
+    0x3C: lambda d, b, a, n, C: d + b * a,  # vwmaccu
+    0x3D: lambda d, b, a, n, C: d + signed(b, n) * signed(a, n),  # vwmacc
+    0x3E: lambda d, b, a, n, C: d + b * signed(a, n),  # vwmaccus (rs1 unsigned)
+    0x3F: lambda d, b, a, n, C: d + signed(b, n) * a,  # vwmaccsu (vs1 signed)
 }
 WIDENING_NAMES = {0x30: ("vwaddu", "vv vx"), 0x31: ("vwadd", "vv vx"),
                   0x32: ("vwsubu", "vv vx"), 0x33: ("vwsub", "vv vx"),
@@ -325,18 +325,18 @@ def widen_vx(X, C, V, vd, rs1, vs2, vm, funct6):
              wide_vs2=funct6 in WIDE_SOURCE, accumulate=funct6 in ACCUMULATING)
 
 
-def declare_widening() -> None:
-    for funct6, (name, forms) in WIDENING_NAMES.items():
+def declare_widening(names, accumulating, vector_form, scalar_form) -> None:
+    """Each widening mnemonic's forms (vv/wv from vs1, vx/wx or vf/wf from a scalar register):
+    vector_form and scalar_form are (funct3, format, semantics, the scalar's syntax token)."""
+    for funct6, (name, forms) in names.items():
         for form in forms.split():
-            vector_source = form.endswith("v")
-            syntax = None
-            if funct6 in ACCUMULATING:
-                syntax = "vd, vs1, vs2, vm" if vector_source else "vd, rs1, vs2, vm"
-            v.insn(pattern(funct6, OPMVV if vector_source else OPMVX), VV if vector_source else VX,
-                   name=f"{name}.{form}", syntax=syntax)(widen_vv if vector_source else widen_vx)
+            funct3, fmt, semantics, operand = vector_form if form.endswith("v") else scalar_form
+            syntax = f"vd, {operand}, vs2, vm" if funct6 in accumulating else None
+            v.insn(pattern(funct6, funct3), fmt, name=f"{name}.{form}", syntax=syntax)(semantics)
 
 
-declare_widening()
+declare_widening(WIDENING_NAMES, ACCUMULATING, (OPMVV, VV, widen_vv, "vs1"),
+                 (OPMVX, VX, widen_vx, "rs1"))
 
 
 def clip(unsigned_result: bool):
@@ -383,14 +383,14 @@ declare_narrowing()
 # ---------------------------------------------------------------- comparisons, carries, merge
 
 COMPARE = {
-    0x18: lambda a, b, n: a == b,  # vmseq
-    0x19: lambda a, b, n: a != b,  # vmsne
-    0x1A: lambda a, b, n: a < b,  # vmsltu
-    0x1B: lambda a, b, n: signed(a, n) < signed(b, n),  # vmslt
-    0x1C: lambda a, b, n: a <= b,  # vmsleu
-    0x1D: lambda a, b, n: signed(a, n) <= signed(b, n),  # vmsle
-    0x1E: lambda a, b, n: a > b,  # vmsgtu
-    0x1F: lambda a, b, n: signed(a, n) > signed(b, n),  # vmsgt
+    0x18: lambda a, b, n, C: a == b,  # vmseq
+    0x19: lambda a, b, n, C: a != b,  # vmsne
+    0x1A: lambda a, b, n, C: a < b,  # vmsltu
+    0x1B: lambda a, b, n, C: signed(a, n) < signed(b, n),  # vmslt
+    0x1C: lambda a, b, n, C: a <= b,  # vmsleu
+    0x1D: lambda a, b, n, C: signed(a, n) <= signed(b, n),  # vmsle
+    0x1E: lambda a, b, n, C: a > b,  # vmsgtu
+    0x1F: lambda a, b, n, C: signed(a, n) > signed(b, n),  # vmsgt
 }
 COMPARE_NAMES = {0x18: ("vmseq", "vv vx vi"), 0x19: ("vmsne", "vv vx vi"),
                  0x1A: ("vmsltu", "vv vx"), 0x1B: ("vmslt", "vv vx"),

@@ -64,7 +64,7 @@ def zvbb_unary(C, V, vd, vs1, vs2, vm):
     binary(C, V, vd, vs2, vm, ZVBB_UNARY[vs1])
 
 
-def widening_shift(a, b, n):
+def widening_shift(a, b, n, C):
     """vwsll: vs2's element, zero-extended to 2 * SEW, shifted left."""
     return a << (b & (2 * n - 1))
 
