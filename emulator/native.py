@@ -47,6 +47,7 @@ def entry_source(arrays: Sequence[np.ndarray]) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
 def host_cpu() -> str:
     """What the machine code is made for: it runs on the CPU it was made on."""
     import llvmlite.binding as llvm

@@ -72,6 +72,8 @@ class TieredEngine:
         xlen = self.state.xlen
         if not is_loaded(xlen) and self.state.instret < self.tier_up:
             return
+        if self.compiler is not None and time.monotonic() < self.next_poll:
+            return  # compiling: looked at now and then
         if not is_compiled(xlen):
             self._compile_in_background()
             return
@@ -108,9 +110,8 @@ class TieredEngine:
                              "engine\n")
 
     def tier_up_now(self) -> None:
-        """Load the compiled loop now (numba, the cached module, numba's typing of the
-        arguments) and run on it from now on; without a compiled loop in the cache, start
-        its compile instead."""
+        """Load the compiled loop's machine code now and run on it from now on; without a
+        compiled loop in the cache, start its compile instead."""
         if self.compiled is not None:
             return
         if not is_compiled(self.state.xlen) and self.tier_up != 0:
