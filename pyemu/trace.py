@@ -67,7 +67,7 @@ class Tracer:
     def thread_switched(self, tid: int) -> None:
         if self._call is not None and self._call[2] not in self.machine.threads:
             self._call = None  # the thread's exit: the switch is its line
-        self._write_call()
+        self._write_call(switching=True)
         if tid != self._thread:
             self.out.write(f"--- thread {tid} runs\n")
             self._thread = tid
@@ -78,12 +78,20 @@ class Tracer:
 
     # ------------------------------------------------------------------ the lines
 
-    def _write_call(self) -> None:
-        if self._call is not None:
-            pc, text, _ = self._call
-            self._call = None
+    def _write_call(self, switching: bool = False) -> None:
+        """The line of the system call made last, now that the guest goes on (`switching`:
+        to another thread, after the call's thread)."""
+        if self._call is None:
+            return
+        pc, text, thread = self._call
+        self._call = None
+        running = self.machine.current_thread
+        if switching or running == thread:
             self._write_step(pc, text, self._state)
-            self._remember(self.machine.state)  # (a new program's after an execve)
+        else:  # a forked child, which goes on as a thread of its own
+            self.out.write(f"--- thread {running} runs\n")
+            self._thread = running
+        self._remember(self.machine.state)  # (a new program's after an execve)
 
     def _write_step(self, pc: int, text: str, state: CpuState) -> None:
         self.out.write(f"{pc:#x} {self._symbol(pc):<24} {text:<32} "
