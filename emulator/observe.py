@@ -1,6 +1,6 @@
 """What an observer of a guest run can be told, and how the reference engine tells it.
 
-Five events, each a method a listener may define (any it leaves out it is not told):
+Eight events, each a method a listener may define (any it leaves out it is not told):
 
     block_entered(pcs)                  a unit of code starts: the addresses of the instructions
                                         it runs once each (a translated block, or one instruction)
@@ -9,14 +9,24 @@ Five events, each a method a listener may define (any it leaves out it is not to
     memory_accessed(pc, addr, size, access)
                                         the instruction at pc loads ("r") or stores ("w") size
                                         bytes at addr (instruction fetches are not reported)
+    instruction_faulted(pc, signum, addr)
+                                        the instruction at pc did not retire: it raised signal
+                                        `signum`, delivered next (addr: its si_addr, the
+                                        faulting address, or pc for illegal instructions)
+    system_call_made(number, args)      the thread runs system call `number` (told before it
+                                        runs, also for calls that never return, and again when a
+                                        blocked call runs again)
     system_call(number, args, result)   a system call returned `result` (None: it will run
                                         again, as a blocked call does when its thread resumes)
+    signal_delivered(signum, handler)   the thread enters its handler of `signum`, at `handler`
+                                        (its registers are the handler's: the frame is pushed)
     thread_switched(tid)                the thread `tid` runs from now on
 
 The plain run pays nothing: the engine asks the hub once per run whether anyone listens to
 instructions or memory, and wraps a unit of code for block listeners only when it prepares it
-(once per unit, not once per entry). Listeners to the engine's events are told by the
-reference (python) engine: a machine with such a listener runs on it.
+(once per unit, not once per entry); the other events are told by the machine and the kernel,
+between runs of the engine. Listeners to the engine's events are told by the reference
+(python) engine: a machine with such a listener runs on it.
 """
 
 from __future__ import annotations
@@ -24,15 +34,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-EVENTS = ("block_entered", "instruction_retired", "memory_accessed", "system_call",
-          "thread_switched")
-# The events the engine itself tells; the others come from the kernel and the scheduler.
+EVENTS = ("block_entered", "instruction_retired", "memory_accessed", "instruction_faulted",
+          "system_call_made", "system_call", "signal_delivered", "thread_switched")
+# The events the engine itself tells; the machine, the kernel and the scheduler tell the others.
 ENGINE_EVENTS = ("block_entered", "instruction_retired", "memory_accessed")
 
 
 class Observers:
     """The listeners of one machine, by event; `hub.<event>` is a list of bound methods
-    (empty when no one listens), and calling `hub.tell_<event>(...)` tells them all."""
+    (empty when no one listens), and `hub.tell(event, ...)` tells them all."""
 
     def __init__(self) -> None:
         self.listeners: list[Any] = []
@@ -61,13 +71,9 @@ class Observers:
         if self.on_change is not None:
             self.on_change()
 
-    def tell_system_call(self, number: int, args: tuple[int, ...], result: int | None) -> None:
-        for listen in self.system_call:
-            listen(number, args, result)
-
-    def tell_thread_switched(self, tid: int) -> None:
-        for listen in self.thread_switched:
-            listen(tid)
+    def tell(self, event: str, *args) -> None:
+        for listen in getattr(self, event):
+            listen(*args)
 
 
 class ObservedMemory:

@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 import traceback
+from collections import Counter
 from typing import TextIO
 
 from . import __version__
@@ -213,7 +214,7 @@ def run(argv: list[str] | None) -> int:
         except OSError as error:
             arguments.error(f"cannot write the trace file: {error}")
     guest_argv = [options.argv0 or options.program, *options.args]
-    machine = observer = None
+    machine = observer = stats = None
     started = time.perf_counter()
     try:
         tracing = options.trace or options.trace_file is not None
@@ -236,11 +237,12 @@ def run(argv: list[str] | None) -> int:
             observer = Observer(machine, profile=profiling)
         if options.strace:
             machine.observe(StracePrinter(machine))
+        stats = Stats(machine) if options.stats else None
         with machine.forwarding_host_signals(), trace_output(options, trace_file) as trace:
-            if trace is not None:
-                outcome = Tracer(machine, trace).run(options.max_insns)
-            else:
-                outcome = run_to_the_end(machine, options.max_insns)
+            tracer = None if trace is None else Tracer(machine, trace)
+            outcome = run_to_the_end(machine, options.max_insns)
+            if tracer is not None:
+                tracer.finish()
         if machine.exit is None:
             print_error(f"stopped the guest after {options.max_insns} instructions "
                         f"(--max-insns), at pc {machine.state.pc:#x} "
@@ -261,8 +263,8 @@ def run(argv: list[str] | None) -> int:
         if options.debug:
             traceback.print_exc()
         return EXIT_INTERNAL_ERROR
-    if options.stats and machine is not None:
-        print_stats(machine, time.perf_counter() - started)
+    if stats is not None:
+        stats.write(time.perf_counter() - started)
     if options.report and machine is not None and not machine.kernel.process.forked:
         write_report(options.report, machine, status)
     if observer is not None and not machine.kernel.process.forked:
@@ -309,20 +311,6 @@ def trace_output(options: argparse.Namespace, trace_file: TextIO | None):
             yield trace_file
     else:
         yield sys.stderr if options.trace else None
-
-
-def print_stats(machine, seconds: float) -> None:
-    instructions = machine.instructions
-    rate = instructions / seconds if seconds > 0 else 0.0
-    counts = machine.syscall_counts
-    print(f"pyemu: stats: instructions={instructions} seconds={seconds:.6f}", file=sys.stderr)
-    print(f"pyemu: stats: instructions/s={rate:.0f} blocks={machine.blocks_translated} "
-          f"syscalls={sum(counts.values())}", file=sys.stderr)
-    by_name = sorted(counts.items(), key=lambda item: (-item[1], machine.syscall_name(item[0])))
-    if by_name:
-        print("pyemu: stats: syscalls: " + " ".join(
-            f"{machine.syscall_name(number)}={count}" for number, count in by_name),
-            file=sys.stderr)
 
 
 def write_observations(options: argparse.Namespace, observer) -> None:
@@ -382,6 +370,35 @@ def die_by_signal(signum: int) -> None:
         signal.signal(signum, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
     os.kill(os.getpid(), signum)
+
+
+class Stats:
+    """What --stats prints at exit: the system calls made, by name (counted as a listener of
+    the machine's), and the machine's counters of instructions retired and blocks translated
+    (counters, not events: counting instructions one by one would make the engine step)."""
+
+    def __init__(self, machine):
+        self.machine = machine
+        self.system_calls: Counter[int] = Counter()
+        machine.observe(self)
+
+    def system_call_made(self, number: int, args: tuple[int, ...]) -> None:
+        self.system_calls[number] += 1
+
+    def write(self, seconds: float) -> None:
+        machine, counts = self.machine, self.system_calls
+        instructions = machine.instructions
+        rate = instructions / seconds if seconds > 0 else 0.0
+        print(f"pyemu: stats: instructions={instructions} seconds={seconds:.6f}",
+              file=sys.stderr)
+        print(f"pyemu: stats: instructions/s={rate:.0f} blocks={machine.blocks_translated} "
+              f"syscalls={sum(counts.values())}", file=sys.stderr)
+        by_name = sorted(counts.items(),
+                         key=lambda item: (-item[1], machine.syscall_name(item[0])))
+        if by_name:
+            print("pyemu: stats: syscalls: " + " ".join(
+                f"{machine.syscall_name(number)}={count}" for number, count in by_name),
+                file=sys.stderr)
 
 
 class StracePrinter:

@@ -14,6 +14,7 @@ system call is one step like in a debugger and any point of a run has its own nu
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import signal as host_signal
@@ -340,8 +341,7 @@ class Machine:
                     return hit
             elif stop.reason is StopReason.TRAP:
                 if stop.cause != CAUSE_ECALL_U:
-                    self._pending_fault = stop
-                    return self._signalled(stop)
+                    return self._fault(stop)
                 if replaying:  # the recorded system call comes at the budget's end; a
                     history.truncate()  # replay that went astray (rdtime) goes on live
                 self._event(self._syscall)
@@ -370,8 +370,7 @@ class Machine:
         finally:
             watches.log = None
         if stop.reason is StopReason.TRAP:
-            self._pending_fault = stop
-            return self._signalled(stop)
+            return self._fault(stop)
         for addr, size, access in log:
             for watch in self.watchpoints:
                 start, length, kinds = watch
@@ -415,9 +414,11 @@ class Machine:
         it made pending."""
         number = self.state.get(A7)
         self.syscall_counts[number] += 1
+        if self.observers.system_call_made:
+            self.observers.tell("system_call_made", number, self._syscall_arguments())
         hook = self._hooks.get(number)
         if hook is not None:
-            result = hook(self, *(self.state.get(A0 + i) for i in range(6)))
+            result = hook(self, *self._syscall_arguments())
             if result is not None:
                 self.state.pc = self.state.pc + 4
                 self.state.set(A0, result)
@@ -444,21 +445,37 @@ class Machine:
             self._reference.decoder.vector_off = off
             self._reference.invalidate_all()
 
+    def _syscall_arguments(self) -> tuple[int, ...]:
+        return tuple(self.state.get(A0 + i) for i in range(6))
+
     def _deliver_fault(self) -> None:
         """The fault reported: delivered to the guest's handler when it has one, else the end
         of the process."""
         stop, self._pending_fault = self._pending_fault, None
         signal = CAUSE_SIGNALS.get(stop.cause, signal_defs.SIGSEGV)
-        # si_addr: the faulting address for memory faults, the instruction's own address
-        # for illegal instructions and breakpoints (where tval holds the instruction).
-        addr = self.state.pc if stop.cause in PC_ADDRESSED else stop.tval
-        info = signal_defs.SignalInfo(signal, self._fault_code(stop), addr=addr)
+        info = signal_defs.SignalInfo(signal, self._fault_code(stop),
+                                      addr=self._fault_address(stop))
         try:
-            if not signal_delivery.force_fault(self.kernel, info):
+            if signal_delivery.force_fault(self.kernel, info):
+                self.observers.tell("signal_delivered", signal, self.state.pc)
+            else:
                 fault = GuestSignal(signal, self.state.pc, stop.tval, stop.cause)
                 self.exit = Exited(128 + signal, signal, fault)
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+
+    def _fault(self, stop: Stop) -> Signalled:
+        """The instruction at pc faulted: its signal is reported now and delivered next."""
+        self._pending_fault = stop
+        signalled = self._signalled(stop)
+        self.observers.tell("instruction_faulted", signalled.pc, signalled.signal,
+                            self._fault_address(stop))
+        return signalled
+
+    def _fault_address(self, stop: Stop) -> int:
+        """si_addr: the faulting address for memory faults, the instruction's own address
+        for illegal instructions and breakpoints (where tval holds the instruction)."""
+        return self.state.pc if stop.cause in PC_ADDRESSED else stop.tval
 
     def _signalled(self, stop: Stop) -> Signalled:
         return Signalled(CAUSE_SIGNALS.get(stop.cause, signal_defs.SIGSEGV), self.state.pc,
@@ -468,9 +485,12 @@ class Machine:
         if current(self.kernel).parked:
             return  # its call has not returned: signals wait until it does
         try:
-            signal_delivery.deliver_pending(self.kernel)
+            delivered = signal_delivery.deliver_pending(self.kernel)
         except ProcessExit as end:
             self.exit = Exited(128 + end.signal if end.signal else end.status, end.signal)
+            return
+        if delivered is not None:
+            self.observers.tell("signal_delivered", delivered.signo, self.state.pc)
 
     def _deliver_pending(self) -> bool:
         """A signal that arrived while the guest ran; False when none could be delivered."""
@@ -563,7 +583,8 @@ class Machine:
 
     def _observers_changed(self) -> None:
         observers = self.observers
-        self.kernel.trace = observers.tell_system_call if observers.system_call else None
+        self.kernel.trace = functools.partial(observers.tell, "system_call") \
+            if observers.system_call else None
         self._reference.observers_changed()
 
     def hook_syscall(self, name_or_number: str | int, fn: SyscallHook | None) -> None:

@@ -64,4 +64,4 @@ class Scheduler:
         process.current = index
         machine.state = machine.kernel.state = process.threads[index].state
         machine.engine.switch(machine.state)
-        machine.observers.tell_thread_switched(process.threads[index].tid)
+        machine.observers.tell("thread_switched", process.threads[index].tid)

@@ -113,19 +113,19 @@ def any_pending(k: Kernel) -> bool:
     return bool(k.process.pending or current(k).pending)
 
 
-def deliver_pending(k: Kernel) -> None:
+def deliver_pending(k: Kernel) -> SignalInfo | None:
     """Deliver the calling thread's lowest unblocked pending signal (as the kernel does on
     return to user space): its handler is entered, or its default action taken. A mask that
-    rt_sigsuspend replaced is restored then."""
+    rt_sigsuspend replaced is restored then. The signal whose handler was entered, if any."""
     thread = current(k)
     try:
         while True:
             info = take_pending(k, ~thread.signal_mask | UNBLOCKABLE)
             if info is None:
-                return
+                return None
             if k.process.action(info.signo).handler not in (SIG_DFL, SIG_IGN):
                 enter_handler(k, info)
-                return
+                return info
             if terminates(k, info.signo):
                 raise ProcessExit(signal=info.signo)
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -54,13 +55,34 @@ class Recorder:
 
 
 class SystemCalls:
-    """A listener of system calls only (the engine runs as it would unobserved)."""
+    """A listener of system calls only (the engine runs as it would unobserved): those made,
+    and those returned."""
 
     def __init__(self) -> None:
+        self.made: list[int] = []
         self.calls: list[tuple[int, int | None]] = []
+
+    def system_call_made(self, number: int, args: tuple[int, ...]) -> None:
+        self.made.append(number)
 
     def system_call(self, number: int, args: tuple[int, ...], result: int | None) -> None:
         self.calls.append((number, result))
+
+
+class Signals:
+    """A listener of faults and signal deliveries."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self.faults: list[tuple[int, int, int]] = []
+        self.delivered: list[tuple[int, int]] = []
+
+    def instruction_faulted(self, pc: int, signum: int, addr: int) -> None:
+        self.faults.append((pc, signum, addr))
+
+    def signal_delivered(self, signum: int, handler: int) -> None:
+        assert self.machine.state.pc == handler
+        self.delivered.append((signum, handler))
 
 
 def observed(program: Path, args: list[str], listener, engine: str) -> Machine:
@@ -159,30 +181,64 @@ def test_memory_accessed_as_qemus_registers_say(freestanding, qemu, tmp_path, ar
     assert list(placed(recorder.accesses, our_sp)) == list(placed(expected, qemu_sp))
 
 
-def qemu_strace(qemu: str, program: Path, tmp_path: Path) -> str:
-    """qemu's -strace log; the program's output goes to a file, as pytest's capture sends
-    the machine's (stdio buffers by the kind of file)."""
+def qemu_strace(qemu: str, program: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """qemu's run with -strace (the log in its stderr); the program's output goes to a file,
+    as pytest's capture sends the machine's (stdio buffers by the kind of file)."""
     with open(tmp_path / "stdout", "wb") as stdout:
         return subprocess.run([qemu, "-strace", str(program)], check=False, stdout=stdout,
                               stderr=subprocess.PIPE, text=True, env={}, cwd=tmp_path,
-                              timeout=60).stderr
+                              timeout=60)
 
 
 @pytest.mark.parametrize("engine", ["python", "fast"])
 def test_system_calls_are_those_qemu_strace_shows(build_guest, qemu, tmp_path, monkeypatch,
                                                   engine):
-    """The calls a program makes, in order and by name, as qemu's -strace lists them (the
-    exit_group, which never returns, is not told). Each run makes its files in a directory
-    of its own."""
+    """The calls a program makes, in order and by name, as qemu's -strace lists them: all of
+    them made, and all but the exit_group, which never returns, returned. Each run makes its
+    files in a directory of its own."""
     program = build_guest("files.c")
     (tmp_path / "qemu").mkdir()
-    expected = re.findall(r"^\d+ (\w+)\(", qemu_strace(qemu, program, tmp_path / "qemu"),
+    expected = re.findall(r"^\d+ (\w+)\(", qemu_strace(qemu, program, tmp_path / "qemu").stderr,
                           re.MULTILINE)
     monkeypatch.chdir(tmp_path)
     assert expected[-1] == "exit_group"
     listener = SystemCalls()
     machine = observed(program, [], listener, engine)
     assert [machine.syscall_name(number) for number, _ in listener.calls] == expected[:-1]
+    assert [machine.syscall_name(number) for number in listener.made] == expected
+
+
+@pytest.mark.parametrize("engine", ["python", "fast"])
+@pytest.mark.parametrize("source", ["illegal_handler.c", "signals.c"])
+def test_faults_and_deliveries_are_the_signals_qemu_strace_shows(build_guest, qemu, tmp_path,
+                                                                 source, engine):
+    """The signals qemu's -strace shows taken: the faults among them (those with an si_addr:
+    an illegal instruction, an ebreak, bad loads and stores) at their si_addr, and each
+    delivered, into a handler nm names on_*, but a last one the process dies of (qemu's exit
+    status says which)."""
+    program = build_guest(source)
+    qemu_run = qemu_strace(qemu, program, tmp_path)
+    taken = re.findall(r"^--- (SIG\w+) \{si_signo=\w+, (.*)\} ---$", qemu_run.stderr,
+                       re.MULTILINE)
+    numbers = [getattr(signal, name) for name, _ in taken]
+    faults = [(number, int(fields.split("si_addr=")[1], 16))
+              for number, (_, fields) in zip(numbers, taken) if "si_addr=" in fields]
+    if qemu_run.returncode == -numbers[-1]:
+        numbers.pop()
+    assert faults and numbers
+    listing = subprocess.run([require_tool("riscv64-linux-gnu-nm"), str(program)], check=True,
+                             capture_output=True, text=True).stdout
+    handlers = {int(address, 16) for address, name in
+                re.findall(r"^([0-9a-f]+) [tT] (\w+)$", listing, re.MULTILINE)
+                if name.startswith("on_")}
+    machine = Machine.load(str(program), [str(program)], {}, engine=engine, record=False)
+    listener = Signals(machine)
+    machine.observe(listener)
+    while machine.exit is None:
+        machine.run()
+    assert [(signum, addr) for _, signum, addr in listener.faults] == faults
+    assert [signum for signum, _ in listener.delivered] == numbers
+    assert {handler for _, handler in listener.delivered} <= handlers
 
 
 def test_thread_switches_name_the_threads_created(build_guest, qemu, tmp_path):
@@ -190,7 +246,7 @@ def test_thread_switches_name_the_threads_created(build_guest, qemu, tmp_path):
     qemu sees created."""
     program = build_guest("threads.c")
     # (threads' lines may interleave: a clone's is not always at the start of one)
-    created = len(re.findall(r"\d+ clone\(", qemu_strace(qemu, program, tmp_path)))
+    created = len(re.findall(r"\d+ clone\(", qemu_strace(qemu, program, tmp_path).stderr))
     recorder = Recorder()
     machine = observed(program, [], recorder, "python")
     clone = machine.syscall_number("clone")

@@ -1,8 +1,11 @@
-"""`pyemu --trace`, `--trace-file` and `--stats` on tests/guests/inspect.c (see test_api.py)."""
+"""`pyemu --trace`, `--trace-file` and `--stats` on tests/guests/inspect.c (see test_api.py), and
+the signals of signals.c in the trace against qemu -strace."""
 
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
 
 import pytest
 
@@ -120,3 +123,29 @@ def test_trace_shows_instructions_in_their_declared_syntax(build_guest, run_pyem
     texts = [text for _, _, text, _ in parse(
         [line for line in result.stderr_lines if not line.startswith("pyemu:")])]
     assert texts[:3] == list(ZFA_STEPS.values())
+
+
+def test_trace_shows_the_signals_qemu_strace_shows(build_guest, run_pyemu, qemu, tmp_path):
+    """tests/guests/signals.c: raised, blocked, faulting and fatal signals. Each fault the
+    trace shows is one qemu's -strace shows taken, at the same si_addr; each signal qemu
+    shows taken but the last (SIGTERM, the process dies of it) enters a handler, which the
+    trace shows on a line of its own followed by the handler's first instruction."""
+    program = build_guest("signals.c")
+    with open(tmp_path / "qemu.out", "wb") as stdout:
+        log = subprocess.run([qemu, "-strace", str(program)], check=False, stdout=stdout,
+                             stderr=subprocess.PIPE, text=True, env={}, timeout=60).stderr
+    taken = re.findall(r"^--- (SIG\w+) \{(.*)\} ---$", log, re.MULTILINE)
+    assert taken[-1][0] == "SIGTERM"
+    result = run_pyemu(program, options=["--trace"])
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr[-2000:]
+    lines = result.stderr_lines
+    faults = [(name, int(addr, 16)) for name, addr in
+              (re.fullmatch(r"--- (SIG\w+) at 0x[0-9a-f]+ \(address (0x[0-9a-f]+)\)", line).groups()
+               for line in lines if re.match(r"--- SIG", line))]
+    assert faults == [(name, int(re.search(r"si_addr=(0x[0-9a-f]+)", fields).group(1), 16))
+                      for name, fields in taken if "si_addr=" in fields]
+    entries = [i for i, line in enumerate(lines) if line.startswith("--- signal delivered: ")]
+    assert len(entries) == len(taken) - 1
+    for i in entries:
+        handler = re.search(r"handler at (0x[0-9a-f]+)", lines[i]).group(1)
+        assert lines[i + 1].startswith(handler + " "), lines[i: i + 2]
