@@ -9,8 +9,17 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 import pytest
+from conftest import PYEMU_CACHE
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def compile_cache(pytester, monkeypatch):
+    """The sandbox's HOME is a fresh directory (pytester's): without this, pyemu would not
+    find the compiled loop under it and would start compiling it in the background (and
+    say so on stderr) for every guest past the tier-up."""
+    monkeypatch.setenv("PYEMU_CACHE_DIR", PYEMU_CACHE["PYEMU_CACHE_DIR"])
 
 
 @pytest.fixture(scope="module")
