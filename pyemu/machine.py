@@ -612,9 +612,9 @@ class Machine:
     # ----------------------------------------------------------------- looking at it
 
     def _load_what_runs_later(self) -> None:
-        """Load now what pyemu loads when it needs it (numba and the compiled loop at tier-up,
-        pyelftools and the mapped files' symbols for reports, the disassembler): the guest is
-        about to drop root's privileges, after which they may be out of its reach."""
+        """Load now what pyemu loads when it needs it (the compiled loop's machine code at
+        tier-up, pyelftools and the mapped files' symbols for reports, the disassembler): the
+        guest is about to drop root's privileges, after which they may be out of its reach."""
         tier_up_now = getattr(self.engine, "tier_up_now", None)
         if tier_up_now is not None:
             tier_up_now()
