@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from .isa import all_instructions
 from .isa.base import Instruction
+from .semantics import CSR_VCSR, CSR_VL, CSR_VLENB, CSR_VSTART, CSR_VTYPE, CSR_VXRM, CSR_VXSAT
+
+# The CSRs that belong to V: reaching them is using V.
+VECTOR_CSRS = frozenset({CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR, CSR_VL, CSR_VTYPE, CSR_VLENB})
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,10 @@ class Decoder:
                     self._full.setdefault(key, []).append(insn)
             else:
                 self._compressed.setdefault(self._compressed_key(insn.match), []).append(insn)
-        # Vector instructions (V's and the Zv* extensions') decode as illegal while the
-        # program has V turned off (Linux's prctl PR_RISCV_V_SET_CONTROL: its first-use trap
-        # gives SIGILL then).
+        # Vector instructions (V's and the Zv* extensions') and accesses to the vector CSRs
+        # decode as illegal while the program has V turned off (Linux's prctl
+        # PR_RISCV_V_SET_CONTROL: its first-use trap, insn_is_vector in
+        # arch/riscv/kernel/vector.c, gives SIGILL then).
         self.vector_off = False
 
     @staticmethod
@@ -89,7 +94,8 @@ class Decoder:
                     ops = insn.format.extract(word)
                     if insn.legal and not insn.legal(ops, self.xlen):
                         return None
-                    if self.vector_off and insn.extension.startswith(("V", "Zv")):
+                    if self.vector_off and (insn.extension.startswith(("V", "Zv"))
+                                            or ops.get("csr") in VECTOR_CSRS):
                         return None
                     return Decoded(insn.name, insn, ops, 4, word)
         return None

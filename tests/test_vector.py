@@ -629,17 +629,20 @@ def test_signal_frame_holds_the_vector_state_as_linux_documents(build_guest, vle
 
 def test_vector_turned_off_by_prctl_raises_sigill(build_guest):
     """A program that execve starts with the next setting off has V off: its first vector
-    instruction raises SIGILL, and PR_RISCV_V_SET_CONTROL can turn V on again (Linux's
+    instruction raises SIGILL, as does reading a vector CSR (insn_is_vector in Linux's
+    arch/riscv/kernel/vector.c), and PR_RISCV_V_SET_CONTROL can turn V on again (Linux's
     Documentation/arch/riscv/vector.rst). qemu 10 has no such prctl (EINVAL) and its
-    execve of /proc/self/exe runs no RISC-V program: it agrees on the first line only."""
+    execve of /proc/self/exe runs no RISC-V program: it agrees on the lines before the
+    execve only."""
     binary = build_guest("vector_prctl.c", extra=("-march=rv64gcv",))
     theirs = vh.run(oracles.qemu10_command(), binary).stdout.decode().splitlines()
-    assert theirs == ["before: vl 5", "next off -1"]
+    assert theirs == ["before: vl 5", "before: vlenb 16", "next off -1"]
     for engine in ENGINES:
         ours = vh.run(vh.pyemu_command(engine, 128), binary)
         assert ours.stdout.decode().splitlines() == [
-            "before: vl 5", "next off 0", "control 1", "V off: SIGILL", "turn on 0",
-            "V on: vl 5"], ours.stderr.decode()
+            "before: vl 5", "before: vlenb 16", "next off 0", "control 1", "V off: SIGILL",
+            "V off: vlenb SIGILL", "turn on 0", "V on: vl 5", "V on: vlenb 16"], \
+            ours.stderr.decode()
 
 
 def test_linux_describes_the_vector_extension(build_guest):

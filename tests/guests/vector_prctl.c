@@ -1,7 +1,8 @@
 /* prctl(PR_RISCV_V_SET_CONTROL) as Linux documents it (Documentation/arch/riscv/vector.rst):
    with the next program's setting off, the program execve starts has V off, so its first
    vector instruction raises SIGILL; turning V on for the current thread makes it usable
-   again. Prints what it sees. */
+   again. Reading a vector CSR is using V as much as a vector instruction. Prints what it
+   sees. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,14 @@ static void try_vector(const char *when) {
         printf("%s: vl %ld\n", when, vl);
     } else {
         printf("%s: SIGILL\n", when);
+    }
+    /* A vector CSR is V's too (insn_is_vector in arch/riscv/kernel/vector.c). */
+    long vlenb = -1;
+    if (sigsetjmp(back, 1) == 0) {
+        __asm__ volatile("csrr %0, vlenb" : "=r"(vlenb));
+        printf("%s: vlenb %ld\n", when, vlenb);
+    } else {
+        printf("%s: vlenb SIGILL\n", when);
     }
 }
 
