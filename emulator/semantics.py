@@ -164,8 +164,8 @@ def namespace(xlen: int, clock=host_time) -> dict:
             return sx(clock() >> 32)
         if csr == CSR_VL:
             return C[VL]
-        if csr == CSR_VTYPE:
-            return sx(C[VTYPE])
+        if csr == CSR_VTYPE:  # vill (kept as bit 63) is bit XLEN-1
+            return sx(C[VTYPE]) if C[VTYPE] >= 0 else -(1 << (xlen - 1))
         if csr == CSR_VLENB:
             return C[VLENB]
         if csr == CSR_VSTART:

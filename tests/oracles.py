@@ -54,6 +54,11 @@ def qemu10_command(vlen: int = 128) -> list[str]:
     return [str(qemu10()), *cpu]
 
 
+def qemu10_rv32_command(vlen: int = 128) -> list[str]:
+    """The same for RV32 (RVA23 is a 64-bit profile): qemu 10's qemu-riscv32 with V."""
+    return [str(qemu10().with_name("qemu-riscv32")), "-cpu", f"rv32,v=true,vlen={vlen}"]
+
+
 def _apt(apt_dir: Path, *args: str) -> None:
     options = [
         f"-o=Dir={apt_dir}",
@@ -115,6 +120,7 @@ def zig_cc() -> list[str]:
 
 # zig's CPU names: baseline_rv64 is RV64GC (generic_rv64 lacks the A extension musl needs).
 ZIG_RV64V = ("-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v")
+ZIG_RV32V = ("-target", "riscv32-linux-musl", "-mcpu=baseline_rv32+v")
 
 
 if __name__ == "__main__":

@@ -554,17 +554,19 @@ ZIG_PROGRAMS = ("vector_autovec.c", "rvv_intrinsics.c")
 
 @pytest.fixture(scope="session")
 def zig_guest(tmp_path_factory):
-    """`zig_guest(name)`: tests/guests/<name> built by zig cc for RV64+V and musl, -O2."""
+    """`zig_guest(name, xlen=64)`: tests/guests/<name> built by zig cc for RV64+V (or RV32+V)
+    and musl, -O2."""
     cache = tmp_path_factory.mktemp("zig")
 
-    def build(name: str) -> Path:
+    def build(name: str, xlen: int = 64) -> Path:
         try:
             compiler = oracles.zig_cc()
         except oracles.OracleMissing as missing:
             pytest.fail(str(missing))
-        binary = cache / Path(name).stem
+        binary = cache / f"{Path(name).stem}-rv{xlen}"
+        target = oracles.ZIG_RV64V if xlen == 64 else oracles.ZIG_RV32V
         if not binary.exists():
-            subprocess.run([*compiler, *oracles.ZIG_RV64V, "-O2", "-o", str(binary),
+            subprocess.run([*compiler, *target, "-O2", "-o", str(binary),
                             str(vh.GUESTS / name)], check=True, timeout=900)
         return binary
 
@@ -583,6 +585,20 @@ def test_vector_program_matches_qemu10(zig_guest, name, vlen):
     theirs = vh.run(oracles.qemu10_command(vlen), binary)
     for engine in ENGINES:
         ours = vh.run(vh.pyemu_command(engine, vlen), binary)
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), \
+            ours.stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize("xlen", [64, 32])
+def test_vill_reads_as_the_top_bit_of_vtype(zig_guest, xlen):
+    """After a vsetvl of a vtype the hart lacks, csrr reads vtype as vill alone, bit XLEN-1
+    (RV32 read 0: pyemu keeps vill as bit 63); the same as qemu 10, on both engines."""
+    binary = zig_guest("vector_vill.c", xlen)
+    oracle = oracles.qemu10_command() if xlen == 64 else oracles.qemu10_rv32_command()
+    theirs = vh.run(oracle, binary)
+    assert f"vtype {1 << (xlen - 1):#x}".encode() in theirs.stdout
+    for engine in ENGINES:
+        ours = vh.run(vh.pyemu_command(engine, 128), binary)
         assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), \
             ours.stderr.decode()[-2000:]
 
