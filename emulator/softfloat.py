@@ -128,6 +128,14 @@ def _round_int(sig: int, shift: int, negative: int, rm: int, sticky: bool) -> tu
     return (kept + 1 if up else kept), True
 
 
+def overflowed(fmt: FloatFormat, negative: bool, rm: int) -> tuple[int, int]:
+    """The result of an overflow: round-to-nearest modes and rounding away from zero give
+    inf, the others stop at the largest finite number."""
+    toward_zero = rm in (RTZ, ROD) or (rm == RDN and not negative) or (rm == RUP and negative)
+    magnitude = fmt.max_finite if toward_zero else fmt.inf
+    return (fmt.sign_bit | magnitude if negative else magnitude), OF | NX
+
+
 def round_pack(
     fmt: FloatFormat, sign: int, sig: int, exp: int, rm: int, sticky: bool = False
 ) -> tuple[int, int]:
@@ -151,11 +159,7 @@ def round_pack(
         mant >>= 1
         last_place += 1
     if last_place > fmt.last_place_max:
-        # Overflow: round-to-nearest modes and rounding away from zero give inf, the others
-        # stop at the largest finite number.
-        toward_zero = rm in (RTZ, ROD) or (rm == RDN and not sign) or (rm == RUP and sign)
-        magnitude = fmt.max_finite if toward_zero else fmt.inf
-        return (fmt.sign_bit | magnitude if sign else magnitude), OF | NX
+        return overflowed(fmt, bool(sign), rm)
     # A normal mant carries the hidden bit, which adds one to the exponent field, hence the
     # "- 1" in pack_bias; a subnormal (or min-normal after rounding up) mant lands on exponent
     # field 0 (or 1) with the same formula because its last_place is emin - frac_bits.
@@ -400,8 +404,7 @@ def reciprocal_estimate(fmt: FloatFormat, a: int, rm: int) -> tuple[int, int]:
     exponent, fraction = _normalized(fmt, a)
     result_exponent = 2 * fmt.bias - 1 - exponent
     if result_exponent > 2 * fmt.bias:
-        toward_zero = rm == RTZ or rm == (RUP if sign else RDN)
-        return sign | (fmt.max_finite if toward_zero else fmt.inf), OF | NX
+        return overflowed(fmt, bool(sign), rm)
     significand = (1 << ESTIMATE_BITS | REC7_TABLE[fraction >> (fmt.frac_bits - ESTIMATE_BITS)]) \
         << (fmt.frac_bits - ESTIMATE_BITS)  # with its leading one
     if result_exponent < 1:
