@@ -593,7 +593,7 @@ class FastEngine:
         # The loop's arguments as addresses and lengths, for the arrays of `bound_to`
         self.pointers = np.zeros(len(LOOP_ARRAYS), dtype=np.uint64)
         self.sizes = np.zeros(len(LOOP_ARRAYS), dtype=np.int64)
-        self.bound_to: tuple = ()
+        self.bound_to: tuple = (None, None, None)
         self._allocate_rows(16 * SLOTS_PER_PAGE)
         mem.code_write_listeners.append(self.invalidate_page)
 
@@ -710,10 +710,11 @@ class FastEngine:
         if self.mem.tlb_generation != self.tlb_generation:  # mappings changed: frames too
             self.tlb_generation = self.mem.tlb_generation
             self.code_tag[:] = TLB_EMPTY
-        state, view, rows = self.bound_to or (None, None, None)
-        if state is not self.state or view is not self.mem.fast_view() or rows is not self.rows:
+        view = self.mem.fast_view()
+        bound_state, bound_view, bound_rows = self.bound_to
+        if bound_state is not self.state or bound_view is not view or bound_rows is not self.rows:
             # (a thread switch, grown memory or rows: the arrays moved)
-            self.bound_to = (self.state, self.mem.fast_view(), self.rows)
+            self.bound_to = (self.state, view, self.rows)
             arrays = self.loop_arrays()
             self.pointers[:] = [array.ctypes.data for array in arrays]
             self.sizes[:] = [array.shape[0] for array in arrays]
@@ -783,9 +784,11 @@ def machine_code(xlen: int) -> MachineCode:
     """The loop's machine code, loaded from the cache (and made first if it is not there)."""
     if xlen not in _machine_code:
         stem = code_stem(xlen)
-        if native.metadata(stem) is None:
+        try:
+            entry, recorded = native.load(stem)
+        except FileNotFoundError:  # not made yet, for this version and CPU
             make_machine_code(xlen)
-        entry, recorded = native.load(stem)
+            entry, recorded = native.load(stem)
         _machine_code[xlen] = MachineCode(entry, recorded["op_ids"])
     return _machine_code[xlen]
 

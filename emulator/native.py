@@ -48,11 +48,12 @@ def entry_source(arrays: Sequence[np.ndarray]) -> str:
 
 
 @functools.cache
-def host_cpu() -> str:
-    """What the machine code is made for: it runs on the CPU it was made on."""
+def host_cpu() -> tuple[str, str]:
+    """What the machine code is made for, its name and features (it runs on the CPU it was
+    made on)."""
     import llvmlite.binding as llvm
 
-    return f"{llvm.get_host_cpu_name()} {llvm.get_host_cpu_features().flatten()}"
+    return llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
 
 
 def write(stem: Path, run_loop, arrays: Sequence[np.ndarray], extra: dict) -> None:
@@ -71,10 +72,10 @@ def write(stem: Path, run_loop, arrays: Sequence[np.ndarray], extra: dict) -> No
     needed = sorted({f.name for f in module.functions if f.is_declaration
                      and not f.name.startswith("llvm.")}
                     | {g.name for g in module.global_variables if g.is_declaration})
+    cpu, features = host_cpu()
     machine = llvm.Target.from_default_triple().create_target_machine(
-        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
-        opt=3, codemodel="jitdefault")
-    recorded = {"entry": entry.native_name, "needs": needed, "cpu": host_cpu(),
+        cpu=cpu, features=features, opt=3, codemodel="jitdefault")
+    recorded = {"entry": entry.native_name, "needs": needed, "cpu": list(host_cpu()),
                 "writer": _writer(), **extra}
     # The .json last: its presence says the .o is complete.
     for suffix, content in ((".o", machine.emit_object(module)),
@@ -91,7 +92,7 @@ def metadata(stem: Path) -> dict | None:
         recorded = json.loads(stem.with_suffix(".json").read_text())
     except (OSError, ValueError):
         return None
-    if not stem.with_suffix(".o").exists() or recorded.get("cpu") != host_cpu() \
+    if not stem.with_suffix(".o").exists() or recorded.get("cpu") != list(host_cpu()) \
             or recorded.get("writer") != _writer():
         return None
     return recorded
@@ -104,13 +105,14 @@ def _writer() -> str:
 
 
 def load(stem: Path) -> tuple[Entry, dict]:
-    """The entry point of stem.o, callable, and its metadata. OSError when there is none
-    for this CPU, LookupError when a symbol it needs cannot be found."""
+    """The entry point of stem.o, callable, and its metadata. FileNotFoundError when there
+    is none for this CPU, OSError when numba's helpers are missing, LookupError when a
+    symbol it needs cannot be found."""
     import llvmlite.binding as llvm
 
     recorded = metadata(stem)
     if recorded is None:
-        raise OSError(f"no machine code for this CPU at {stem}.o")
+        raise FileNotFoundError(f"no machine code for this CPU at {stem}.o")
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     _add_numba_helpers(llvm)
@@ -127,15 +129,10 @@ def load(stem: Path) -> tuple[Entry, dict]:
     return _ENTRY_TYPE(engine.get_function_address(recorded["entry"])), recorded
 
 
-_helpers_added = False
-
-
+@functools.cache
 def _add_numba_helpers(llvm) -> None:
-    """Make numba's C helpers known to the linker, from numba's extension modules loaded
-    on their own (importing numba would cost what this module is here to save)."""
-    global _helpers_added
-    if _helpers_added:
-        return
+    """Make numba's C helpers known to the linker (once), from numba's extension modules
+    loaded on their own (importing numba would cost what this module is here to save)."""
     spec = importlib.util.find_spec("numba")  # found, not imported
     if spec is None or not spec.submodule_search_locations:
         raise OSError("numba is not installed")
@@ -144,7 +141,6 @@ def _add_numba_helpers(llvm) -> None:
         module = _extension(package / folder, name)
         for helper, address in module.c_helpers.items():
             llvm.add_symbol(symbol(helper), address)
-    _helpers_added = True
 
 
 def _extension(folder: Path, name: str):
