@@ -75,11 +75,11 @@ def write(stem: Path, run_loop, arrays: Sequence[np.ndarray], extra: dict) -> No
     cpu, features = host_cpu()
     machine = llvm.Target.from_default_triple().create_target_machine(
         cpu=cpu, features=features, opt=3, codemodel="jitdefault")
+    code = machine.emit_object(module)
     recorded = {"entry": entry.native_name, "needs": needed, "cpu": list(host_cpu()),
-                "writer": _writer(), **extra}
+                "writer": _writer(), "sha256": hashlib.sha256(code).hexdigest(), **extra}
     # The .json last: its presence says the .o is complete.
-    for suffix, content in ((".o", machine.emit_object(module)),
-                            (".json", json.dumps(recorded).encode())):
+    for suffix, content in ((".o", code), (".json", json.dumps(recorded).encode())):
         path = stem.with_suffix(suffix)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(content)
@@ -88,14 +88,22 @@ def write(stem: Path, run_loop, arrays: Sequence[np.ndarray], extra: dict) -> No
 
 def metadata(stem: Path) -> dict | None:
     """What `write` recorded, or None without a usable object file for this CPU."""
+    found = _usable(stem)
+    return None if found is None else found[0]
+
+
+def _usable(stem: Path) -> tuple[dict, bytes] | None:
+    """What `write` recorded and the machine code, when both are there, for this CPU and
+    writer, and the code is what was written (LLVM would crash on a damaged file)."""
     try:
         recorded = json.loads(stem.with_suffix(".json").read_text())
+        code = stem.with_suffix(".o").read_bytes()
     except (OSError, ValueError):
         return None
-    if not stem.with_suffix(".o").exists() or recorded.get("cpu") != list(host_cpu()) \
-            or recorded.get("writer") != _writer():
+    if recorded.get("cpu") != list(host_cpu()) or recorded.get("writer") != _writer() \
+            or recorded.get("sha256") != hashlib.sha256(code).hexdigest():
         return None
-    return recorded
+    return recorded, code
 
 
 @functools.cache
@@ -110,9 +118,10 @@ def load(stem: Path) -> tuple[Entry, dict]:
     symbol it needs cannot be found."""
     import llvmlite.binding as llvm
 
-    recorded = metadata(stem)
-    if recorded is None:
+    found = _usable(stem)
+    if found is None:
         raise FileNotFoundError(f"no machine code for this CPU at {stem}.o")
+    recorded, code = found
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     _add_numba_helpers(llvm)
@@ -123,7 +132,7 @@ def load(stem: Path) -> tuple[Entry, dict]:
         raise LookupError(f"symbols not found: {', '.join(missing)}")
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""),
                                         llvm.Target.from_default_triple().create_target_machine())
-    engine.add_object_file(llvm.ObjectFileRef.from_data(stem.with_suffix(".o").read_bytes()))
+    engine.add_object_file(llvm.ObjectFileRef.from_data(code))
     engine.finalize_object()
     _engines.append(engine)
     return _ENTRY_TYPE(engine.get_function_address(recorded["entry"])), recorded

@@ -192,18 +192,25 @@ def test_a_run_loads_the_machine_code_without_numba(sieve_output):
     assert result.stderr == b"False\n"
 
 
-def test_machine_code_made_for_another_cpu_or_writer_is_not_used(tmp_path):
-    """An object file is used only on the CPU it was made for, and only by the native.py
-    that made it (a cache shared by machines, or kept across an upgrade)."""
+def test_machine_code_made_for_another_cpu_or_writer_or_damaged_is_not_used(tmp_path):
+    """An object file is used only on the CPU it was made for, only by the native.py that
+    made it (a cache shared by machines, or kept across an upgrade), and only as it was
+    written (LLVM crashes the process on a damaged one)."""
     stem = engine_fast.code_stem(64)
     engine_fast.machine_code(64)
     recorded = json.loads(stem.with_suffix(".json").read_text())
+    code = stem.with_suffix(".o").read_bytes()
     copy = tmp_path / stem.name
-    copy.with_suffix(".o").write_bytes(stem.with_suffix(".o").read_bytes())
+    copy.with_suffix(".o").write_bytes(code)
     for field, value in (("cpu", "another-cpu"), ("writer", "0123456789ab"), (None, None)):
         changed = dict(recorded, **({field: value} if field else {}))
         copy.with_suffix(".json").write_text(json.dumps(changed))
         assert (native.metadata(copy) is None) == (field is not None), field
+    copy.with_suffix(".o").write_bytes(code[: len(code) // 2])
+    assert native.metadata(copy) is None
+    with pytest.raises(FileNotFoundError):
+        native.load(copy)
+    copy.with_suffix(".o").write_bytes(code)
     copy.with_suffix(".json").write_text(json.dumps(dict(recorded, needs=["no_such_symbol"])))
     with pytest.raises(LookupError, match="no_such_symbol"):
         native.load(copy)
